@@ -1,0 +1,166 @@
+/**
+ * The device's local database (IndexedDB through Dexie). One database per user:
+ * `cunzhi-u-<user id>`, so one user's outbox is never pushed under another's session and a
+ * revoked session can wipe exactly that user's data.
+ *
+ * What is stored where:
+ *  - server      the last server copy of every record (key "<entity>:<id>"), as pulled or as a
+ *                push answer returned it. Never edited locally.
+ *  - outbox      mutations authored here and not yet acknowledged, in authoring order (seq).
+ *                The local overlay of a record is the fields of its outbox entries, in order.
+ *  - cases/events  read views: server copy with the pending outbox fields laid over it, plus
+ *                derived index fields (search terms, open deadline). Rebuilt from server+outbox
+ *                whenever either changes, in the same transaction.
+ *  - acked       mutations authored here that the server acknowledged (180 days), in original
+ *                order: re-sent after a 409 reset_required.
+ *  - rejected    "needs attention": rejected mutations with the server's reason. Never vanish
+ *                until the person resends a fix or discards them.
+ *  - conflicts   stored conflicts (from push answers and GET /conflicts) to show and resolve.
+ *  - attachments photo blobs and their upload state.
+ *  - meta        cursor, server_epoch, reference data, last sync time, me.
+ */
+import Dexie, { type Table } from 'dexie'
+import type { AnyRecord, Mutation, ApiError, FieldConflict, MutationResult } from '../api/types'
+
+export interface ServerRow {
+  key: string
+  entity: string
+  id: string
+  record: AnyRecord
+}
+
+export interface OutboxEntry extends Mutation {
+  seq?: number
+  attempts: number
+  last_error?: string | null
+  created_at: string
+}
+
+export interface AckedEntry extends Mutation {
+  seq: number
+  acked_at: string
+  status: string
+}
+
+export interface RejectedEntry {
+  mutation_id: string
+  seq: number
+  mutation: Mutation
+  error: ApiError
+  rejected_at: string
+  record_id: string
+  entity: string
+}
+
+export interface ConflictRow {
+  id: string
+  entity: string
+  record_id: string
+  base_rev: number
+  fields: FieldConflict[]
+  status: 'open' | 'resolving' | 'resolved'
+  created_at: string
+  mine: 0 | 1
+  resolving_mutation_id?: string | null
+}
+
+export interface AttachmentRow {
+  id: string
+  entity: string
+  record_id: string
+  blob: Blob
+  content_type: string
+  size: number
+  sha256: string
+  uploaded: 0 | 1
+  attempts: number
+  next_try_at: number
+  last_error?: string | null
+  created_at: string
+}
+
+export interface MetaRow {
+  key: string
+  value: any
+}
+
+/** A mediation case as the UI sees it: server copy + pending fields + derived index fields. */
+export type CaseView = AnyRecord & {
+  _pending: 0 | 1
+  _terms: string[]
+  _open_deadline: string
+  _local_ended_on?: string | null
+}
+
+export class CunzhiDB extends Dexie {
+  server!: Table<ServerRow, string>
+  outbox!: Table<OutboxEntry, number>
+  acked!: Table<AckedEntry, number>
+  rejected!: Table<RejectedEntry, string>
+  conflicts!: Table<ConflictRow, string>
+  attachments!: Table<AttachmentRow, string>
+  meta!: Table<MetaRow, string>
+  cases!: Table<CaseView, string>
+  events!: Table<AnyRecord, string>
+
+  constructor(name: string) {
+    super(name)
+    this.version(1).stores({
+      server: '&key, entity',
+      outbox: '++seq, &mutation_id, record_id',
+      acked: '&seq, &mutation_id, acked_at',
+      rejected: '&mutation_id, seq, record_id',
+      conflicts: '&id, record_id, status',
+      attachments: '&id, uploaded, record_id',
+      meta: '&key',
+      cases: '&id, received_on, [status+received_on], [category+received_on], [risk_level+received_on], _open_deadline, *_terms, _pending',
+      events: '&id, case_id, [case_id+occurred_at]',
+    })
+  }
+}
+
+export function dbNameFor(userId: string): string {
+  return `cunzhi-u-${userId}`
+}
+
+let current: CunzhiDB | null = null
+
+/** Opens (or returns) the database of the signed-in user. */
+export function openUserDb(userId: string): CunzhiDB {
+  const name = dbNameFor(userId)
+  if (current && current.name === name) return current
+  if (current) current.close()
+  current = new CunzhiDB(name)
+  return current
+}
+
+export function currentDb(): CunzhiDB {
+  if (!current) throw new Error('no user database open')
+  return current
+}
+
+export function closeUserDb(): void {
+  current?.close()
+  current = null
+}
+
+/** Deletes everything this device holds for one user (session revoked). */
+export async function wipeUserDb(userId: string): Promise<void> {
+  const name = dbNameFor(userId)
+  if (current && current.name === name) {
+    current.close()
+    current = null
+  }
+  await Dexie.delete(name)
+}
+
+export async function getMeta<T = any>(db: CunzhiDB, key: string, fallback: T | null = null): Promise<T | null> {
+  const row = await db.meta.get(key)
+  return row ? (row.value as T) : fallback
+}
+
+export function setMeta(db: CunzhiDB, key: string, value: any) {
+  return db.meta.put({ key, value })
+}
+
+export type { MutationResult }
