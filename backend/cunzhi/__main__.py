@@ -1,0 +1,3 @@
+from cunzhi.cli import app
+
+app()

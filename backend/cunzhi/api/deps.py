@@ -1,0 +1,46 @@
+"""Dependency aliases every route uses: the caller's scope, the request language."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from cunzhi.core.db import get_engine, write_tx
+from cunzhi.core.errors import AppError, lang_of
+from cunzhi.core.scope import Scope
+from cunzhi.users.service import authenticate, write_audit
+
+_bearer = HTTPBearer(auto_error=False, description="The access_token from POST /api/v1/auth/token")
+
+
+def current_scope(request: Request,
+                  creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Scope:
+    """Every route but login and health: a valid, unexpired, unrevoked session (else 401 with why)."""
+    if creds is None or not creds.credentials or len(creds.credentials) > 200:
+        raise AppError(401, "not_authenticated", headers={"WWW-Authenticate": "Bearer"})
+    with write_tx(get_engine()) as conn:
+        scope = authenticate(conn, creds.credentials)
+    request.state.scope = scope
+    return scope
+
+
+def language(request: Request) -> str:
+    return lang_of(request)
+
+
+CurrentScope = Annotated[Scope, Depends(current_scope)]
+Lang = Annotated[str, Depends(language)]
+
+
+def audit(scope: Scope, action: str) -> None:
+    """Write the audit row for personal data this request returned unmasked (if any)."""
+    if scope.unmasked_ids:
+        with write_tx() as conn:
+            write_audit(conn, scope, action)
+
+
+def require(scope: Scope, *roles: str) -> None:
+    if scope.role not in roles:
+        raise AppError(403, "forbidden")

@@ -1,0 +1,106 @@
+"""Engine, sessions and column types shared by every domain.
+
+SQLite (WAL, foreign keys on) is the embedded default; PostgreSQL is production. Write transactions on
+SQLite start with ``BEGIN IMMEDIATE`` so a push takes the single write lock up front instead of failing
+half-way when it upgrades from a read; on PostgreSQL reads that must see one snapshot run REPEATABLE READ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
+
+from cunzhi.core.config import get_settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+# Org codes compare byte-wise on both databases so that a scope is a range scan on an index
+# (``code >= prefix AND code < prefix || ':'``) whatever the database's locale.
+OrgCodeType = sa.String(24).with_variant(postgresql.VARCHAR(24, collation="C"), "postgresql")
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+UUIDStr = sa.String(36)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):  # pragma: no cover - trivial
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_begin)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+        return engine
+    settings = get_settings()
+    return sa.create_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        connect_args={"options": f"-c statement_timeout={settings.statement_timeout_ms} -c lock_timeout=10000"},
+    )
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return make_engine(get_settings().resolved_database_url)
+
+
+def reset_engine() -> None:
+    """Forget the cached engine (tests and CLI switch databases)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+
+
+def is_postgres(conn_or_engine) -> bool:
+    return conn_or_engine.dialect.name == "postgresql"
+
+
+@contextmanager
+def write_tx(engine: Engine | None = None) -> Iterator[Connection]:
+    """One write transaction: the caller's unit of work commits once, or rolls back whole."""
+    engine = engine or get_engine()
+    with engine.execution_options(write=True).begin() as conn:
+        yield conn
+
+
+@contextmanager
+def read_tx(engine: Engine | None = None) -> Iterator[Connection]:
+    """A read transaction that sees one consistent snapshot across its statements."""
+    engine = engine or get_engine()
+    if is_postgres(engine):
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+            with conn.begin():
+                yield conn
+    else:
+        with engine.begin() as conn:
+            yield conn
+
+
+def scope_clause(column, prefix: str):
+    """Rows whose org code lies in the subtree of ``prefix`` (codes are hierarchical prefixes)."""
+    return sa.and_(column >= prefix, column < prefix + ":")

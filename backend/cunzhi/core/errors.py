@@ -1,0 +1,111 @@
+"""One error shape for every 4xx: ``{"code", "message", "details": [{"field", "code", "message"}]}``.
+
+Messages are rendered in the request's language at the edge; code raises ``AppError`` with codes only,
+so details never echo the values a client sent (personal data stays out of error bodies and logs).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cunzhi.core.i18n import message, pick_language
+
+log = logging.getLogger("cunzhi")
+
+
+@dataclass
+class FieldError:
+    field: str
+    code: str
+
+    def render(self, lang: str) -> dict:
+        return {"field": self.field, "code": self.code, "message": message(self.code, lang)}
+
+
+@dataclass
+class AppError(Exception):
+    status: int
+    code: str
+    details: list[FieldError] = field(default_factory=list)
+    headers: dict[str, str] | None = None
+
+    def render(self, lang: str) -> dict:
+        return render_error(self.code, self.details, lang)
+
+
+def render_error(code: str, details: list[FieldError], lang: str) -> dict:
+    return {"code": code, "message": message(code, lang), "details": [d.render(lang) for d in details]}
+
+
+class ValidationFailed(AppError):
+    def __init__(self, details: list[FieldError]):
+        super().__init__(422, "validation_error", details)
+
+
+def lang_of(request: Request) -> str:
+    return pick_language(request.headers.get("accept-language"))
+
+
+_HTTP_CODES = {401: "not_authenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+               413: "payload_too_large", 415: "unsupported_media_type"}
+
+_PYDANTIC_CODES = {"missing": "required", "string_too_long": "too_long", "string_too_short": "too_short",
+                   "greater_than_equal": "out_of_range", "less_than_equal": "out_of_range",
+                   "greater_than": "out_of_range", "less_than": "out_of_range", "uuid_parsing": "invalid_uuid",
+                   "uuid_type": "invalid_uuid", "json_invalid": "invalid_json", "literal_error": "invalid_choice",
+                   "enum": "invalid_choice"}
+
+
+def _loc_name(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "body"
+
+
+def is_busy(exc: BaseException) -> bool:
+    """A momentarily busy database: SQLite lock, PostgreSQL lock/statement timeout or serialization."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(s in text for s in ("database is locked", "database is busy", "could not serialize",
+                                   "deadlock detected", "lock timeout", "statement timeout",
+                                   "canceling statement", "too many clients", "queuepool limit"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError):
+        return JSONResponse(exc.render(lang_of(request)), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        details = []
+        for err in exc.errors():
+            etype = err.get("type", "")
+            code = _PYDANTIC_CODES.get(etype, "invalid_type" if "type" in etype or "parsing" in etype else "invalid_type")
+            details.append(FieldError(_loc_name(tuple(err.get("loc", ()))), code))
+        top = "invalid_json" if any(d.code == "invalid_json" for d in details) else "validation_error"
+        return JSONResponse(render_error(top, details, lang_of(request)), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code = _HTTP_CODES.get(exc.status_code, "validation_error" if exc.status_code < 500 else "internal_error")
+        return JSONResponse(render_error(code, [], lang_of(request)), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError):
+        if is_busy(exc):
+            return JSONResponse(render_error("busy", [], lang_of(request)), status_code=503,
+                                headers={"Retry-After": "2"})
+        log.exception("database error")
+        return JSONResponse(render_error("internal_error", [], lang_of(request)), status_code=500)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(render_error("internal_error", [], lang_of(request)), status_code=500)

@@ -1,0 +1,79 @@
+"""Request body limits, enforced before a body is read whole: too large → 413 in the one error shape."""
+
+from __future__ import annotations
+
+import json
+
+from cunzhi.core.config import get_settings
+from cunzhi.core.i18n import message, pick_language
+
+
+def limit_for(path: str) -> int:
+    s = get_settings()
+    if path == "/api/v1/sync/push":
+        return s.max_push_bytes
+    if path.startswith("/api/v1/attachments/"):
+        return s.max_attachment_bytes + 256 * 1024  # multipart framing and form fields
+    return s.max_body_bytes
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        limit = limit_for(scope["path"])
+        headers = dict(scope.get("headers") or [])
+        lang = pick_language(headers.get(b"accept-language", b"").decode("latin-1"))
+        try:
+            declared = int(headers.get(b"content-length", b"0") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return await _too_large(send, lang)
+        seen = 0
+        over = False
+
+        async def limited_receive():
+            nonlocal seen, over
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > limit:
+                    over = True
+                    raise _TooLarge()
+            return msg
+
+        started = False
+
+        async def tracking_send(msg):
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _too_large(send, lang)
+        except Exception:
+            if over and not started:
+                await _too_large(send, lang)
+            else:
+                raise
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send, lang: str) -> None:
+    body = json.dumps({"code": "payload_too_large", "message": message("payload_too_large", lang), "details": []},
+                      ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,49 @@
+"""The one permission scope every query and every output goes through.
+
+A user belongs to one org unit and sees the records of that unit and the units below it. Official
+division codes are hierarchical prefixes (340321 ⊃ 340321108 ⊃ 340321108200), so "in scope" is a
+prefix test in Python and an index range scan in SQL (:func:`cunzhi.core.db.scope_clause`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from cunzhi.core.db import scope_clause
+
+
+@dataclass
+class Scope:
+    user_id: str
+    username: str
+    role: str
+    org_code: str
+    client_id: str = ""
+    session_id: str = ""
+    # record ids returned unmasked with personal data during this request (written to the audit trail)
+    unmasked_ids: set[str] = field(default_factory=set)
+
+    @property
+    def sender(self) -> str:
+        """Who "the sender" is for merging: this user on this device."""
+        return f"{self.user_id}:{self.client_id}"
+
+    def contains(self, org_code: str | None) -> bool:
+        return bool(org_code) and org_code.startswith(self.org_code)
+
+    def clause(self, column):
+        return scope_clause(column, self.org_code)
+
+    def sees_personal_data(self, org_code: str) -> bool:
+        """ID and phone numbers in full: the record's own village's mediators and admins, township admins."""
+        if not self.contains(org_code):
+            return False
+        if self.role == "township_admin":
+            return True
+        return self.role in ("mediator", "village_admin") and org_code == self.org_code
+
+    @property
+    def signature(self) -> str:
+        """Changes when what this user may see changes (a cursor from another scope must reset)."""
+        return hashlib.sha256(f"{self.role}|{self.org_code}".encode()).hexdigest()[:16]

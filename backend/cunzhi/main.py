@@ -1,0 +1,74 @@
+"""The ASGI application: the versioned JSON API under /api/v1 and the built PWA at /."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import FileResponse, HTMLResponse
+
+from cunzhi import __version__
+from cunzhi.api import health
+from cunzhi.api.deps import current_scope
+from cunzhi.attachments import routes as attachments
+from cunzhi.core.config import get_settings
+from cunzhi.core.errors import AppError, install_error_handlers
+from cunzhi.core.limits import BodyLimitMiddleware
+from cunzhi.mediation import routes as mediation
+from cunzhi.reference import routes as reference
+from cunzhi.sync import routes as sync
+from cunzhi.sync.registry import load_entities
+from cunzhi.users import routes as users
+
+DESCRIPTION = """村治 Cunzhi — the offline-first field app and township ledger for village governance pilots.
+
+Every endpoint but login and health needs `Authorization: Bearer <access_token>`. Every 4xx answers
+`{"code", "message", "details": [{"field", "code", "message"}]}` in the language of `Accept-Language`
+(zh-CN by default, en). Sync: see docs/api.md and the sync protocol v1.
+"""
+
+
+def create_app() -> FastAPI:
+    load_entities()
+    app = FastAPI(title="Cunzhi 村治 API", version=__version__, description=DESCRIPTION,
+                  openapi_url="/api/v1/openapi.json", docs_url="/docs", redoc_url=None)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(health.router)
+    api.include_router(users.public_router)
+    authed = APIRouter(dependencies=[Depends(current_scope)])  # authenticated by default
+    for r in (users.router, reference.router, sync.router, sync.conflicts_router, mediation.router,
+              attachments.router):
+        authed.include_router(r)
+    api.include_router(authed)
+    app.include_router(api)
+    _mount_frontend(app, get_settings().frontend_dir)
+    return app
+
+
+_NO_BUILD = """<!doctype html><meta charset="utf-8"><title>村治 Cunzhi</title>
+<h1>村治 Cunzhi</h1><p>API 运行中：<a href="/docs">/docs</a>。前端尚未构建：运行 <code>make run</code>
+（或 <code>cd frontend &amp;&amp; npm ci &amp;&amp; npm run build</code>）。</p>
+<p>The API is running: <a href="/docs">/docs</a>. The app is not built yet: run <code>make run</code>
+(or <code>cd frontend &amp;&amp; npm ci &amp;&amp; npm run build</code>).</p>"""
+
+
+def _mount_frontend(app: FastAPI, root: Path) -> None:
+    @app.get("/{path:path}", include_in_schema=False)
+    def spa(path: str):
+        if path.startswith("api/") or path == "api":
+            raise AppError(404, "not_found")
+        base = root.resolve()
+        index = base / "index.html"
+        if not index.exists():
+            return HTMLResponse(_NO_BUILD)
+        target = (base / path).resolve() if path else index
+        if path and target.is_file() and base in target.parents:
+            headers = {"Cache-Control": "public, max-age=31536000, immutable"} if path.startswith("assets/") \
+                else {"Cache-Control": "no-cache"}
+            return FileResponse(target, headers=headers)
+        if path and "." in path.rsplit("/", 1)[-1]:
+            raise AppError(404, "not_found")  # a missing file, not a route of the app
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})

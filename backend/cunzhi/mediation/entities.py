@@ -1,0 +1,181 @@
+"""Registers mediation_case and case_event with the sync engine: fields, groups, writers and rules."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cunzhi.core.clock import iso
+from cunzhi.core.errors import FieldError
+from cunzhi.mediation import rules
+from cunzhi.mediation.models import CaseEvent, MediationCase
+from cunzhi.sync import fields as f
+from cunzhi.sync import state
+from cunzhi.sync.registry import EntitySpec, WriteContext, register
+from cunzhi.users.models import User
+
+case_t = MediationCase.__table__
+user_t = User.__table__
+
+CASE_WRITERS = {
+    "create": {"mediator", "grid_worker", "village_admin", "township_admin"},
+    "update": {"mediator", "village_admin", "township_admin"},
+    "delete": {"village_admin", "township_admin"},
+}
+
+
+def _prepare_case(ctx: WriteContext) -> None:
+    row, cur = ctx.row, ctx.current or {}
+    days = int(ctx.settings.get("deadline_days", 30))
+    if ctx.op == "create" and not row.get("status"):
+        row["status"] = "registered"
+    ext = row.get("deadline_extensions") or []
+    if "deadline_extensions" in ctx.changed:
+        old = cur.get("deadline_extensions") or []
+        stamped = list(old) + [dict(e, recorded_by=ctx.actor.user_id, recorded_at=iso(ctx.now))
+                               for e in ext[len(old):]]
+        row["deadline_extensions"] = ext = stamped
+    if row.get("received_on"):
+        expected = rules.expected_deadline(row["received_on"], ext, days)
+        row["_deadline_sent"] = row.get("deadline") if "deadline" in ctx.changed else None
+        row["deadline"] = expected
+    status = row.get("status")
+    if status in rules.ENDING and "status" in ctx.changed and not row.get("ended_on"):
+        row["ended_on"], row["ended_as"] = ctx.today, status
+
+
+def _validate_case(ctx: WriteContext) -> list[FieldError]:
+    row, cur, ch = ctx.row, ctx.current or {}, ctx.changed
+    errors: list[FieldError] = []
+    codes = ctx.settings["codes"]
+    if "category" in ch and row.get("category") not in codes.get("case_category", set()):
+        errors.append(FieldError("category", "invalid_choice"))
+    if "source" in ch and row.get("source") not in codes.get("case_source", set()):
+        errors.append(FieldError("source", "invalid_choice"))
+    if "received_on" in ch and row.get("received_on") and row["received_on"] > ctx.today:
+        errors.append(FieldError("received_on", "future_date"))
+    sent_deadline = row.pop("_deadline_sent", None)
+    if sent_deadline is not None and sent_deadline != row.get("deadline"):
+        errors.append(FieldError("deadline", "deadline_needs_extension"))
+    if "deadline_extensions" in ch:
+        old = cur.get("deadline_extensions") or []
+        new = row.get("deadline_extensions") or []
+        if len(new) < len(old) or any((a["new_deadline"], a["reason"]) != (b["new_deadline"], b["reason"])
+                                      for a, b in zip(old, new, strict=False)):
+            errors.append(FieldError("deadline_extensions", "extensions_append_only"))
+    if "status" in ch:
+        if ctx.op == "create":
+            if row["status"] != "registered":
+                errors.append(FieldError("status", "invalid_initial_status"))
+        elif row["status"] != cur.get("status") and row["status"] not in rules.TRANSITIONS.get(cur.get("status"), ()):
+            errors.append(FieldError("status", "invalid_transition"))
+    if ch & {"status", "agreement"} and row.get("status") in rules.NEEDS_AGREEMENT and not row.get("agreement"):
+        errors.append(FieldError("agreement", "agreement_required"))
+    if ch & {"status", "outcome_note"} and row.get("status") in rules.NEEDS_OUTCOME_NOTE and not row.get("outcome_note"):
+        errors.append(FieldError("outcome_note", "outcome_note_required"))
+    if "mediator_ids" in ch and row.get("mediator_ids"):
+        found = set(ctx.conn.execute(sa.select(user_t.c.id).where(
+            user_t.c.id.in_(row["mediator_ids"]), user_t.c.org_code == row["org_code"],
+            user_t.c.role.in_(("mediator", "village_admin", "township_admin")))).scalars())
+        if set(row["mediator_ids"]) - found:
+            errors.append(FieldError("mediator_ids", "unknown_mediator"))
+    return errors
+
+
+def _finalize_case(ctx: WriteContext) -> None:
+    if ctx.op == "create":
+        year = ctx.row["received_on"].year
+        serial = state.next_values(ctx.conn, f"case:{ctx.row['org_code']}:{year}")
+        ctx.row["case_number"] = f"{ctx.row['org_code']}-{year}-{serial:04d}"
+
+
+def _case_delete_rule(ctx: WriteContext) -> str | None:
+    return None if (ctx.current or {}).get("status") == "registered" else "not_deletable"
+
+
+def _case_computed(row: dict, today: date) -> dict:
+    return {"deadline_color": rules.deadline_color(row["status"], row.get("deadline"), row.get("ended_on"),
+                                                   row.get("ended_as"), today)}
+
+
+def _event_org(conn: Connection, fields_in: dict) -> str | None:
+    try:
+        case_id = f.parse_uuid(fields_in.get("case_id"))
+    except f.Invalid:
+        return None
+    found = conn.execute(sa.select(case_t.c.org_code, case_t.c.deleted).where(case_t.c.id == case_id)).first()
+    return found.org_code if found and not found.deleted else None
+
+
+mediation_case = register(EntitySpec(
+    name="mediation_case",
+    model=MediationCase,
+    fields={
+        "org_code": f.text(24),
+        "title": f.text(200, required=True),
+        "description": f.text(10000),
+        "category": f.choice(lambda: _ANY, required=True),
+        "source": f.choice(lambda: _ANY, required=True),
+        "received_on": f.a_date(required=True),
+        "place": f.text(200),
+        "parties": rules.PARTIES,
+        "people_involved": f.integer(0, 1_000_000),
+        "amount_in_dispute": f.amount(),
+        "mediator_ids": f.uuid_list(),
+        "risk_level": f.choice(rules.RISK_LEVELS, required=True),
+        "escalation_flag": f.boolean(required=True),
+        "escalation_note": f.text(2000),
+        "status": f.choice(rules.STATUSES, required=True),
+        "deadline": f.a_date(),
+        "deadline_extensions": rules.EXTENSIONS,
+        "agreement": rules.AGREEMENT,
+        "outcome_note": f.text(5000),
+        "incident_id": f.a_uuid(),
+    },
+    required_on_create={"title", "category", "source", "received_on", "parties", "risk_level"},
+    groups=[("status", "agreement", "outcome_note"), ("deadline", "deadline_extensions"),
+            ("escalation_flag", "escalation_note")],
+    writers=CASE_WRITERS,
+    personal={"parties": ("phone", "id_number")},
+    server_fields=("case_number", "ended_on", "ended_as"),
+    prepare=_prepare_case,
+    validate=_validate_case,
+    finalize=_finalize_case,
+    delete_rule=_case_delete_rule,
+    computed=_case_computed,
+))
+
+
+class _AnyCode(set):
+    """Codes are checked against the county's code table in the cross-field rules (county-specific)."""
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and 0 < len(item) <= 40
+
+
+_ANY = _AnyCode()
+
+
+case_event = register(EntitySpec(
+    name="case_event",
+    model=CaseEvent,
+    fields={
+        "org_code": f.text(24),
+        "case_id": f.a_uuid(),
+        "kind": f.choice(rules.EVENT_KINDS, required=True),
+        "occurred_at": f.a_datetime(required=True),
+        "participants": f.text(2000),
+        "content": f.text(20000),
+        "outcome": f.text(5000),
+        "fulfilled": f.boolean(),
+        "satisfaction": f.integer(1, 5),
+        "escalation_signs": f.boolean(),
+        "attachment_ids": f.uuid_list(),
+    },
+    required_on_create={"case_id", "kind", "occurred_at"},
+    append_only=True,
+    writers={"create": {"mediator", "village_admin", "township_admin"}},
+    derive_org=_event_org,
+))

@@ -1,0 +1,57 @@
+"""人民调解案件 (mediation_case) and its append-only events (case_event)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from cunzhi.core.db import JSONType, UUIDStr
+from cunzhi.sync.record import SyncedRecord
+
+
+class MediationCase(SyncedRecord, table=True):
+    __tablename__ = "mediation_case"
+    __table_args__ = (
+        sa.Index("ix_mediation_case_org_status", "org_code", "status"),
+        sa.Index("ix_mediation_case_org_received", "org_code", "received_on"),
+    )
+
+    case_number: str | None = Field(default=None, max_length=40, unique=True)
+    title: str = Field(max_length=200)
+    description: str | None = None
+    category: str = Field(max_length=40)
+    source: str = Field(max_length=40)
+    received_on: date
+    place: str | None = Field(default=None, max_length=200)
+    parties: list = Field(default_factory=list, sa_type=JSONType)
+    people_involved: int | None = None
+    amount_in_dispute: str | None = Field(default=None, max_length=20)
+    mediator_ids: list = Field(default_factory=list, sa_type=JSONType)
+    risk_level: str = Field(max_length=10)
+    escalation_flag: bool = False
+    escalation_note: str | None = None
+    status: str = Field(max_length=16)
+    deadline: date
+    deadline_extensions: list = Field(default_factory=list, sa_type=JSONType)
+    agreement: dict | None = Field(default=None, sa_type=JSONType)
+    outcome_note: str | None = None
+    incident_id: str | None = Field(default=None, sa_type=UUIDStr)
+    ended_on: date | None = None
+    ended_as: str | None = Field(default=None, max_length=16)
+
+
+class CaseEvent(SyncedRecord, table=True):
+    __tablename__ = "case_event"
+
+    case_id: str = Field(sa_type=UUIDStr, foreign_key="mediation_case.id", index=True)
+    kind: str = Field(max_length=20)
+    occurred_at: datetime
+    participants: str | None = None
+    content: str | None = None
+    outcome: str | None = None
+    fulfilled: bool | None = None
+    satisfaction: int | None = None
+    escalation_signs: bool | None = None
+    attachment_ids: list = Field(default_factory=list, sa_type=JSONType)

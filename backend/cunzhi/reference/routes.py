@@ -1,0 +1,51 @@
+"""GET /reference: what a device needs to work offline (code tables, settings, orgs and people in scope)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from cunzhi.api.deps import CurrentScope
+from cunzhi.core.db import read_tx
+from cunzhi.mediation.rules import TRANSITIONS
+from cunzhi.orgs.models import OrgUnit
+from cunzhi.reference.service import code_tables, county_settings, version_of
+from cunzhi.users.models import User
+
+router = APIRouter(tags=["reference"])
+
+
+class ReferenceOut(BaseModel):
+    version: str
+    code_tables: dict[str, list[dict]]
+    case_transitions: dict[str, list[str]]
+    settings: dict[str, int | str]
+    orgs: list[dict]
+    users: list[dict]
+
+
+@router.get("/reference", response_model=ReferenceOut)
+def reference(scope: CurrentScope) -> JSONResponse:
+    county = scope.org_code[:6]
+    org_t, user_t = OrgUnit.__table__, User.__table__
+    with read_tx() as conn:
+        tables = code_tables(conn, county)
+        settings = {k: v for k, v in county_settings(conn, county).items() if k != "codes"}
+        # the caller's own unit, its ancestors, and (up to a township's worth) the units below it
+        ancestors = [scope.org_code[:n] for n in (2, 4, 6, 9, 12) if n < len(scope.org_code)]
+        orgs = conn.execute(sa.select(org_t).where(sa.or_(scope.clause(org_t.c.code), org_t.c.code.in_(ancestors)))
+                            .where(org_t.c.level.in_(("county", "township", "village", "grid")))
+                            .order_by(org_t.c.code).limit(5000)).mappings().all()
+        users = conn.execute(sa.select(user_t.c.id, user_t.c.display_name, user_t.c.role, user_t.c.org_code)
+                             .where(scope.clause(user_t.c.org_code), user_t.c.active.is_(True))
+                             .order_by(user_t.c.org_code, user_t.c.display_name).limit(5000)).mappings().all()
+    payload = {
+        "code_tables": tables,
+        "case_transitions": {k: list(v) for k, v in TRANSITIONS.items()},
+        "settings": settings,
+        "orgs": [{"code": o["code"], "name": o["name"], "level": o["level"], "parent_code": o["parent_code"]} for o in orgs],
+        "users": [dict(u) for u in users],
+    }
+    return JSONResponse({"version": version_of(payload), **payload})

@@ -1,0 +1,128 @@
+"""HTTP face of the sync engine: push, pull, conflicts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from cunzhi.api.deps import CurrentScope, Lang, audit
+from cunzhi.core.clock import iso, utcnow
+from cunzhi.core.config import get_settings
+from cunzhi.core.db import read_tx, write_tx
+from cunzhi.core.errors import AppError, FieldError, render_error
+from cunzhi.core.scope import Scope
+from cunzhi.sync import engine
+from cunzhi.sync.present import present_record
+from cunzhi.sync.registry import get_entity
+from cunzhi.sync.schemas import ConflictOut, ConflictPage, ErrorOut, PullOut, PushIn, PushOut, ResolveIn, RecordOut
+
+router = APIRouter(prefix="/sync", tags=["sync"])
+conflicts_router = APIRouter(prefix="/conflicts", tags=["sync"])
+
+SUPPORTED_PROTOCOLS = {"1"}
+ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 409: {"model": ErrorOut}, 413: {"model": ErrorOut},
+          422: {"model": ErrorOut}, 426: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+
+
+def check_protocol(value: str | None) -> None:
+    if value is not None and value.strip() not in SUPPORTED_PROTOCOLS:
+        raise AppError(426, "unsupported_protocol")
+
+
+def render_result(res: engine.Result, viewer: Scope, lang: str) -> dict:
+    out: dict = {"mutation_id": res.mutation_id, "status": res.status}
+    spec = get_entity(res.entity or "")
+    if res.original_status:
+        out["original_status"] = res.original_status
+    if res.row is not None and spec is not None and viewer.contains(res.row["org_code"]):
+        out["record"] = present_record(spec, res.row, viewer)
+    if res.conflict_id:
+        out["conflict_id"] = res.conflict_id
+    if res.conflicts and spec is not None:
+        org = res.row["org_code"] if res.row else viewer.org_code
+        out["conflicts"] = [{"field": c["field"],
+                             "client_value": engine.present_value(spec, c["field"], c["client_value"], org, viewer),
+                             "server_value": engine.present_value(spec, c["field"], c["server_value"], org, viewer)}
+                            for c in res.conflicts]
+    if res.error:
+        out["error"] = render_error(res.error["code"],
+                                    [FieldError(d["field"], d["code"]) for d in res.error.get("details", [])], lang)
+    return out
+
+
+def _mutation(m) -> engine.Mutation:
+    return engine.Mutation(str(uuid.UUID(m.mutation_id)), m.entity, m.op, str(uuid.UUID(m.record_id)), m.base_rev,
+                           m.fields, m.client_time, m.base_epoch, m.resolves_conflict)
+
+
+@router.post("/push", response_model=PushOut, responses=ERRORS)
+def push(body: PushIn, scope: CurrentScope, lang: Lang,
+         x_cunzhi_protocol: Annotated[str | None, Header()] = None) -> JSONResponse:
+    """Apply the device's outbox: one result per mutation, in order (sync-protocol.md, Push)."""
+    check_protocol(x_cunzhi_protocol)
+    if body.client_id != scope.client_id:
+        raise AppError(422, "validation_error", [FieldError("client_id", "client_id_mismatch")])
+    if len(body.mutations) > get_settings().max_push_mutations:
+        raise AppError(413, "too_many_mutations")
+    mutations = [_mutation(m) for m in body.mutations]
+    with write_tx() as conn:
+        results = engine.Push(conn, scope).run(mutations)
+    rendered = [render_result(r, scope, lang) for r in results]
+    audit(scope, "sync.push")
+    return JSONResponse({"results": rendered, "server_time": iso(utcnow())})
+
+
+@router.get("/pull", response_model=PullOut, responses=ERRORS)
+def pull(scope: CurrentScope, cursor: Annotated[str | None, Query(max_length=2000)] = None,
+         limit: Annotated[int | None, Query()] = None,
+         x_cunzhi_protocol: Annotated[str | None, Header()] = None) -> JSONResponse:
+    """Everything in the caller's scope that changed after the cursor (sync-protocol.md, Pull)."""
+    check_protocol(x_cunzhi_protocol)
+    settings = get_settings()
+    limit = settings.pull_default_limit if limit is None else limit
+    if limit < 1 or limit > settings.pull_max_limit:
+        raise AppError(422, "validation_error", [FieldError("limit", "out_of_range")])
+    with read_tx() as conn:
+        page = engine.pull(conn, scope, cursor or None, limit)
+    audit(scope, "sync.pull")
+    return JSONResponse(page)
+
+
+@conflicts_router.get("", response_model=ConflictPage, responses=ERRORS)
+def list_conflicts(scope: CurrentScope,
+                   status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
+                   entity: Annotated[str | None, Query(max_length=40)] = None,
+                   record_id: Annotated[uuid.UUID | None, Query()] = None,
+                   limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                   cursor: Annotated[str | None, Query(max_length=200)] = None) -> JSONResponse:
+    """Stored conflicts in the caller's scope, newest first."""
+    with read_tx() as conn:
+        page = engine.list_conflicts(conn, scope, status, entity, str(record_id) if record_id else None, limit, cursor)
+    audit(scope, "conflicts.list")
+    return JSONResponse(page)
+
+
+@conflicts_router.get("/{conflict_id}", response_model=ConflictOut, responses=ERRORS)
+def get_conflict(conflict_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    import sqlalchemy as sa
+
+    with read_tx() as conn:
+        row = conn.execute(sa.select(engine.conflict_t).where(engine.conflict_t.c.id == str(conflict_id))).mappings().first()
+        if row is None or not scope.contains(row["org_code"]):
+            raise AppError(404, "not_found")
+        out = engine.present_conflict(dict(row), scope)
+    return JSONResponse(out)
+
+
+@conflicts_router.post("/{conflict_id}/resolve", response_model=RecordOut, responses=ERRORS)
+def resolve(conflict_id: uuid.UUID, body: ResolveIn, scope: CurrentScope, request: Request) -> JSONResponse:
+    """Settle a conflict online; every field of the conflict must be chosen."""
+    with write_tx() as conn:
+        res = engine.resolve_conflict(conn, scope, str(conflict_id), body.base_rev, body.choices)
+    spec = get_entity(res.entity or "")
+    out = present_record(spec, res.row, scope)
+    audit(scope, "conflicts.resolve")
+    return JSONResponse(out)
