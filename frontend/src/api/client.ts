@@ -1,0 +1,59 @@
+/**
+ * A small fetch wrapper for the calls that are not sync: login, me, reference, attachment
+ * download. Data changes never go through here (they go through sync/outbox).
+ */
+import type { Me, Reference, TokenResponse } from './types'
+import { HttpError, NetworkError } from '../sync/transport'
+
+export interface ClientContext {
+  getToken: () => string | null
+  getLanguage: () => string
+}
+
+let ctx: ClientContext = { getToken: () => null, getLanguage: () => 'zh-CN' }
+export function configureClient(c: ClientContext) {
+  ctx = c
+}
+
+async function request(path: string, init: RequestInit = {}, token?: string | null): Promise<Response> {
+  const headers = new Headers(init.headers || {})
+  headers.set('Accept-Language', ctx.getLanguage())
+  const t = token === undefined ? ctx.getToken() : token
+  if (t) headers.set('Authorization', `Bearer ${t}`)
+  let res: Response
+  try {
+    res = await fetch(path, { ...init, headers })
+  } catch (e) {
+    throw new NetworkError(String((e as any)?.message || e))
+  }
+  if (!res.ok) {
+    let body = null
+    try {
+      body = await res.json()
+    } catch {
+      /* not json */
+    }
+    throw new HttpError(res.status, body)
+  }
+  return res
+}
+
+export async function login(username: string, password: string, clientId: string): Promise<TokenResponse> {
+  const body = new URLSearchParams({ username, password, client_id: clientId, grant_type: 'password' })
+  const res = await request('/api/v1/auth/token', {
+    method: 'POST', body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+  }, null)
+  return res.json()
+}
+
+export async function fetchMe(token?: string): Promise<Me> {
+  return (await request('/api/v1/me', {}, token)).json()
+}
+
+export async function fetchReference(token?: string): Promise<Reference> {
+  return (await request('/api/v1/reference', {}, token)).json()
+}
+
+export async function fetchAttachment(id: string): Promise<Blob> {
+  return (await request(`/api/v1/attachments/${id}`)).blob()
+}

@@ -1,0 +1,137 @@
+/**
+ * Starts and stops the per-user machinery: the user's database, the sync engine and its
+ * triggers (app start, `online`, local changes (debounced), a periodic tick, Background Sync).
+ */
+import { ref, shallowRef } from 'vue'
+import { openUserDb, wipeUserDb, getMeta, setMeta, closeUserDb, type CunzhiDB } from '../db'
+import { SyncEngine, type SyncStatus } from '../sync/engine'
+import { HttpTransport } from '../sync/transport'
+import { onLocalChange, onQuotaError } from '../sync/outbox'
+import { setViewSettings } from '../sync/view'
+import { appState, clientId, saveSession, token, type Session } from './session'
+import { fetchMe, fetchReference } from '../api/client'
+import { currentLang } from '../i18n'
+import { saveDeviceSession } from './device'
+import type { Reference } from '../api/types'
+
+export const engineRef = shallowRef<SyncEngine | null>(null)
+export const syncStatus = ref<SyncStatus | null>(null)
+export const dbRef = shallowRef<CunzhiDB | null>(null)
+
+let cleanups: (() => void)[] = []
+
+function applyReference(ref: Reference | null) {
+  appState.reference = ref
+  if (ref?.settings) {
+    setViewSettings({
+      deadline_days: ref.settings.deadline_days ?? 30,
+      deadline_warn_days: ref.settings.deadline_warn_days ?? 5,
+    })
+  }
+}
+
+export async function refreshReference(db: CunzhiDB) {
+  try {
+    const [ref, me] = await Promise.all([fetchReference(), fetchMe()])
+    await setMeta(db, 'reference', ref)
+    applyReference(ref)
+    if (appState.session) saveSession({ ...appState.session, user: me })
+  } catch {
+    /* offline: keep the cached copy */
+  }
+}
+
+export async function checkStorage() {
+  const nav: any = navigator
+  try {
+    if (nav.storage?.persist && !(await nav.storage.persisted?.())) await nav.storage.persist()
+    const est = await nav.storage?.estimate?.()
+    if (est?.quota && est.usage / est.quota > 0.85) appState.storageWarning = true
+  } catch {
+    /* not available */
+  }
+}
+
+/** Registers a Background Sync so the service worker pushes even if the page is closed. */
+export async function registerBackgroundSync() {
+  try {
+    const reg: any = await navigator.serviceWorker?.getRegistration()
+    await reg?.sync?.register('cunzhi-sync')
+  } catch {
+    /* not supported (Firefox, Safari): the page's own triggers cover it */
+  }
+}
+
+export async function startUser(session: Session): Promise<CunzhiDB> {
+  stopUser()
+  const db = openUserDb(session.user.id)
+  dbRef.value = db
+  const cached = await getMeta<Reference>(db, 'reference')
+  applyReference(cached)
+  await saveDeviceSession({ userId: session.user.id, token: session.token, clientId: clientId(), lang: currentLang() })
+  const engine = new SyncEngine({
+    db,
+    clientId: clientId(),
+    transport: new HttpTransport({ getToken: token, getLanguage: currentLang }),
+    onAuthProblem: (code) => void handleAuthProblem(code),
+    onUpdateRequired: () => {
+      appState.updateRequired = true
+    },
+  })
+  engineRef.value = engine
+  cleanups.push(engine.subscribe((s) => (syncStatus.value = { ...s })))
+  await engine.loadStatus()
+  const onOnline = () => void engine.syncNow()
+  window.addEventListener('online', onOnline)
+  cleanups.push(() => window.removeEventListener('online', onOnline))
+  cleanups.push(onLocalChange(() => {
+    engine.requestSync()
+    void registerBackgroundSync()
+  }))
+  cleanups.push(onQuotaError(() => (appState.storageWarning = true)))
+  const tick = setInterval(() => {
+    if (navigator.onLine && engine.status.state !== 'syncing') void engine.syncNow()
+  }, 60_000)
+  cleanups.push(() => clearInterval(tick))
+  const onMsg = (e: MessageEvent) => {
+    if (e.data?.type === 'cunzhi-sync') void engine.syncNow()
+  }
+  navigator.serviceWorker?.addEventListener('message', onMsg)
+  cleanups.push(() => navigator.serviceWorker?.removeEventListener('message', onMsg))
+  cleanups.push(() => engine.stop())
+  void checkStorage()
+  if (!cached) await refreshReference(db)
+  else void refreshReference(db)
+  void engine.syncNow()
+  return db
+}
+
+export function stopUser() {
+  cleanups.forEach((fn) => fn())
+  cleanups = []
+  engineRef.value = null
+  dbRef.value = null
+}
+
+async function handleAuthProblem(code: string) {
+  if (code === 'session_revoked') {
+    const uid = appState.session?.user.id
+    stopUser()
+    if (uid) await wipeUserDb(uid)
+    await saveDeviceSession(null)
+    saveSession(null)
+    appState.revokedNotice = true
+    location.hash = ''
+    window.location.assign('/login')
+    return
+  }
+  appState.needsPassword = true
+}
+
+export function signOut() {
+  // the outbox and local data stay on the device for this user's next sign-in
+  stopUser()
+  closeUserDb()
+  void saveDeviceSession(null)
+  saveSession(null)
+}

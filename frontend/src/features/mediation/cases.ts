@@ -1,0 +1,80 @@
+/**
+ * Mediation use cases on the device. Every change goes through sync/outbox.recordChange
+ * (record + outbox entry in one transaction); nothing here calls fetch.
+ */
+import type { CunzhiDB } from '../../db'
+import { recordChange } from '../../sync/outbox'
+import { newId } from '../../sync/ids'
+import { shanghaiDate, shanghaiIso } from '../../sync/dates'
+import type { Party } from '../../api/types'
+
+export interface NewCaseInput {
+  org_code: string
+  title: string
+  parties: Party[]
+  category: string
+  source: string
+  risk_level: string
+  escalation_flag: boolean
+  escalation_note?: string
+  description?: string
+  place?: string
+  received_on?: string
+  mediator_ids?: string[]
+}
+
+function clean(fields: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = {}
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v
+  return out
+}
+
+export async function createCase(db: CunzhiDB, input: NewCaseInput): Promise<string> {
+  const id = newId()
+  const parties = input.parties
+    .filter((p) => p.name.trim())
+    .map((p) => clean({ ...p, name: p.name.trim(), phone: p.phone || undefined, id_number: p.id_number || undefined }))
+  await recordChange(db, {
+    entity: 'mediation_case',
+    recordId: id,
+    fields: clean({
+      org_code: input.org_code,
+      title: input.title.trim(),
+      description: input.description || undefined,
+      category: input.category,
+      source: input.source,
+      received_on: input.received_on || shanghaiDate(),
+      place: input.place || undefined,
+      parties,
+      risk_level: input.risk_level,
+      escalation_flag: !!input.escalation_flag,
+      escalation_note: input.escalation_flag ? input.escalation_note || undefined : undefined,
+      mediator_ids: input.mediator_ids,
+      status: 'registered',
+    }),
+  })
+  return id
+}
+
+export function updateCase(db: CunzhiDB, id: string, fields: Record<string, any>, resolvesConflict?: string) {
+  return recordChange(db, { entity: 'mediation_case', recordId: id, fields, resolvesConflict })
+}
+
+export function changeStatus(db: CunzhiDB, id: string, status: string, extra: Record<string, any> = {}) {
+  return recordChange(db, { entity: 'mediation_case', recordId: id, fields: { status, ...extra } })
+}
+
+export async function addEvent(db: CunzhiDB, caseId: string, orgCode: string, fields: Record<string, any>, id = newId()): Promise<string> {
+  await recordChange(db, {
+    entity: 'case_event',
+    recordId: id,
+    fields: clean({ case_id: caseId, org_code: orgCode, occurred_at: fields.occurred_at || shanghaiIso(), ...fields }),
+  })
+  return id
+}
+
+export function extendDeadline(db: CunzhiDB, id: string, existing: any[], newDeadline: string, reason: string) {
+  const list = (existing || []).map((e) => ({ ...e }))
+  list.push({ new_deadline: newDeadline, reason })
+  return recordChange(db, { entity: 'mediation_case', recordId: id, fields: { deadline_extensions: list } })
+}

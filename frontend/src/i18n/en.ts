@@ -1,0 +1,61 @@
+export default {
+  app: { name: 'Cunzhi', language: 'Language', logout: 'Sign out', back: 'Back' },
+  login: {
+    title: 'Sign in', username: 'Username', password: 'Password', submit: 'Sign in', failed: 'Sign-in failed',
+    offline: 'The first sign-in needs a network', demo: 'Demo accounts (password cunzhi-demo)', expiredTitle: 'Enter your password again',
+    expiredBody: 'Your session expired. Changes waiting to sync are kept.', revoked: 'This device was signed out remotely; its local data was deleted.',
+  },
+  sync: {
+    online: 'Online', offline: 'Offline', syncing: 'Syncing…', waiting: '{n} waiting', allSynced: 'All synced',
+    lastSync: 'Last sync {t}', never: 'Never synced', syncNow: 'Sync now', center: 'Sync',
+    needsAttention: 'Needs attention', needsAttentionEmpty: 'No rejected changes', conflicts: 'Conflicts', conflictsEmpty: 'No open conflicts',
+    rejectedBecause: 'Rejected by the server: {reason}', fixResend: 'Fix and resend', discard: 'Discard',
+    discardConfirm: 'Discard this change? It will not be sent again.', resend: 'Resend', authRequired: 'Sign in again',
+    updateRequired: 'Update the app to sync', busy: 'Server busy, retrying soon', error: 'Sync error, retrying soon',
+    storageWarn: 'Storage almost full: sync and free up space', storageFull: 'Storage full: not saved',
+    photosWaiting: '{n} photos waiting', pending: 'Waiting to sync', conflictBadge: 'Conflict',
+  },
+  conflict: {
+    title: 'Resolve conflict', field: 'Field', mine: 'This device', server: 'Server', useMine: 'Use mine', useServer: 'Use server',
+    resolve: 'Resolve', resolving: 'Sent, waiting to sync', resolved: 'Resolved', choose: 'Choose a value for every field',
+    explain: 'This was also changed elsewhere. Both values are kept here: choose which one stays.',
+  },
+  cases: {
+    title: 'Mediation cases', search: 'Search party or summary', new: 'New dispute', empty: 'No cases', pendingNumber: 'Number pending',
+    count: '{n} cases', status: 'Status', category: 'Category', risk: 'Risk', overdue: 'Overdue', all: 'All',
+    deadline: 'Due {d}', filters: 'Filters',
+  },
+  form: {
+    newTitle: 'Register a dispute', summary: 'Summary', summaryPh: 'e.g. boundary dispute between two households', parties: 'Parties',
+    partyName: 'Name', partyRole: 'Role', addParty: 'Add party', category: 'Category', source: 'Source',
+    risk: 'Risk level', escalation: 'May escalate', escalationNote: 'Escalation note', description: 'What happened',
+    receivedOn: 'Received on', place: 'Place', phone: 'Phone', idNumber: 'ID number', save: 'Save', saved: 'Saved (works offline)',
+    required: 'Required', amount: 'Amount in dispute (yuan)', people: 'People involved', more: 'More details',
+  },
+  roles: { applicant: 'Applicant', respondent: 'Respondent', other: 'Other' },
+  detail: {
+    info: 'Details', parties: 'Parties', actions: 'Actions', moveTo: 'Move to: {s}', events: 'Sessions and follow-ups',
+    addEvent: 'Add entry', agreement: 'Agreement', photos: 'Photos of the agreement', takePhoto: 'Take / choose photo',
+    outcomeNote: 'Outcome note (other routes the parties were told of)', extend: 'Extend deadline', newDeadline: 'New deadline', reason: 'Reason',
+    noEvents: 'No entries yet', deadline: 'Deadline', caseNumber: 'Case number', receivedOn: 'Received on', source: 'Source',
+    escalation: 'May escalate', yes: 'Yes', no: 'No', edit: 'Edit', photoWaiting: 'Waiting to upload', photoUploaded: 'Uploaded',
+    notFound: 'Case not found',
+  },
+  agreement: {
+    form: 'Form', written: 'Written', oral: 'Oral', terms: 'Terms', amount: 'Amount (yuan)', performance: 'How and by when',
+    signedOn: 'Signed on', court: 'Court confirmation', none: 'None', requested: 'Requested', granted: 'Granted',
+  },
+  event: {
+    kind: 'Kind', occurredAt: 'When', participants: 'Participants', content: 'Content', outcome: 'Outcome', fulfilled: 'Fulfilled',
+    satisfaction: 'Satisfaction', escalationSigns: 'Signs of escalation', save: 'Save entry',
+  },
+  kinds: { session: 'Session', investigation: 'Investigation', follow_up: 'Follow-up', referral: 'Referral', note: 'Note' },
+  status: {
+    registered: 'Registered', mediating: 'Mediating', agreed: 'Agreed', fulfilling: 'Fulfilling', fulfilled: 'Fulfilled',
+    archived: 'Archived', declined: 'Declined', terminated: 'Terminated', referred: 'Referred',
+  },
+  riskLevel: { red: 'Red', orange: 'Orange', yellow: 'Yellow', blue: 'Blue' },
+  color: { green: 'On track', yellow: 'Due soon', red: 'Overdue', grey: 'Closed' },
+  update: { available: 'A new version is available', update: 'Update', later: 'Later' },
+  install: { install: 'Install to home screen' },
+}

@@ -1,0 +1,61 @@
+export default {
+  app: { name: '村治', language: '语言', logout: '退出登录', back: '返回' },
+  login: {
+    title: '登录', username: '用户名', password: '密码', submit: '登录', failed: '登录失败',
+    offline: '首次登录需要网络', demo: '演示账号（密码 cunzhi-demo）', expiredTitle: '请重新输入密码',
+    expiredBody: '登录已过期。待同步的修改会保留。', revoked: '此设备的登录已被撤销，本机数据已清除。',
+  },
+  sync: {
+    online: '在线', offline: '离线', syncing: '同步中…', waiting: '{n} 条待同步', allSynced: '已全部同步',
+    lastSync: '上次同步 {t}', never: '尚未同步', syncNow: '立即同步', center: '同步',
+    needsAttention: '需要处理', needsAttentionEmpty: '没有被退回的修改', conflicts: '冲突', conflictsEmpty: '没有未解决的冲突',
+    rejectedBecause: '服务器退回：{reason}', fixResend: '修改后重新提交', discard: '放弃此修改',
+    discardConfirm: '确定放弃这条修改？放弃后它不会再提交。', resend: '重新提交', authRequired: '需要重新登录',
+    updateRequired: '需要更新应用后才能同步', busy: '服务器繁忙，稍后重试', error: '同步出错，稍后重试',
+    storageWarn: '手机存储空间即将用完，请及时同步并清理', storageFull: '存储空间已满，未能保存',
+    photosWaiting: '{n} 张照片待上传', pending: '待同步', conflictBadge: '有冲突',
+  },
+  conflict: {
+    title: '解决冲突', field: '字段', mine: '本机的值', server: '服务器的值', useMine: '用本机的', useServer: '用服务器的',
+    resolve: '确认解决', resolving: '已提交，等待同步', resolved: '已解决', choose: '请为每个字段选择一个值',
+    explain: '同一内容在别处也被修改了。两边的值都保留在这里，请选择保留哪一个。',
+  },
+  cases: {
+    title: '调解案件', search: '搜索当事人或案情', new: '登记纠纷', empty: '没有案件', pendingNumber: '待编号',
+    count: '共 {n} 件', status: '状态', category: '类别', risk: '风险', overdue: '已超期', all: '全部',
+    deadline: '期限 {d}', filters: '筛选',
+  },
+  form: {
+    newTitle: '登记纠纷', summary: '纠纷简述', summaryPh: '如：张三与李四宅基地边界纠纷', parties: '当事人',
+    partyName: '姓名', partyRole: '身份', addParty: '添加当事人', category: '纠纷类别', source: '来源',
+    risk: '风险等级', escalation: '可能激化', escalationNote: '激化情况说明', description: '案情经过',
+    receivedOn: '受理日期', place: '地点', phone: '电话', idNumber: '身份证号', save: '保存', saved: '已保存（离线也可）',
+    required: '必填', amount: '争议金额（元）', people: '涉及人数', more: '更多信息',
+  },
+  roles: { applicant: '申请人', respondent: '被申请人', other: '其他' },
+  detail: {
+    info: '基本信息', parties: '当事人', actions: '办理', moveTo: '转为：{s}', events: '调解记录与回访',
+    addEvent: '添加记录', agreement: '调解协议', photos: '协议照片', takePhoto: '拍照 / 选择照片',
+    outcomeNote: '处理结果说明（告知当事人的其他途径）', extend: '延长期限', newDeadline: '新期限', reason: '原因',
+    noEvents: '暂无记录', deadline: '期限', caseNumber: '案号', receivedOn: '受理日期', source: '来源',
+    escalation: '可能激化', yes: '是', no: '否', edit: '编辑', photoWaiting: '待上传', photoUploaded: '已上传',
+    notFound: '未找到此案件',
+  },
+  agreement: {
+    form: '协议形式', written: '书面', oral: '口头', terms: '协议内容', amount: '金额（元）', performance: '履行方式与期限',
+    signedOn: '签订日期', court: '司法确认', none: '未申请', requested: '已申请', granted: '已确认',
+  },
+  event: {
+    kind: '类型', occurredAt: '时间', participants: '参加人', content: '内容', outcome: '结果', fulfilled: '已履行',
+    satisfaction: '满意度', escalationSigns: '有激化迹象', save: '保存记录',
+  },
+  kinds: { session: '调解', investigation: '调查', follow_up: '回访', referral: '转交', note: '备注' },
+  status: {
+    registered: '已受理', mediating: '调解中', agreed: '达成协议', fulfilling: '履行中', fulfilled: '已履行',
+    archived: '归档', declined: '不予受理', terminated: '终止调解', referred: '转交',
+  },
+  riskLevel: { red: '红', orange: '橙', yellow: '黄', blue: '蓝' },
+  color: { green: '正常', yellow: '将到期', red: '超期', grey: '已结束' },
+  update: { available: '新版本可用', update: '更新', later: '稍后' },
+  install: { install: '安装到主屏幕' },
+}

@@ -1,0 +1,30 @@
+import { createApp } from 'vue'
+import 'vant/es/toast/style'
+import 'vant/es/dialog/style'
+import 'vant/es/notify/style'
+import './styles.css'
+import App from './App.vue'
+import { router } from './router'
+import { i18n, setLang, savedLang, currentLang } from './i18n'
+import { configureClient } from './api/client'
+import { appState, token } from './app/session'
+import { startUser } from './app/runtime'
+
+configureClient({ getToken: token, getLanguage: currentLang })
+setLang(savedLang())
+
+async function boot() {
+  if (appState.session) {
+    try {
+      await startUser(appState.session)
+    } catch (e) {
+      console.error('could not open the local database', e)
+    }
+  }
+  const app = createApp(App)
+  app.use(i18n)
+  app.use(router)
+  app.mount('#app')
+}
+
+void boot()
