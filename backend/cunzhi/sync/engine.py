@@ -182,7 +182,8 @@ class Push:
         parsed, errors = self._parse(spec, m.fields, creating=True)
         missing = [FieldError(f, "required") for f in sorted(spec.required_on_create)
                    if f not in parsed or parsed[f] in (None, "", [])]
-        errors += [e for e in missing if e.field not in {x.field for x in errors}]
+        bad = {x.field.split(".")[0] for x in errors}
+        errors += [e for e in missing if e.field not in bad]
         if errors:
             raise _validation(errors)
         row = self._defaults(spec)

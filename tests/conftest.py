@@ -1,0 +1,58 @@
+"""Shared fixtures: a fresh migrated database per test (SQLite, and PostgreSQL when configured), a real
+HTTP server on loopback, and logged-in clients for the demo accounts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("CUNZHI_DATA_DIR", "/tmp/cunzhi-test-unused")
+
+from tests.support import databases  # noqa: E402
+from tests.support.device import login  # noqa: E402
+from tests.support.server import ThreadServer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def template_root(tmp_path_factory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("templates")
+    yield root
+    databases.drop_templates()
+
+
+@pytest.fixture(params=databases.KINDS)
+def db_kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database(db_kind, template_root, tmp_path) -> Iterator[str]:
+    """A fresh database (demo org tree and accounts, no records) that the app now points at."""
+    url = databases.fresh(db_kind, template_root, tmp_path)
+    databases.use(url, tmp_path)
+    yield url
+    databases.drop(db_kind, url)
+
+
+@pytest.fixture
+def server(database) -> Iterator[ThreadServer]:
+    with ThreadServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def as_user(server):
+    """``as_user("wanfucun.mediator")`` → an httpx client logged in over real HTTP (new device each call)."""
+    clients = []
+
+    def make(username: str, client_id: str | None = None, lang: str = "zh-CN"):
+        c = login(server.base, username, client_id, lang=lang)
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.close()

@@ -1,0 +1,84 @@
+"""Real servers for tests: uvicorn in a thread (real sockets, real HTTP) or in its own process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_up(base: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/api/v1/health", timeout=1).status_code in (200, 503):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"server at {base} did not come up")
+
+
+class ThreadServer:
+    """The app served by uvicorn on a loopback port, in a background thread of the test process."""
+
+    def __init__(self) -> None:
+        from cunzhi.main import create_app
+
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(), host="127.0.0.1", port=self.port, log_level="warning",
+                                timeout_keep_alive=5)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ThreadServer:
+        self.thread.start()
+        wait_up(self.base)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+class ProcessServer:
+    """``python -m cunzhi serve`` in its own process: for restarts (kill -9) and restores."""
+
+    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **env, "CUNZHI_DEMO": "0"}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> ProcessServer:
+        self.proc = subprocess.Popen([sys.executable, "-m", "cunzhi", "serve", "--port", str(self.port)],
+                                     env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     cwd=str(Path(__file__).resolve().parents[2]))
+        wait_up(self.base, timeout=60)
+        return self
+
+    def kill(self) -> None:
+        """Kill -9: no graceful shutdown, like a crash or a power cut."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def __enter__(self) -> ProcessServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.kill()
