@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, HTMLResponse
 
 from cunzhi import __version__
@@ -34,6 +35,7 @@ def create_app() -> FastAPI:
                   openapi_url="/api/v1/openapi.json", docs_url="/docs", redoc_url=None)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # pulls and lists travel compressed on slow links
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(health.router)

@@ -1,0 +1,62 @@
+# 村治 Cunzhi — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FRONTEND := frontend
+FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/package.json $(FRONTEND)/tsconfig*.json -type f 2>/dev/null)
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
+
+.PHONY: run test install test-install frontend chromium test-backend test-frontend test-e2e bench clean
+
+run: install frontend ## install, build the PWA if its sources changed, migrate, load the demo, serve on :8000
+	CUNZHI_DEMO=$${CUNZHI_DEMO:-1} $(VENV)/bin/cunzhi serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+test: test-install frontend chromium test-backend test-frontend test-e2e ## the whole suite
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+test-install: $(VENV)/.test-installed
+
+$(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(FRONTEND)/dist/index.html: $(FRONTEND_SOURCES) $(FRONTEND)/node_modules/.package-lock.json
+	cd $(FRONTEND) && npm run build
+	touch $@
+
+frontend: $(FRONTEND)/dist/index.html
+
+chromium: ## the browser tests need Chromium: install Debian's when we are root, else say how
+	@if [ -x "$(CHROMIUM_PATH)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium not found at $(CHROMIUM_PATH): install it (sudo apt-get install chromium) or set CHROMIUM_PATH." >&2; exit 1; fi
+
+test-backend: test-install ## backend on SQLite, and on PostgreSQL when CUNZHI_TEST_POSTGRES_URL is set
+	$(PY) -m pytest tests --ignore=tests/e2e -q -p no:cacheprovider
+
+test-frontend: $(FRONTEND)/node_modules/.package-lock.json
+	cd $(FRONTEND) && npm test
+
+test-e2e: test-install frontend chromium
+	$(PY) -m pytest tests/e2e -q -p no:cacheprovider
+
+bench: install ## server benchmarks (see bench/README.md)
+	bash bench/run_all.sh
+
+clean:
+	rm -rf $(VENV) $(FRONTEND)/node_modules $(FRONTEND)/dist
