@@ -45,6 +45,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     if settings.demo:
         typer.echo("演示账号 / demo logins (password cunzhi-demo): wanfucun.mediator, wanfucun.grid, wanfucun.admin, "
                    "zhendong.mediator, wanfu.admin, wanfu.viewer, tangji.admin, county.admin")
+    from cunzhi.maintenance import start_daily
+
+    start_daily()
     uvicorn.run("cunzhi.main:create_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=True, log_level="info")
 
@@ -144,6 +147,37 @@ def demo() -> None:
     typer.echo(f"demo: {loaded.orgs_inserted} org units added, {loaded.users} accounts, "
                f"{loaded.applied} changes applied ({loaded.cases} cases, {loaded.events} events), "
                f"{loaded.duplicates} already there")
+
+
+@app.command()
+def maintain() -> None:
+    """Forget stored sync answers past retention and purge attachments no record refers to."""
+    from cunzhi.maintenance import run_once
+
+    _upgrade()
+    typer.echo(json.dumps(run_once()))
+
+
+keys_app = typer.Typer(help="Read-only API keys for integrations.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(username: Annotated[str, typer.Argument(help="an account with role integration")],
+                days: int = 365) -> None:
+    """Issue a read-only API key (shown once) for an integration account."""
+    from cunzhi.core.db import write_tx
+    from cunzhi.core.errors import AppError
+    from cunzhi.users.service import create_api_key
+
+    _upgrade()
+    try:
+        with write_tx() as conn:
+            out = create_api_key(conn, username, days)
+    except AppError as e:
+        typer.echo(f"error: {e.code}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"key (shown once): {out['key']}\nsession {out['session_id']}, expires {out['expires_at']:%Y-%m-%d}")
 
 
 @app.command()

@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from cunzhi.core.db import JSONType, OrgCodeType, UUIDStr
 
-ROLES = ("mediator", "grid_worker", "village_admin", "township_admin", "township_viewer", "county_admin")
+ROLES = ("mediator", "grid_worker", "village_admin", "township_admin", "township_viewer", "county_admin", "integration")
 
 
 class User(SQLModel, table=True):

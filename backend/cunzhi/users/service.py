@@ -36,6 +36,7 @@ ROLE_LEVELS = {
     "township_admin": ("township",),
     "township_viewer": ("township",),
     "county_admin": ("county",),
+    "integration": ("province", "city", "county", "township", "village"),  # read-only API keys
 }
 
 
@@ -92,6 +93,22 @@ def login(conn: Connection, username: str, password: str, client_id: str, user_a
             "session_id": session["id"]}
 
 
+def create_api_key(conn: Connection, username: str, days: int = 365) -> dict:
+    """A read-only key for an integration account: a long-lived session with its own client id."""
+    user = conn.execute(sa.select(user_t).where(user_t.c.username == username)).mappings().first()
+    if user is None:
+        raise AppError(404, "not_found")
+    if user["role"] != "integration":
+        raise AppError(422, "validation_error", [FieldError("role", "invalid_choice")])
+    now = utcnow()
+    token = "ck_" + secrets.token_urlsafe(32)
+    session = {"id": str(uuid.uuid4()), "user_id": user["id"], "client_id": str(uuid.uuid4()),
+               "token_hash": token_hash(token), "org_code": user["org_code"], "user_agent": "api-key",
+               "created_at": now, "last_seen_at": now, "expires_at": now + timedelta(days=days)}
+    conn.execute(session_t.insert().values(**session))
+    return {"key": token, "session_id": session["id"], "expires_at": session["expires_at"]}
+
+
 def _aware(dt: datetime) -> datetime:
     from datetime import timezone
 
@@ -111,7 +128,8 @@ def authenticate(conn: Connection, token: str) -> Scope:
     now = utcnow()
     if _aware(found["expires_at"]) <= now:
         raise AppError(401, "session_expired", headers={"WWW-Authenticate": "Bearer"})
-    if now - _aware(found["last_seen_at"]) > timedelta(minutes=10):  # sliding expiry, written rarely
+    if found["user_agent"] != "api-key" and now - _aware(found["last_seen_at"]) > timedelta(minutes=10):
+        # sliding expiry for device sessions, written rarely
         conn.execute(session_t.update().where(session_t.c.id == found["id"]).values(
             last_seen_at=now, expires_at=now + timedelta(days=get_settings().session_days)))
     return Scope(user_id=found["user_id"], username=found["username"], role=found["role"],

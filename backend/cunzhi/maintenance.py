@@ -1,0 +1,74 @@
+"""Housekeeping the server runs daily (and ``cunzhi maintain`` on demand)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from cunzhi.attachments.models import Attachment
+from cunzhi.attachments.service import path_for
+from cunzhi.core.clock import utcnow
+from cunzhi.core.config import get_settings
+from cunzhi.core.db import write_tx
+from cunzhi.sync.engine import purge_expired
+from cunzhi.sync.registry import entities
+
+log = logging.getLogger("cunzhi")
+att_t = Attachment.__table__
+
+
+def referenced_attachment_ids(conn) -> set[str]:
+    """Attachment ids any record refers to (attachment_ids lists, agreement.attachment_ids)."""
+    found: set[str] = set()
+    for spec in entities().values():
+        cols = [c for c in ("attachment_ids", "agreement") if c in spec.table.c]
+        if not cols:
+            continue
+        for row in conn.execute(sa.select(*[spec.table.c[c] for c in cols])):
+            for value in row:
+                if isinstance(value, list):
+                    found.update(str(v) for v in value)
+                elif isinstance(value, dict):
+                    found.update(str(v) for v in value.get("attachment_ids") or [])
+    return found
+
+
+def purge_unreferenced_attachments() -> int:
+    """Attachments no record refers to, 30 days after upload, are deleted (file and row)."""
+    cutoff = utcnow() - timedelta(days=get_settings().attachment_purge_days)
+    with write_tx() as conn:
+        old = [r.id for r in conn.execute(sa.select(att_t.c.id).where(att_t.c.created_at < cutoff))]
+        if not old:
+            return 0
+        keep = referenced_attachment_ids(conn)
+        doomed = [a for a in old if a not in keep]
+        for chunk in range(0, len(doomed), 500):
+            conn.execute(att_t.delete().where(att_t.c.id.in_(doomed[chunk:chunk + 500])))
+    for a in doomed:
+        path_for(a).unlink(missing_ok=True)
+    return len(doomed)
+
+
+def run_once() -> dict:
+    with write_tx() as conn:
+        answers = purge_expired(conn)
+    return {"stored_answers_forgotten": answers, "attachments_purged": purge_unreferenced_attachments()}
+
+
+def start_daily() -> threading.Event:
+    """A daemon thread that runs the housekeeping now and then every 24 hours."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                log.info("maintenance: %s", run_once())
+            except Exception:  # noqa: BLE001 - housekeeping must never take the server down
+                log.exception("maintenance failed")
+            stop.wait(86400)
+
+    threading.Thread(target=loop, name="cunzhi-maintenance", daemon=True).start()
+    return stop
