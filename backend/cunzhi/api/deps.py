@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from cunzhi.core.db import get_engine, write_tx
+from cunzhi.core.db import get_engine, read_tx, write_tx
 from cunzhi.core.errors import AppError, lang_of
 from cunzhi.core.scope import Scope
-from cunzhi.users.service import authenticate, write_audit
+from cunzhi.users.service import authenticate, touch_session, write_audit
 
 _bearer = HTTPBearer(auto_error=False, description="The access_token from POST /api/v1/auth/token")
 
@@ -20,8 +20,11 @@ def current_scope(request: Request,
     """Every route but login and health: a valid, unexpired, unrevoked session (else 401 with why)."""
     if creds is None or not creds.credentials or len(creds.credentials) > 200:
         raise AppError(401, "not_authenticated", headers={"WWW-Authenticate": "Bearer"})
-    with write_tx(get_engine()) as conn:
-        scope = authenticate(conn, creds.credentials)
+    with read_tx(get_engine()) as conn:
+        scope, stale = authenticate(conn, creds.credentials)
+    if stale:
+        with write_tx(get_engine()) as conn:
+            touch_session(conn, scope.session_id)
     request.state.scope = scope
     return scope
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cunzhi.core.i18n import message, pick_language
@@ -104,6 +104,13 @@ def install_error_handlers(app: FastAPI) -> None:
                                 headers={"Retry-After": "2"})
         log.exception("database error")
         return JSONResponse(render_error("internal_error", [], lang_of(request)), status_code=500)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError):
+        # Every rule is checked before a write, so this is a race with a concurrent request doing the same
+        # thing (the same mutation id or record id at once): the retry sees the winner's result.
+        log.warning("integrity race on %s %s: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse(render_error("busy", [], lang_of(request)), status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -115,8 +115,11 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def authenticate(conn: Connection, token: str) -> Scope:
-    """The caller behind a bearer token, or 401 with why (unknown, expired, revoked)."""
+def authenticate(conn: Connection, token: str) -> tuple[Scope, bool]:
+    """The caller behind a bearer token, or 401 with why (unknown, expired, revoked).
+
+    Also says whether the sliding expiry is due for a refresh (written by :func:`touch_session`, rarely,
+    so that reads never need the write lock)."""
     found = conn.execute(
         sa.select(session_t, user_t.c.username, user_t.c.role, user_t.c.org_code.label("user_org"), user_t.c.active)
         .join(user_t, user_t.c.id == session_t.c.user_id)
@@ -128,12 +131,17 @@ def authenticate(conn: Connection, token: str) -> Scope:
     now = utcnow()
     if _aware(found["expires_at"]) <= now:
         raise AppError(401, "session_expired", headers={"WWW-Authenticate": "Bearer"})
-    if found["user_agent"] != "api-key" and now - _aware(found["last_seen_at"]) > timedelta(minutes=10):
-        # sliding expiry for device sessions, written rarely
-        conn.execute(session_t.update().where(session_t.c.id == found["id"]).values(
-            last_seen_at=now, expires_at=now + timedelta(days=get_settings().session_days)))
-    return Scope(user_id=found["user_id"], username=found["username"], role=found["role"],
-                 org_code=found["user_org"], client_id=found["client_id"], session_id=found["id"])
+    # sliding expiry for device sessions (API keys keep their fixed expiry)
+    stale = found["user_agent"] != "api-key" and now - _aware(found["last_seen_at"]) > timedelta(minutes=10)
+    scope = Scope(user_id=found["user_id"], username=found["username"], role=found["role"],
+                  org_code=found["user_org"], client_id=found["client_id"], session_id=found["id"])
+    return scope, stale
+
+
+def touch_session(conn: Connection, session_id: str) -> None:
+    now = utcnow()
+    conn.execute(session_t.update().where(session_t.c.id == session_id, session_t.c.revoked_at.is_(None)).values(
+        last_seen_at=now, expires_at=now + timedelta(days=get_settings().session_days)))
 
 
 def write_audit(conn: Connection, scope: Scope, action: str) -> None:
