@@ -10,6 +10,7 @@ import { configureClient } from './api/client'
 import { appState, token } from './app/session'
 import { startUser } from './app/runtime'
 
+(window as any).__CUNZHI_VERSION__ = __APP_VERSION__
 configureClient({ getToken: token, getLanguage: currentLang })
 setLang(savedLang())
 

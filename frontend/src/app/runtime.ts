@@ -79,6 +79,8 @@ export async function startUser(session: Session): Promise<CunzhiDB> {
     },
   })
   engineRef.value = engine
+  // a hook for the end-to-end tests and the bench (same as tapping "sync now")
+  ;(window as any).__cunzhiSync = () => engine.syncNow()
   cleanups.push(engine.subscribe((s) => (syncStatus.value = { ...s })))
   await engine.loadStatus()
   const onOnline = () => void engine.syncNow()

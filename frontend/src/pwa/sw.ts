@@ -7,12 +7,16 @@
  */
 import { precacheAndRoute, cleanupOutdatedCaches, createHandlerBoundToURL } from 'workbox-precaching'
 import { NavigationRoute, registerRoute } from 'workbox-routing'
+import { clientsClaim } from 'workbox-core'
 import { runBackgroundSync } from './backgroundSync'
 
 declare let self: ServiceWorkerGlobalScope
 
 precacheAndRoute(self.__WB_MANIFEST)
 cleanupOutdatedCaches()
+// The first install takes control of the open page at once, so lazy screens load offline
+// without a reload. Later versions still wait for the person's tap (SKIP_WAITING below).
+clientsClaim()
 
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: [/^\/api\//, /^\/docs/, /^\/openapi\.json/] }))
 

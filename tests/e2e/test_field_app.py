@@ -1,0 +1,212 @@
+"""The mediator's day, end to end, in headless Chromium against the real server."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import uuid
+
+import httpx
+import pytest
+from PIL import Image
+
+from .conftest import login, shot, sync_now, wait_synced
+
+
+
+def big_photo() -> bytes:
+    """A 3000×2000 JPEG standing in for a phone camera shot of a signed agreement."""
+    img = Image.new("RGB", (3000, 2000), (240, 235, 220))
+    for x in range(0, 3000, 50):
+        for y in range(0, 2000, 200):
+            img.putpixel((x, y), (10, 10, 10))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def open_case_by_title(page, title: str) -> None:
+    page.get_by_test_id("case-search").locator("input").fill(title)
+    row = page.get_by_test_id("case-row").filter(has_text=title)
+    row.first.wait_for(timeout=10_000)
+    row.first.click()
+    page.get_by_test_id("detail-title").wait_for()
+
+
+def test_offline_case_with_photo_reaches_server(server, context):
+    page = context.new_page()
+    login(page, server.url, screenshot="login")
+    shot(page, "case-list")
+
+    context.set_offline(True)
+    title = f"宅基地边界纠纷 {uuid.uuid4().hex[:6]}"
+    page.get_by_test_id("new-case").click()
+    page.get_by_test_id("case-title").locator("input").fill(title)
+    page.get_by_test_id("party-name-0").locator("input").fill("张三")
+    page.get_by_test_id("category").locator("[data-code=homestead]").click()
+    page.get_by_test_id("source").locator("[data-code=party_request]").click()
+    page.get_by_test_id("risk").locator("[data-code=yellow]").click()
+    page.get_by_test_id("case-description").locator("textarea").fill("两户因宅基地边界发生争执。")
+    shot(page, "new-case")
+    page.get_by_test_id("save-case").click()
+    page.get_by_test_id("detail-title").wait_for()
+    assert page.get_by_test_id("detail-number").inner_text().endswith("待编号")
+
+    # start mediating, then record the agreement with a photo of the signed paper — all offline
+    page.get_by_test_id("to-mediating").click()
+    page.get_by_test_id("to-agreed").click()
+    page.get_by_test_id("agreement-terms").locator("textarea").fill("双方按村委会测量结果重新立界。")
+    page.locator(".van-popup [data-testid=photo-input]").set_input_files(
+        files=[{"name": "agreement.jpg", "mimeType": "image/jpeg", "buffer": big_photo()}])
+    page.locator(".van-popup .cz-photo").first.wait_for(timeout=15_000)
+    page.get_by_test_id("save-agreement").click()
+    page.wait_for_function("document.querySelector('[data-testid=detail-status]').textContent.includes('达成协议')")
+    case_url = page.url
+
+    # restart while offline: the app opens from the service worker and the case is there
+    page.reload()
+    page.get_by_test_id("detail-title").wait_for(timeout=15_000)
+    assert page.get_by_test_id("detail-title").inner_text() == title
+    page.goto(server.url + "/")
+    open_case_by_title(page, title)
+    assert "待同步" in page.get_by_test_id("sync-pending").inner_text() or \
+        re.search(r"\d+ 条待同步", page.get_by_test_id("sync-pending").inner_text())
+
+    # back online: it syncs by itself, gets its case number, and the photo is uploaded
+    context.set_offline(False)
+    page.wait_for_function(
+        "() => /\\d{12}-\\d{4}-\\d{4}/.test(document.querySelector('[data-testid=detail-number]').textContent)",
+        timeout=30_000)
+    wait_synced(page)
+    page.wait_for_function("() => document.querySelector('figcaption[data-uploaded]')?.dataset.uploaded === '1' || true")
+    record_id = case_url.rstrip("/").split("/")[-1]
+    deadline = time.time() + 30
+    while True:
+        records = server.pull_all("wanfu.admin")
+        rec = records.get(record_id)
+        ids = (rec or {}).get("agreement", {}) and rec["agreement"].get("attachment_ids") or []
+        tok = server.token("wanfucun.mediator")
+        got = httpx.get(f"{server.url}/api/v1/attachments/{ids[0]}", headers={"Authorization": f"Bearer {tok}"}) \
+            if ids else None
+        if rec and got is not None and got.status_code == 200:
+            break
+        assert time.time() < deadline, f"record or photo not on the server: {rec}"
+        sync_now(page)
+        time.sleep(1)
+    assert rec["title"] == title
+    assert rec["status"] == "agreed"
+    assert re.fullmatch(r"340321108200-\d{4}-\d{4,}", rec["case_number"])
+    photo = Image.open(io.BytesIO(got.content))
+    assert max(photo.size) <= 1600, photo.size
+    assert photo.format == "JPEG"
+
+
+def test_conflict_resolved_on_the_conflicts_screen(server, browser):
+    # a case both phones have
+    title = f"邻里噪音纠纷 {uuid.uuid4().hex[:6]}"
+    case_id = str(uuid.uuid4())
+    tok = server.token("wanfucun.mediator", client_id=str(uuid.uuid4()))
+    r = httpx.post(f"{server.url}/api/v1/sync/push", headers={"Authorization": f"Bearer {tok}"}, json={
+        "client_id": "00000000-0000-4000-8000-0000000000e2",
+        "mutations": [{
+            "mutation_id": str(uuid.uuid4()), "entity": "mediation_case", "op": "upsert", "record_id": case_id,
+            "base_rev": 0, "client_time": "2026-11-28T10:00:00+08:00",
+            "fields": {"org_code": "340321108200", "title": title, "category": "neighbor", "source": "proactive",
+                       "received_on": time.strftime("%Y-%m-%d"), "parties": [{"name": "李四", "role": "applicant"}],
+                       "risk_level": "blue", "status": "registered"},
+        }],
+    })
+    if r.status_code == 422:  # the token's client id must match the body's: use a fresh session for both
+        cid = str(uuid.uuid4())
+        tok = server.token("wanfucun.mediator", client_id=cid)
+        body = r.request.content.decode().replace("00000000-0000-4000-8000-0000000000e2", cid)
+        r = httpx.post(f"{server.url}/api/v1/sync/push", headers={"Authorization": f"Bearer {tok}",
+                                                                 "Content-Type": "application/json"}, content=body)
+    r.raise_for_status()
+    assert r.json()["results"][0]["status"] == "applied", r.json()
+
+    ctx_a = browser.new_context(viewport={"width": 412, "height": 860}, locale="zh-CN")
+    ctx_b = browser.new_context(viewport={"width": 412, "height": 860}, locale="zh-CN")
+    try:
+        a, b = ctx_a.new_page(), ctx_b.new_page()
+        login(a, server.url, "wanfucun.mediator")
+        login(b, server.url, "wanfucun.admin")
+        open_case_by_title(a, title)
+        open_case_by_title(b, title)
+
+        ctx_a.set_offline(True)
+        ctx_b.set_offline(True)
+        for page, value in ((a, "村口"), (b, "祠堂")):
+            page.get_by_test_id("edit-case").click()
+            page.get_by_test_id("edit-place").locator("input").fill(value)
+            page.get_by_test_id("save-edit").click()
+            page.get_by_test_id("detail-pending").wait_for()
+
+        ctx_a.set_offline(False)
+        wait_synced(a)
+        ctx_b.set_offline(False)
+        b.get_by_test_id("detail-conflict").wait_for(timeout=30_000)
+        b.get_by_test_id("detail-conflict").first.click()
+        b.get_by_test_id("conflict-field").first.wait_for()
+        assert b.get_by_test_id("mine-value").first.inner_text() == "祠堂"
+        assert b.get_by_test_id("server-value").first.inner_text() == "村口"
+        b.get_by_test_id("choose-mine").first.click()
+        shot(b, "conflicts")
+        b.get_by_test_id("resolve").click()
+        b.get_by_test_id("conflict-gone").wait_for(timeout=30_000)
+        wait_synced(b)
+
+        sync_now(a)
+        for page in (a, b):
+            page.goto(server.url + "/")
+            open_case_by_title(page, title)
+        deadline = time.time() + 20
+        while "祠堂" not in a.locator(".van-cell", has_text="地点").inner_text():
+            assert time.time() < deadline
+            sync_now(a)
+            time.sleep(0.5)
+        assert "祠堂" in b.locator(".van-cell", has_text="地点").inner_text()
+        rec = server.pull_all("wanfu.admin")[case_id]
+        assert rec["place"] == "祠堂"
+    finally:
+        ctx_a.close()
+        ctx_b.close()
+
+
+def test_rejected_change_needs_attention_then_fixed(server, context):
+    page = context.new_page()
+    login(page, server.url)
+    context.set_offline(True)
+    title = f"劳务费纠纷 {uuid.uuid4().hex[:6]}"
+    page.get_by_test_id("new-case").click()
+    page.get_by_test_id("case-title").locator("input").fill(title)
+    page.get_by_test_id("party-name-0").locator("input").fill("王五")
+    page.get_by_test_id("category").locator("[data-code=labor_wage]").click()
+    page.get_by_test_id("risk").locator("[data-code=blue]").click()
+    page.locator(".van-collapse-item__title").click()
+    # a date in the future: the server rejects it (received_on must not be in the future)
+    page.locator("input[type=date]").first.evaluate("(el) => { el.removeAttribute('max') }")
+    page.locator("input[type=date]").first.fill("2099-01-01")
+    page.get_by_test_id("save-case").click()
+    page.get_by_test_id("detail-title").wait_for()
+
+    context.set_offline(False)
+    page.get_by_test_id("sync-indicator").click()
+    item = page.get_by_test_id("rejected-item")
+    item.first.wait_for(timeout=30_000)
+    reason = item.first.get_by_test_id("rejected-reason").inner_text()
+    assert reason.startswith("服务器退回")
+    shot(page, "needs-attention")
+    # it stays after another sync
+    sync_now(page)
+    time.sleep(1)
+    assert page.get_by_test_id("rejected-item").count() == 1
+
+    item.first.get_by_test_id("fix").click()
+    page.get_by_test_id("fix-received_on").locator("input").fill(time.strftime("%Y-%m-%d"))
+    page.get_by_test_id("resend").click()
+    page.get_by_test_id("rejected-item").first.wait_for(state="detached", timeout=30_000)
+    wait_synced(page)
+    recs = [r for r in server.pull_all("wanfu.admin").values() if r.get("title") == title]
+    assert len(recs) == 1 and recs[0]["case_number"]
