@@ -1,0 +1,693 @@
+"""Permission matrix: every role × every endpoint (push per entity × op) × own/other scope.
+
+Each cell checks what is revealed, not only the status: which records a read returns, whether phone and ID
+numbers come masked, that a forbidden push result carries no record, that out-of-scope gets answer 404,
+that no body echoes personal data the caller may not see, and that unmasked personal data leaves an audit
+row. A route of the app without a row here fails ``test_every_route_has_a_matrix_row``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fastapi.routing import APIRoute
+
+from tests.api import helpers as h
+from tests.api.conftest import ORDER, SEEDS, USERS, World, make_conflict, new_case
+from tests.support.device import PASSWORD, mutation, pull_all, push
+
+# ---- who owns what -----------------------------------------------------------------------------------
+ROLE = {"M": "mediator", "G": "grid_worker", "VA": "village_admin", "ZM": "mediator", "ZA": "village_admin",
+        "TA": "township_admin", "TV": "township_viewer", "TM": "mediator", "OA": "township_admin",
+        "CA": "county_admin"}
+ORG = {"M": "340321108200", "G": "340321108200", "VA": "340321108200", "ZM": "340321108201", "ZA": "340321108201",
+       "TA": "340321108", "TV": "340321108", "TM": "340321108", "OA": "340321109", "CA": "340321"}
+# the seed a cell calls "own" (in scope) and "other" (out of scope) for each user
+HOME = {"M": "W", "G": "W", "VA": "W", "ZM": "Z", "ZA": "Z", "TA": "WT", "TV": "WT", "TM": "WT", "OA": "T", "CA": "W"}
+OTHER = {"M": "Z", "G": "Z", "VA": "Z", "ZM": "W", "ZA": "W", "TA": "T", "TV": "T", "TM": "T", "OA": "W", "CA": "X"}
+VISIBLE = {"M": {"W"}, "G": {"W"}, "VA": {"W"}, "ZM": {"Z"}, "ZA": {"Z"}, "TA": {"W", "Z", "WT"},
+           "TV": {"W", "Z", "WT"}, "TM": {"W", "Z", "WT"}, "OA": {"T"}, "CA": {"W", "Z", "WT", "T"}}
+UNMASKED = {"M": {"W"}, "G": set(), "VA": {"W"}, "ZM": {"Z"}, "ZA": {"Z"}, "TA": {"W", "Z", "WT"}, "TV": set(),
+            "TM": {"WT"}, "OA": {"T"}, "CA": set()}
+# whose session a user tries to see and revoke in the "other" cells
+OTHER_SESSION = {"M": "G", "G": "M", "VA": "M", "ZM": "M", "ZA": "ZM", "TA": "M", "TV": "M", "TM": "M", "OA": "M",
+                 "CA": "M"}
+PERMISSIONS = {
+    "mediator": {"mediation_case": ["create", "update"], "case_event": ["create"]},
+    "grid_worker": {"mediation_case": ["create"]},
+    "village_admin": {"mediation_case": ["create", "delete", "update"], "case_event": ["create"]},
+    "township_admin": {"mediation_case": ["create", "delete", "update"], "case_event": ["create"]},
+    "township_viewer": {},
+    "county_admin": {},
+}
+
+
+def _row(text: str) -> dict[str, str]:
+    vals = text.split()
+    assert len(vals) == len(ORDER), text
+    return dict(zip(ORDER, vals, strict=True))
+
+
+ALL = lambda v: " ".join([v] * len(ORDER))  # noqa: E731
+
+# ---- the matrix: cell → expected outcome per user, own and other scope --------------------------------
+#                                M    G    VA   ZM   ZA   TA   TV   TM   OA   CA
+EXPECT: dict[str, dict[str, dict[str, str]]] = {
+    "token": {"own": _row(ALL("ok")), "other": _row(ALL("401"))},
+    "me": {"own": _row(ALL("ok")), "other": _row(ALL("401"))},
+    "reference": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "sessions_list": {"own": _row(ALL("ok")),
+                      "other": _row("hidden hidden hidden hidden hidden seen hidden hidden hidden seen")},
+    "sessions_revoke": {"own": _row(ALL("200")),
+                        "other": _row("404 404 404 404 404 200 404 404 404 200")},
+    "push_case_create": {"own": _row("ok   ok   ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("F"))},
+    "push_case_update": {"own": _row("ok   F    ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("F"))},
+    "push_case_delete": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
+    "push_event_create": {"own": _row("ok   F    ok   ok   ok   ok   F    ok   ok   F"),
+                          "other": _row("V    F    V    V    V    V    F    V    V    F")},
+    "push_event_update": {"own": _row("A    F    A    A    A    A    F    A    A    F"), "other": _row(ALL("F"))},
+    "pull": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "conflicts_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "conflict_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "conflict_resolve": {"own": _row("200  403  200  200  200  200  403  200  200  403"), "other": _row(ALL("404"))},
+    "cases_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "case_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "case_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "attachment_put": {"own": _row("200  200  200  200  200  200  403  200  200  403"), "other": _row(ALL("403"))},
+    "attachment_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "health": {"own": _row(ALL("ok")), "other": _row(ALL("ok"))},
+}
+
+ROUTES: dict[tuple[str, str], list[str]] = {
+    ("POST", "/api/v1/auth/token"): ["token"],
+    ("GET", "/api/v1/me"): ["me"],
+    ("GET", "/api/v1/reference"): ["reference"],
+    ("GET", "/api/v1/sessions"): ["sessions_list"],
+    ("DELETE", "/api/v1/sessions/{session_id}"): ["sessions_revoke"],
+    ("POST", "/api/v1/sync/push"): ["push_case_create", "push_case_update", "push_case_delete", "push_event_create",
+                                    "push_event_update"],
+    ("GET", "/api/v1/sync/pull"): ["pull"],
+    ("GET", "/api/v1/conflicts"): ["conflicts_list"],
+    ("GET", "/api/v1/conflicts/{conflict_id}"): ["conflict_get"],
+    ("POST", "/api/v1/conflicts/{conflict_id}/resolve"): ["conflict_resolve"],
+    ("GET", "/api/v1/mediation-cases"): ["cases_list"],
+    ("GET", "/api/v1/mediation-cases/{case_id}"): ["case_get"],
+    ("GET", "/api/v1/mediation-cases/{case_id}/history"): ["case_history"],
+    ("PUT", "/api/v1/attachments/{attachment_id}"): ["attachment_put"],
+    ("GET", "/api/v1/attachments/{attachment_id}"): ["attachment_get"],
+    ("GET", "/api/v1/health"): ["health"],
+}
+# entity × op combinations the push cells cover (a newly registered writer op must add a cell)
+PUSH_CELLS = {("mediation_case", "create"): "push_case_create", ("mediation_case", "update"): "push_case_update",
+              ("mediation_case", "delete"): "push_case_delete", ("case_event", "create"): "push_event_create",
+              ("case_event", "update"): "push_event_update"}
+
+
+def test_every_route_has_a_matrix_row():
+    from cunzhi.main import create_app
+
+    app = create_app()
+    # every operation the app serves under /api (FastAPI nests included routers, so read the schema)
+    routes = {(m.upper(), path) for path, ops in app.openapi()["paths"].items() if path.startswith("/api/")
+              for m in ops if m in ("get", "post", "put", "patch", "delete")}
+    routes |= {(m, r.path) for r in app.routes if isinstance(r, APIRoute) and r.path.startswith("/api/")
+               for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert routes == set(ROUTES), f"routes without a row: {routes - set(ROUTES)}; stale rows: {set(ROUTES) - routes}"
+    cells = {c for cs in ROUTES.values() for c in cs}
+    assert cells == set(EXPECT)
+    for cell, scopes in EXPECT.items():
+        assert set(scopes) == {"own", "other"}, cell
+        for scope in scopes.values():
+            assert set(scope) == set(ORDER), cell
+
+
+def test_every_entity_op_has_a_push_cell():
+    from cunzhi.sync.registry import entities, load_entities
+
+    load_entities()
+    ops = {(name, op) for name, spec in entities().items() for op in spec.writers}
+    ops |= {(name, "update") for name, spec in entities().items() if spec.append_only}
+    assert ops <= set(PUSH_CELLS), ops - set(PUSH_CELLS)
+
+
+def test_me_reports_role_permissions():
+    for short, role in ROLE.items():
+        assert USERS[short]  # every short name is a demo account
+        assert role in PERMISSIONS
+
+
+# ---- checks ------------------------------------------------------------------------------------------
+def in_scope(short: str, org: str) -> bool:
+    return org.startswith(ORG[short])
+
+
+def assert_not_revealed(world: World, short: str, text: str, *, extra_secrets: list[str] = ()) -> None:
+    """No id of a record the user may not see, no personal value the user may not see unmasked."""
+    for name, seed in world.seeds.items():
+        if name not in VISIBLE[short]:
+            for ident in (seed.case_id, seed.event_id, seed.conflict_id):
+                assert ident not in text, f"{USERS[short]} sees {name}"
+        if name not in UNMASKED[short]:
+            for secret in seed.phones + [seed.id_number]:
+                assert secret not in text, f"{USERS[short]} sees personal data of {name} unmasked"
+    for secret in extra_secrets:
+        assert secret not in text
+
+
+def assert_parties(parties: list[dict], phone: str, idn: str, unmasked: bool) -> None:
+    p = parties[0]
+    if unmasked:
+        assert (p["phone"], p["id_number"]) == (phone, idn), p
+    else:
+        assert p["phone"] == h.mask_phone(phone) and h.MASKED_PHONE.match(p["phone"]), p
+        assert p["id_number"] == h.mask_id(idn) and h.MASKED_ID.match(p["id_number"]), p
+
+
+class Audit:
+    def __init__(self, world: World, short: str):
+        self.world, self.uid = world, h.user_id(world.engine, USERS[short])
+        self.before = len(h.audit_rows(world.engine, self.uid))
+
+    def new(self) -> list[dict]:
+        return h.audit_rows(self.world.engine, self.uid)[self.before:]
+
+    def expect(self, record_ids: set[str]) -> None:
+        rows = self.new()
+        if record_ids:
+            assert rows, "no audit row for unmasked personal data"
+            seen = {rid for r in rows for rid in r["record_ids"]}
+            assert record_ids <= seen, (record_ids, seen)
+            assert all(r["at"] is not None and r["action"] for r in rows)
+        else:
+            assert rows == [], rows
+
+
+def seed_cases(world: World, names) -> set[str]:
+    return {world.seeds[n].case_id for n in names}
+
+
+# ---- cells -------------------------------------------------------------------------------------------
+def cell_token(world: World, short: str, scope: str, exp: str) -> None:
+    c = world.anon()
+    pw = PASSWORD if scope == "own" else "wrong-password"
+    r = c.post("/api/v1/auth/token", data={"username": USERS[short], "password": pw, "client_id": h.new_id()})
+    if exp == "ok":
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["token_type"] == "bearer" and body["access_token"] and body["expires_at"]
+    else:
+        h.assert_error(r, 401, "invalid_credentials")
+        r2 = c.post("/api/v1/auth/token", data={"username": "nobody." + short, "password": pw,
+                                                 "client_id": h.new_id()})
+        assert h.assert_error(r2, 401) == r.json()  # unknown user answers the same: no username leak
+
+
+def cell_me(world: World, short: str, scope: str, exp: str) -> None:
+    if scope == "own":
+        r = world.c(short).get("/api/v1/me")
+        assert r.status_code == 200, r.text
+        me = r.json()
+        assert (me["username"], me["role"], me["org_code"]) == (USERS[short], ROLE[short], ORG[short])
+        assert me["permissions"] == PERMISSIONS[ROLE[short]]
+        sees = ROLE[short] in ("mediator", "village_admin", "township_admin")
+        assert me["unmasked_org_prefixes"] == ([ORG[short]] if sees else [])
+        assert "parties.phone" in me["personal_fields"]["mediation_case"]
+    else:
+        anon = world.anon()
+        h.assert_error(anon.get("/api/v1/me"), 401, "not_authenticated")
+        h.assert_error(anon.get("/api/v1/me", headers={"Authorization": "Bearer not-a-token"}), 401,
+                       "not_authenticated")
+
+
+def cell_reference(world: World, short: str, scope: str, exp: str) -> None:
+    r = world.c(short).get("/api/v1/reference")
+    assert r.status_code == 200, r.text
+    ref = r.json()
+    codes = {o["code"] for o in ref["orgs"]}
+    for code in codes:
+        assert in_scope(short, code) or ORG[short].startswith(code), code
+    for u in ref["users"]:
+        assert in_scope(short, u["org_code"]), u
+        assert "password_hash" not in u
+    if scope == "own":
+        assert ORG[short] in codes
+        assert {c["code"] for c in ref["code_tables"]["case_category"]} >= {"neighbor", "other"}
+        assert ref["settings"]["deadline_days"] == 30
+    else:
+        other_org = world.seeds[OTHER[short]].org
+        assert other_org not in codes
+        assert not any(u["org_code"] == other_org for u in ref["users"])
+
+
+def _login_with_session(world: World, username: str):
+    c = world.login(username)
+    return c, c.session_id, c.client_id
+
+
+def cell_sessions_list(world: World, short: str, scope: str, exp: str) -> None:
+    target = short if scope == "own" else OTHER_SESSION[short]
+    _, sid, cid = _login_with_session(world, USERS[target])
+    r = world.c(short).get("/api/v1/sessions")
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    ids = {i["id"] for i in items}
+    for i in items:  # nothing but own sessions, or (admins) sessions of users in scope
+        if ROLE[short] not in ("township_admin", "county_admin"):
+            assert i["username"] == USERS[short], i
+        assert "token_hash" not in i
+    if exp in ("ok", "seen"):
+        assert sid in ids
+        assert any(i["client_id"] == cid for i in items)
+    else:
+        assert sid not in ids
+        assert USERS[target] not in {i["username"] for i in items}
+
+
+def cell_sessions_revoke(world: World, short: str, scope: str, exp: str) -> None:
+    target = short if scope == "own" else OTHER_SESSION[short]
+    victim, sid, _ = _login_with_session(world, USERS[target])
+    r = world.c(short).delete(f"/api/v1/sessions/{sid}")
+    if exp == "200":
+        assert r.status_code == 200, r.text
+        assert r.json()["id"] == sid and r.json()["revoked_at"]
+        h.assert_error(victim.get("/api/v1/me"), 401, "session_revoked")
+        assert world.c(short).get("/api/v1/me").status_code == 200  # the caller's own session is untouched
+    else:
+        h.assert_error(r, 404, "not_found")
+        assert victim.get("/api/v1/me").status_code == 200  # not revoked
+    # an unknown session id is the same 404 for everyone
+    h.assert_error(world.c(short).delete(f"/api/v1/sessions/{h.new_id()}"), 404, "not_found")
+
+
+def _target_org(world: World, short: str, scope: str) -> str:
+    return world.seeds[HOME[short] if scope == "own" else OTHER[short]].org
+
+
+def _creator_for(world: World, org: str):
+    creator = next(c for o, c, _ in SEEDS.values() if o == org)
+    return world.clients[creator]
+
+
+def _assert_push_outcome(world: World, short: str, res: dict, exp: str, table: str, rid: str,
+                         secrets: list[str], raw: str) -> None:
+    if exp == "ok":
+        assert res["status"] == "applied", res
+        assert res["record"]["id"] == rid
+    else:
+        assert res["status"] == "rejected", res
+        assert "record" not in res, res
+        code = {"F": "forbidden", "V": "validation_error", "A": "append_only"}[exp]
+        assert res["error"]["code"] == code, res
+        h.assert_lang(res["error"], "zh")
+        if exp == "V":
+            assert [d["code"] for d in res["error"]["details"]] == ["case_not_found"]
+        assert not any(s in raw for s in secrets), "a rejected answer echoes personal data"
+
+
+def cell_push_case_create(world: World, short: str, scope: str, exp: str) -> None:
+    org = _target_org(world, short, scope)
+    rid, idn, ph = h.new_id(), h.id_number(7, 3), h.phone(7, 3)
+    fields = {"org_code": org, "title": "权限矩阵", "category": "neighbor", "source": "patrol",
+              "received_on": h.days_ago(1), "risk_level": "blue", "escalation_flag": False,
+              "parties": [{"name": "赵六", "role": "applicant", "phone": ph, "id_number": idn}]}
+    audit = Audit(world, short)
+    r = push(world.c(short), [mutation("mediation_case", rid, fields)])
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    unmasked = exp == "ok" and HOME[short] in UNMASKED[short]
+    _assert_push_outcome(world, short, res, exp, "mediation_case", rid, [ph, idn], r.text)
+    stored = h.row(world.engine, "mediation_case", rid)
+    if exp == "ok":
+        assert_parties(res["record"]["parties"], ph, idn, unmasked)
+        if not unmasked:
+            assert ph not in r.text and idn not in r.text
+        # intake by anyone who may create stores the full values (a grid worker's intake)
+        assert stored is not None and ph in str(stored["parties"]) and idn in str(stored["parties"])
+        audit.expect({rid} if unmasked else set())
+    else:
+        assert stored is None
+        audit.expect(set())
+
+
+def _fresh_case(world: World, org: str) -> dict:
+    return new_case(_creator_for(world, org), org, idx=8)
+
+
+def cell_push_case_update(world: World, short: str, scope: str, exp: str) -> None:
+    org = _target_org(world, short, scope)
+    case = _fresh_case(world, org)
+    r = push(world.c(short), [mutation("mediation_case", case["id"], {"title": "改过的标题"}, base_rev=case["rev"])])
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    secrets = [h.phone(8, 0), h.id_number(8, 0)]
+    _assert_push_outcome(world, short, res, exp, "mediation_case", case["id"], secrets if exp != "ok" else [], r.text)
+    stored = h.row(world.engine, "mediation_case", case["id"])
+    if exp == "ok":
+        assert stored["rev"] == case["rev"] + 1 and stored["title"] == "改过的标题"
+        assert_parties(res["record"]["parties"], *secrets, unmasked=HOME[short] in UNMASKED[short])
+    else:
+        assert stored["rev"] == case["rev"] and stored["title"] == case["title"]
+
+
+def cell_push_case_delete(world: World, short: str, scope: str, exp: str) -> None:
+    org = _target_org(world, short, scope)
+    case = _fresh_case(world, org)
+    r = push(world.c(short), [mutation("mediation_case", case["id"], {}, base_rev=case["rev"], op="delete")])
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    _assert_push_outcome(world, short, res, exp, "mediation_case", case["id"], [h.phone(8, 0), h.id_number(8, 0)],
+                         r.text)
+    stored = h.row(world.engine, "mediation_case", case["id"])
+    assert bool(stored["deleted"]) is (exp == "ok")
+    if exp == "ok":
+        assert res["record"]["deleted"] is True
+
+
+def cell_push_event_create(world: World, short: str, scope: str, exp: str) -> None:
+    seed = world.seeds[HOME[short] if scope == "own" else OTHER[short]]
+    eid = h.new_id()
+    r = push(world.c(short), [mutation("case_event", eid, {"case_id": seed.case_id, "kind": "follow_up",
+                                                          "occurred_at": "2026-11-22T09:00:00+08:00",
+                                                          "fulfilled": True, "satisfaction": 5})])
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    _assert_push_outcome(world, short, res, exp, "case_event", eid, [], r.text)
+    stored = h.row(world.engine, "case_event", eid)
+    if exp == "ok":
+        assert res["record"]["org_code"] == seed.org and stored["org_code"] == seed.org
+    else:
+        assert stored is None
+
+
+def cell_push_event_update(world: World, short: str, scope: str, exp: str) -> None:
+    seed = world.seeds[HOME[short] if scope == "own" else OTHER[short]]
+    before = h.row(world.engine, "case_event", seed.event_id)
+    r = push(world.c(short), [mutation("case_event", seed.event_id, {"content": "篡改"}, base_rev=before["rev"])])
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    _assert_push_outcome(world, short, res, exp, "case_event", seed.event_id, [], r.text)
+    after = h.row(world.engine, "case_event", seed.event_id)
+    assert (after["rev"], after["content"]) == (before["rev"], before["content"])
+
+
+def cell_pull(world: World, short: str, scope: str, exp: str) -> None:
+    audit = Audit(world, short)
+    changes, _ = pull_all(world.c(short))
+    raw = str(changes)
+    assert_not_revealed(world, short, raw)
+    for ch in changes:
+        assert in_scope(short, ch["record"]["org_code"]), ch
+    if scope == "own":
+        got = {ch["record"]["id"] for ch in changes}
+        for name, seed in world.seeds.items():
+            assert (seed.case_id in got) is (name in VISIBLE[short]), name
+            assert (seed.event_id in got) is (name in VISIBLE[short]), name
+        for ch in changes:
+            rec = ch["record"]
+            for name, seed in world.seeds.items():
+                if rec["id"] == seed.case_id:
+                    assert_parties(rec["parties"], seed.phones[1], seed.id_number, name in UNMASKED[short])
+        audit.expect(seed_cases(world, UNMASKED[short]))
+
+
+def cell_conflicts_list(world: World, short: str, scope: str, exp: str) -> None:
+    r = world.c(short).get("/api/v1/conflicts", params={"status": "all", "limit": 500})
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert_not_revealed(world, short, r.text)
+    if scope == "own":
+        got = {i["id"]: i for i in items}
+        for name, seed in world.seeds.items():
+            assert (seed.conflict_id in got) is (name in VISIBLE[short]), name
+            if seed.conflict_id in got:
+                (f,) = got[seed.conflict_id]["fields"]
+                assert f["field"] == "parties"
+                assert_parties(f["client_value"], seed.phones[2], seed.id_number, name in UNMASKED[short])
+                assert_parties(f["server_value"], seed.phones[1], seed.id_number, name in UNMASKED[short])
+
+
+def cell_conflict_get(world: World, short: str, scope: str, exp: str) -> None:
+    seed = world.seeds[HOME[short] if scope == "own" else OTHER[short]]
+    r = world.c(short).get(f"/api/v1/conflicts/{seed.conflict_id}")
+    assert_not_revealed(world, short, r.text)
+    if exp == "200":
+        assert r.status_code == 200, r.text
+        (f,) = r.json()["fields"]
+        assert_parties(f["client_value"], seed.phones[2], seed.id_number, seed.name in UNMASKED[short])
+        assert_parties(f["server_value"], seed.phones[1], seed.id_number, seed.name in UNMASKED[short])
+    else:
+        h.assert_error(r, 404, "not_found")
+        assert r.json() == world.c(short).get(f"/api/v1/conflicts/{h.new_id()}").json()
+
+
+def cell_conflict_resolve(world: World, short: str, scope: str, exp: str) -> None:
+    org = _target_org(world, short, scope)
+    case = _fresh_case(world, org)
+    creator = next(c for o, c, _ in SEEDS.values() if o == org)
+    cid = make_conflict(world, creator, case, "title", "甲方案", "乙方案")
+    r = world.c(short).post(f"/api/v1/conflicts/{cid}/resolve",
+                            json={"base_rev": case["rev"] + 1, "choices": {"title": "client"}})
+    assert h.phone(8, 0) not in r.text or HOME[short] in UNMASKED[short]
+    status = h.row(world.engine, "sync_conflict", cid)["status"]
+    if exp == "200":
+        assert r.status_code == 200, r.text
+        assert r.json()["title"] == "乙方案" and r.json()["rev"] == case["rev"] + 2
+        assert status == "resolved"
+    else:
+        h.assert_error(r, int(exp), {"403": "forbidden", "404": "not_found"}[exp])
+        assert status == "open"
+        assert h.row(world.engine, "mediation_case", case["id"])["title"] == "甲方案"
+
+
+def cell_cases_list(world: World, short: str, scope: str, exp: str) -> None:
+    audit = Audit(world, short)
+    r = world.c(short).get("/api/v1/mediation-cases", params={"limit": 500})
+    assert r.status_code == 200, r.text
+    assert_not_revealed(world, short, r.text)
+    items = r.json()["items"]
+    for i in items:
+        assert in_scope(short, i["org_code"])
+    if scope == "own":
+        got = {i["id"]: i for i in items}
+        for name, seed in world.seeds.items():
+            assert (seed.case_id in got) is (name in VISIBLE[short]), name
+            if seed.case_id in got:
+                assert_parties(got[seed.case_id]["parties"], seed.phones[1], seed.id_number, name in UNMASKED[short])
+        audit.expect(seed_cases(world, UNMASKED[short]))
+
+
+def cell_case_get(world: World, short: str, scope: str, exp: str) -> None:
+    seed = world.seeds[HOME[short] if scope == "own" else OTHER[short]]
+    audit = Audit(world, short)
+    r = world.c(short).get(f"/api/v1/mediation-cases/{seed.case_id}")
+    assert_not_revealed(world, short, r.text)
+    if exp == "200":
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert seed.event_id in {e["id"] for e in body["events"]}
+        unmasked = seed.name in UNMASKED[short]
+        assert_parties(body["parties"], seed.phones[1], seed.id_number, unmasked)
+        audit.expect({seed.case_id} if unmasked else set())
+    else:
+        h.assert_error(r, 404, "not_found")
+        # the same answer as for a case that does not exist: no existence leak
+        assert r.json() == world.c(short).get(f"/api/v1/mediation-cases/{h.new_id()}").json()
+        audit.expect(set())
+
+
+def cell_case_history(world: World, short: str, scope: str, exp: str) -> None:
+    seed = world.seeds[HOME[short] if scope == "own" else OTHER[short]]
+    audit = Audit(world, short)
+    r = world.c(short).get(f"/api/v1/mediation-cases/{seed.case_id}/history")
+    assert_not_revealed(world, short, r.text)
+    if exp == "200":
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        assert [i["op"] for i in items][:2] == ["create", "update"]
+        unmasked = seed.name in UNMASKED[short]
+        assert_parties(items[0]["changes"]["parties"], seed.phones[0], seed.id_number, unmasked)
+        assert_parties(items[1]["changes"]["parties"], seed.phones[1], seed.id_number, unmasked)
+        audit.expect({seed.case_id} if unmasked else set())
+    else:
+        h.assert_error(r, 404, "not_found")
+        assert r.json() == world.c(short).get(f"/api/v1/mediation-cases/{h.new_id()}/history").json()
+
+
+def cell_attachment_put(world: World, short: str, scope: str, exp: str) -> None:
+    seed = world.seeds[HOME[short] if scope == "own" else OTHER[short]]
+    aid, data = h.new_id(), h.image_bytes("PNG")
+    r = h.upload(world.c(short), aid, data, seed.case_id, name="a.png")
+    stored = h.row(world.engine, "attachment", aid)
+    if exp == "200":
+        assert r.status_code == 200, r.text
+        assert r.json()["content_type"] == "image/png" and stored is not None
+    else:
+        h.assert_error(r, 403, "forbidden")
+        assert stored is None
+
+
+def cell_attachment_get(world: World, short: str, scope: str, exp: str) -> None:
+    seed = world.seeds[HOME[short] if scope == "own" else OTHER[short]]
+    r = world.c(short).get(f"/api/v1/attachments/{seed.attachment_id}")
+    if exp == "200":
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"] == "image/jpeg" and r.content[:3] == b"\xff\xd8\xff"
+    else:
+        h.assert_error(r, 404, "not_found")
+        assert r.json() == world.c(short).get(f"/api/v1/attachments/{h.new_id()}").json()
+
+
+def cell_health(world: World, short: str, scope: str, exp: str) -> None:
+    c = world.c(short) if scope == "own" else world.anon()
+    r = c.get("/api/v1/health")
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "ok" and set(r.json()) == {"status", "version", "database", "migration",
+                                                          "migration_head"}
+
+
+CELLS = {name[len("cell_"):]: fn for name, fn in globals().items() if name.startswith("cell_")}
+
+
+def test_every_cell_has_a_check():
+    assert set(CELLS) == set(EXPECT)
+
+
+@pytest.mark.parametrize("cell", sorted(EXPECT))
+@pytest.mark.parametrize("scope", ["own", "other"])
+@pytest.mark.parametrize("short", ORDER)
+def test_matrix(world, cell, scope, short):
+    CELLS[cell](world, short, scope, EXPECT[cell][scope][short])
+
+
+# ---- masking rules beyond the matrix -----------------------------------------------------------------
+def test_masked_writer_cannot_change_personal_fields_but_may_echo_them(world):
+    """wanfu.mediator (township-level) sees 万福村 cases masked: may edit other fields, not phone/ID."""
+    seed_case = new_case(world.c("M"), "340321108200", idx=6)
+    tm = world.c("TM")
+    r = tm.get(f"/api/v1/mediation-cases/{seed_case['id']}")
+    masked = r.json()["parties"]
+    assert masked[0]["phone"] == h.mask_phone(h.phone(6, 0))
+    # echoing the masked value back with another change leaves the stored value intact
+    echo = [dict(masked[0], address="村东组"), masked[1]]
+    r = push(tm, [mutation("mediation_case", seed_case["id"], {"parties": echo, "title": "镇调委会接手"},
+                           base_rev=seed_case["rev"])])
+    res = r.json()["results"][0]
+    assert res["status"] == "applied", res
+    assert_parties(res["record"]["parties"], h.phone(6, 0), h.id_number(6, 0), unmasked=False)
+    assert h.phone(6, 0) not in r.text and h.id_number(6, 0) not in r.text
+    stored = h.row(world.engine, "mediation_case", seed_case["id"])
+    import json
+
+    parties = stored["parties"] if isinstance(stored["parties"], list) else json.loads(stored["parties"])
+    assert parties[0]["phone"] == h.phone(6, 0) and parties[0]["id_number"] == h.id_number(6, 0)
+    assert parties[0]["address"] == "村东组"
+    # changing them is refused, and the refusal echoes nothing
+    for key, value in (("phone", "13911112222"), ("id_number", h.id_number(6, 5))):
+        changed = [dict(echo[0], **{key: value}), echo[1]]
+        r = push(tm, [mutation("mediation_case", seed_case["id"], {"parties": changed}, base_rev=stored["rev"])])
+        res = r.json()["results"][0]
+        assert res["status"] == "rejected" and res["error"]["code"] == "validation_error", res
+        assert res["error"]["details"][0]["code"] == "masked_field_readonly"
+        assert res["error"]["details"][0]["field"] == f"parties.0.{key}"
+        assert value not in r.text and h.phone(6, 0) not in r.text and h.id_number(6, 0) not in r.text
+        assert "record" not in res or res["record"]["parties"][0]["phone"] == h.mask_phone(h.phone(6, 0))
+    assert h.row(world.engine, "mediation_case", seed_case["id"])["rev"] == stored["rev"]
+    # the village's own mediator sees the full values (and the change is audited)
+    r = world.c("M").get(f"/api/v1/mediation-cases/{seed_case['id']}")
+    assert_parties(r.json()["parties"], h.phone(6, 0), h.id_number(6, 0), unmasked=True)
+
+
+def test_grid_worker_intake_then_cannot_change_phone(world):
+    g = world.c("G")
+    case = new_case(g, "340321108200", idx=5)
+    assert_parties(case["parties"], h.phone(5, 0), h.id_number(5, 0), unmasked=False)
+    r = world.c("VA").get(f"/api/v1/mediation-cases/{case['id']}")
+    assert_parties(r.json()["parties"], h.phone(5, 0), h.id_number(5, 0), unmasked=True)
+    # a grid worker may not update cases at all (forbidden before anything else)
+    r = push(g, [mutation("mediation_case", case["id"], {"parties": [{"name": "张三", "role": "applicant"}]},
+                          base_rev=1)])
+    assert r.json()["results"][0]["error"]["code"] == "forbidden"
+
+
+def test_validation_error_details_never_echo_personal_data(world):
+    bad_phone, bad_id = "1381234567X", "34032119800101123Y"
+    rid = h.new_id()
+    fields = {"org_code": "340321108200", "title": "x", "category": "neighbor", "source": "patrol",
+              "received_on": h.days_ago(1), "risk_level": "blue", "escalation_flag": False,
+              "parties": [{"name": "王五", "role": "applicant", "phone": bad_phone, "id_number": bad_id}]}
+    for lang in ("zh-CN", "en"):
+        c = world.login("wanfucun.mediator", lang=lang)
+        r = push(c, [mutation("mediation_case", rid, fields)])
+        res = r.json()["results"][0]
+        assert res["status"] == "rejected" and res["error"]["details"][0]["code"] == "invalid_phone"
+        assert bad_phone not in r.text and bad_id not in r.text and "王五" not in r.text
+        h.assert_lang(res["error"], "en" if lang == "en" else "zh")
+    assert h.row(world.engine, "mediation_case", rid) is None
+
+
+def test_conflict_values_masked_in_push_answer(world):
+    """The conflict a masked writer's push causes shows client and server values masked."""
+    case = new_case(world.c("M"), "340321108200", idx=4)
+    tm1, tm2 = world.login("wanfu.mediator"), world.login("wanfu.mediator")
+    rec = tm1.get(f"/api/v1/mediation-cases/{case['id']}").json()
+    p1 = [dict(rec["parties"][0], address="甲地"), rec["parties"][1]]
+    p2 = [dict(rec["parties"][0], address="乙地"), rec["parties"][1]]
+    assert push(tm1, [mutation("mediation_case", case["id"], {"parties": p1}, base_rev=1)]).json()[
+        "results"][0]["status"] == "applied"
+    r = push(tm2, [mutation("mediation_case", case["id"], {"parties": p2}, base_rev=1)])
+    res = r.json()["results"][0]
+    assert res["status"] == "conflict", res
+    (f,) = res["conflicts"]
+    assert_parties(f["client_value"], h.phone(4, 0), h.id_number(4, 0), unmasked=False)
+    assert_parties(f["server_value"], h.phone(4, 0), h.id_number(4, 0), unmasked=False)
+    assert h.phone(4, 0) not in r.text
+    # the village mediator sees the same conflict unmasked
+    got = world.c("M").get(f"/api/v1/conflicts/{res['conflict_id']}").json()
+    assert_parties(got["fields"][0]["client_value"], h.phone(4, 0), h.id_number(4, 0), unmasked=True)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG (sync/): conflicts list/get return unmasked parties without an "
+                                       "audit row — present_value never notes unmasked ids, get_conflict never audits")
+def test_unmasked_conflicts_are_audited(world):
+    seed = world.seeds["W"]
+    audit = Audit(world, "M")
+    r = world.c("M").get(f"/api/v1/conflicts/{seed.conflict_id}")
+    assert seed.phones[2] in r.text
+    audit.expect({seed.case_id})
+
+
+def test_read_only_roles_push_nothing_stored(world):
+    for short in ("TV", "CA"):
+        before = h.count(world.engine, "mediation_case")
+        case_rid, ev_rid = h.new_id(), h.new_id()
+        seed = world.seeds["W"]
+        muts = [mutation("mediation_case", case_rid, {"org_code": "340321108200", "title": "只读", "category": "neighbor",
+                                                      "source": "patrol", "received_on": h.days_ago(2),
+                                                      "risk_level": "blue", "escalation_flag": False,
+                                                      "parties": [{"name": "甲", "role": "applicant"}]}),
+                mutation("mediation_case", seed.case_id, {"title": "只读改"}, base_rev=5),
+                mutation("mediation_case", seed.case_id, {}, base_rev=5, op="delete"),
+                mutation("case_event", ev_rid, {"case_id": seed.case_id, "kind": "note",
+                                                "occurred_at": "2026-11-22T09:00:00+08:00"})]
+        r = push(world.c(short), muts)
+        for res in r.json()["results"]:
+            assert res["status"] == "rejected" and res["error"]["code"] == "forbidden", res
+            assert "record" not in res
+        assert h.count(world.engine, "mediation_case") == before
+        assert h.row(world.engine, "case_event", ev_rid) is None
+        assert h.row(world.engine, "mediation_case", seed.case_id)["title"] != "只读改"
+
+
+def test_township_admin_manages_sessions_only_in_its_township(world):
+    # tangji.admin cannot see nor revoke a 万福镇 session; wanfu.admin cannot revoke a 唐集镇 one
+    victim, sid, _ = _login_with_session(world, "wanfu.viewer")
+    h.assert_error(world.c("OA").delete(f"/api/v1/sessions/{sid}"), 404, "not_found")
+    assert sid not in {i["id"] for i in world.c("OA").get("/api/v1/sessions").json()["items"]}
+    assert victim.get("/api/v1/me").status_code == 200
+    victim2, sid2, _ = _login_with_session(world, "tangji.admin")
+    h.assert_error(world.c("TA").delete(f"/api/v1/sessions/{sid2}"), 404, "not_found")
+    assert victim2.get("/api/v1/me").status_code == 200
+    # bad ids in the path are a 422 in the one shape
+    h.assert_error(world.c("TA").delete("/api/v1/sessions/not-a-uuid"), 422, "validation_error")
+    _ = uuid
