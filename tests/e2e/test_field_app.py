@@ -152,6 +152,7 @@ def test_conflict_resolved_on_the_conflicts_screen(server, browser):
         assert b.get_by_test_id("mine-value").first.inner_text() == "祠堂"
         assert b.get_by_test_id("server-value").first.inner_text() == "村口"
         b.get_by_test_id("choose-mine").first.click()
+        b.locator(".van-toast").first.wait_for(state="hidden", timeout=10_000)
         shot(b, "conflicts")
         b.get_by_test_id("resolve").click()
         b.get_by_test_id("conflict-gone").wait_for(timeout=30_000)

@@ -1,0 +1,165 @@
+/**
+ * The shared sync test vectors (tests/vectors/sync/*.json, written with the server's tests)
+ * replayed through the device engine: a fake server answers each step with the vector's
+ * answers; the device's local state must then agree with `expect_server` for the records it
+ * holds, and each answer must land where the protocol says (acked, outbox, needs attention,
+ * conflicts). Frontend's own examples in the same format live in sync/testing/vectors/.
+ */
+import { describe, it, expect } from 'vitest'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { CunzhiDB, type OutboxEntry } from '../db'
+import { SyncEngine, effectiveStatus } from './engine'
+import { rebuildView, plainRecord } from './view'
+import type { MutationResult } from '../api/types'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const SHARED = path.resolve(here, '../../../tests/vectors/sync')
+const LOCAL = path.resolve(here, 'testing/vectors')
+
+function jsonFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return []
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f))
+}
+
+interface VectorAnswer {
+  mutation_id: string
+  status: MutationResult['status']
+  original_status?: MutationResult['status']
+  conflicts?: { field: string; client_value: any; server_value: any }[]
+  conflict_id?: string
+  error_code?: string
+  error?: { code: string; message?: string }
+  record?: Record<string, any>
+}
+
+interface Vector {
+  name: string
+  description?: string
+  users: Record<string, { username: string; client_id: string }>
+  steps: { as: string; push: any[]; answer: VectorAnswer[] }[]
+  expect_server: Record<string, Record<string, any>>
+}
+
+function toResult(a: VectorAnswer, recordId: string): MutationResult {
+  const status = a.status
+  const eff = status === 'duplicate' ? a.original_status || 'applied' : status
+  const code = a.error_code || a.error?.code
+  return {
+    mutation_id: a.mutation_id,
+    status,
+    original_status: a.original_status,
+    conflicts: a.conflicts,
+    conflict_id: a.conflict_id || (eff === 'conflict' ? `vector-conflict-${a.mutation_id}` : null),
+    error: code ? { code, message: a.error?.message || code } : null,
+    record: a.record && Object.keys(a.record).length ? { id: recordId, ...a.record } : null,
+  } as MutationResult
+}
+
+function subsetMatches(actual: Record<string, any>, expected: Record<string, any>) {
+  for (const [k, v] of Object.entries(expected)) expect(actual[k], `field ${k}`).toEqual(v)
+}
+
+export async function replayVector(v: Vector) {
+  const devices: Record<string, { db: CunzhiDB; engine: SyncEngine }> = {}
+  for (const [key, u] of Object.entries(v.users)) {
+    const db = new CunzhiDB(`vector-${v.name}-${key}-${Math.random()}`)
+    const engine = new SyncEngine({
+      db, clientId: u.client_id, autoSchedule: false,
+      transport: { push: async () => { throw new Error('not used') }, pull: async () => { throw new Error('not used') } },
+    })
+    devices[key] = { db, engine }
+  }
+  const lastTouch = new Map<string, string>() // record id → user whose answer came last
+
+  for (const [i, step] of v.steps.entries()) {
+    const { db, engine } = devices[step.as]
+    expect(db, `step ${i}: unknown user ${step.as}`).toBeTruthy()
+    // what the device has queued for this step, in the vector's order
+    const sent: OutboxEntry[] = []
+    await db.transaction('rw', [db.outbox, db.acked, db.server, db.cases, db.events, db.meta, db.conflicts], async () => {
+      for (const m of step.push) {
+        let entry = await db.outbox.where('mutation_id').equals(m.mutation_id).first()
+        if (!entry) {
+          // a resend of an acknowledged mutation stands for a lost answer: back into the outbox
+          await db.acked.where('mutation_id').equals(m.mutation_id).delete()
+          const e: OutboxEntry = { ...m, attempts: 0, created_at: new Date().toISOString() }
+          e.seq = await db.outbox.add(e)
+          entry = e
+          await rebuildView(db, m.entity, m.record_id)
+        }
+        sent.push(entry)
+      }
+    })
+    // the device sends in outbox order: the vector's order must be that order
+    const seqs = sent.map((s) => s.seq!)
+    expect([...seqs].sort((a, b) => a - b), `step ${i}: push order`).toEqual(seqs)
+    const byId = new Map(step.push.map((m) => [m.mutation_id, m]))
+    const results = step.answer.map((a) => toResult(a, byId.get(a.mutation_id)?.record_id))
+    // vectors give a subset of the record: complete it with what this device already held
+    for (const r of results) {
+      if (!r.record) continue
+      const m = byId.get(r.mutation_id)!
+      const held = await db.server.get(`${m.entity}:${m.record_id}`)
+      const base = held ? held.record : m.base_rev === 0 ? { ...m.fields } : {}
+      r.record = { ...base, ...r.record }
+    }
+    await engine.applyPushResults(sent, results)
+
+    for (const r of results) {
+      const m = byId.get(r.mutation_id)!
+      const eff = effectiveStatus(r)
+      const inOutbox = await db.outbox.where('mutation_id').equals(r.mutation_id).count()
+      if (eff === 'rejected' && r.error?.code === 'unknown_record') {
+        expect(inOutbox, `step ${i}: unknown_record stays queued`).toBe(1)
+        continue
+      }
+      expect(inOutbox, `step ${i}: ${r.mutation_id} leaves the outbox`).toBe(0)
+      if (eff === 'rejected') {
+        const rej = await db.rejected.get(r.mutation_id)
+        expect(rej?.error.code, `step ${i}: rejection kept for the person`).toBe(r.error?.code || 'rejected')
+      } else {
+        expect(await db.acked.where('mutation_id').equals(r.mutation_id).count(), `step ${i}: acked log`).toBe(1)
+        if (r.record) lastTouch.set(m.record_id, step.as)
+      }
+      if (eff === 'conflict' && r.conflicts?.length) {
+        const c = await db.conflicts.get(r.conflict_id!)
+        expect(c?.fields.map((f) => f.field)).toEqual(r.conflicts.map((f) => f.field))
+      }
+    }
+  }
+
+  let checked = 0
+  for (const [recordId, expected] of Object.entries(v.expect_server)) {
+    for (const [key, { db }] of Object.entries(devices)) {
+      const srv = (await db.server.where('entity').anyOf('mediation_case', 'case_event').toArray()).find((s) => s.id === recordId)
+      if (!srv) continue
+      const upToDate = 'rev' in expected ? srv.record.rev === expected.rev : lastTouch.get(recordId) === key
+      if (!upToDate) continue
+      subsetMatches(srv.record, expected)
+      const pending = await db.outbox.where('record_id').equals(recordId).count()
+      const view = srv.entity === 'mediation_case' ? await db.cases.get(recordId) : await db.events.get(recordId)
+      if (!pending && !expected.deleted) subsetMatches(plainRecord(view || {}), expected)
+      checked++
+    }
+  }
+  return checked
+}
+
+const shared = jsonFiles(SHARED)
+const local = jsonFiles(LOCAL)
+
+describe('shared sync vectors', () => {
+  it('the shared vector folder has vectors', () => {
+    if (process.env.CUNZHI_ALLOW_NO_VECTORS === '1') return
+    expect(shared.length, `no vectors in ${SHARED}`).toBeGreaterThan(0)
+  })
+  for (const file of [...shared, ...local]) {
+    const v: Vector = JSON.parse(fs.readFileSync(file, 'utf8'))
+    it(`${path.basename(path.dirname(file))}/${path.basename(file)}: ${v.name}`, async () => {
+      const checked = await replayVector(v)
+      if (Object.keys(v.expect_server).length) expect(checked).toBeGreaterThan(0)
+    })
+  }
+})
