@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -47,7 +48,40 @@ def create_app() -> FastAPI:
     api.include_router(authed)
     app.include_router(api)
     _mount_frontend(app, get_settings().frontend_dir)
+    _document_errors(app)
     return app
+
+
+# Any operation may answer these in the one error shape (auth, scope, body limits, validation, a busy DB)
+_COMMON_ERRORS = {"400": "Bad request (e.g. an unreadable cursor)", "401": "Not authenticated",
+                  "403": "Forbidden", "404": "Not found, or outside your scope", "413": "Body too large",
+                  "415": "Unsupported media type", "422": "Validation error",
+                  "503": "Busy: retry after Retry-After seconds"}
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Document the one error shape for every status an operation can answer (routes list only their own)."""
+    base = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = base()
+        ref = {"$ref": "#/components/schemas/ErrorOut"}
+        if "ErrorOut" not in schema.get("components", {}).get("schemas", {}):
+            return schema
+        for path, ops in schema.get("paths", {}).items():
+            if not path.startswith("/api/"):
+                continue
+            for op in ops.values():
+                responses = op.setdefault("responses", {})
+                for status, text in _COMMON_ERRORS.items():
+                    responses.setdefault(status, {"description": text,
+                                                  "content": {"application/json": {"schema": ref}}})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 _NO_BUILD = """<!doctype html><meta charset="utf-8"><title>村治 Cunzhi</title>
@@ -58,6 +92,7 @@ _NO_BUILD = """<!doctype html><meta charset="utf-8"><title>村治 Cunzhi</title>
 
 
 def _mount_frontend(app: FastAPI, root: Path) -> None:
+    mimetypes.add_type("application/manifest+json", ".webmanifest")
     @app.get("/{path:path}", include_in_schema=False)
     def spa(path: str):
         if path.startswith("api/") or path == "api":
