@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from cunzhi import __version__
+from cunzhi.core.config import get_settings
 from cunzhi.core.db import get_engine
 from cunzhi.migrate import script_head
 
@@ -20,6 +21,7 @@ class HealthOut(BaseModel):
     database: str
     migration: str | None
     migration_head: str | None
+    demo: bool
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
@@ -33,4 +35,4 @@ def health() -> JSONResponse:
     head = script_head()
     ok = current is not None and current == head
     return JSONResponse({"status": "ok" if ok else "degraded", "version": __version__, "database": engine.dialect.name,
-                         "migration": current, "migration_head": head}, status_code=200 if ok else 503)
+                         "migration": current, "migration_head": head, "demo": get_settings().demo}, status_code=200 if ok else 503)
