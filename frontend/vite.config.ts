@@ -3,6 +3,8 @@ import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
 import { VitePWA } from 'vite-plugin-pwa'
+import VueI18nPlugin from '@intlify/unplugin-vue-i18n/vite'
+import { fileURLToPath } from 'node:url'
 
 // APP_VERSION lets two builds differ (the e2e update-prompt test builds twice).
 const appVersion = process.env.CUNZHI_APP_VERSION || new Date().toISOString()
@@ -13,6 +15,14 @@ export default defineConfig({
   },
   plugins: [
     vue(),
+    // messages are precompiled at build time, so the app ships vue-i18n's runtime only
+    VueI18nPlugin({
+      include: [fileURLToPath(new URL('./src/i18n/locales/**', import.meta.url))],
+      runtimeOnly: true,
+      compositionOnly: true,
+      fullInstall: false,
+      dropMessageCompiler: true,
+    }),
     Components({ resolvers: [VantResolver()], dts: false }),
     VitePWA({
       strategies: 'injectManifest',

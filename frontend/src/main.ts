@@ -1,7 +1,4 @@
 import { createApp } from 'vue'
-import 'vant/es/toast/style'
-import 'vant/es/dialog/style'
-import 'vant/es/notify/style'
 import './styles.css'
 import App from './App.vue'
 import { router } from './router'
@@ -16,11 +13,8 @@ setLang(savedLang())
 
 async function boot() {
   if (appState.session) {
-    try {
-      await startUser(appState.session)
-    } catch (e) {
-      console.error('could not open the local database', e)
-    }
+    // opens this user's database at once (synchronously); the rest runs while the app mounts
+    startUser(appState.session).catch((e) => console.error('could not open the local database', e))
   }
   const app = createApp(App)
   app.use(i18n)

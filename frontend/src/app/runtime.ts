@@ -66,9 +66,9 @@ export async function startUser(session: Session): Promise<CunzhiDB> {
   stopUser()
   const db = openUserDb(session.user.id)
   dbRef.value = db
+  void saveDeviceSession({ userId: session.user.id, token: session.token, clientId: clientId(), lang: currentLang() })
   const cached = await getMeta<Reference>(db, 'reference')
   applyReference(cached)
-  await saveDeviceSession({ userId: session.user.id, token: session.token, clientId: clientId(), lang: currentLang() })
   const engine = new SyncEngine({
     db,
     clientId: clientId(),
@@ -82,7 +82,7 @@ export async function startUser(session: Session): Promise<CunzhiDB> {
   // a hook for the end-to-end tests and the bench (same as tapping "sync now")
   ;(window as any).__cunzhiSync = () => engine.syncNow()
   cleanups.push(engine.subscribe((s) => (syncStatus.value = { ...s })))
-  await engine.loadStatus()
+  void engine.loadStatus()
   const onOnline = () => void engine.syncNow()
   window.addEventListener('online', onOnline)
   cleanups.push(() => window.removeEventListener('online', onOnline))

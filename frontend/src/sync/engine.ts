@@ -243,7 +243,7 @@ export class SyncEngine {
   async applyPushResults(sent: OutboxEntry[], results: MutationResult[]): Promise<void> {
     const byId = new Map(sent.map((m) => [m.mutation_id, m]))
     const db = this.db
-    await db.transaction('rw', [db.server, db.outbox, db.acked, db.rejected, db.conflicts, db.cases, db.events, db.meta], async () => {
+    await db.transaction('rw', [db.server, db.outbox, db.acked, db.rejected, db.conflicts, db.cases, db.case_index, db.events, db.meta], async () => {
       const now = new Date().toISOString()
       const touched = new Set<string>()
       for (const r of results) {
@@ -314,7 +314,7 @@ export class SyncEngine {
 
   async storePage(page: PullResponse): Promise<void> {
     const db = this.db
-    await db.transaction('rw', [db.server, db.outbox, db.cases, db.events, db.meta, db.conflicts], async () => {
+    await db.transaction('rw', [db.server, db.outbox, db.cases, db.case_index, db.events, db.meta, db.conflicts], async () => {
       for (const ch of page.changes) {
         await putServerRecord(db, ch.entity, ch.record)
         await rebuildView(db, ch.entity, ch.record.id)
@@ -331,9 +331,10 @@ export class SyncEngine {
    */
   async resetAndReplay(): Promise<void> {
     const db = this.db
-    await db.transaction('rw', [db.server, db.outbox, db.cases, db.events, db.meta, db.conflicts], async () => {
+    await db.transaction('rw', [db.server, db.outbox, db.cases, db.case_index, db.events, db.meta, db.conflicts], async () => {
       await db.server.clear()
       await db.cases.clear()
+      await db.case_index.clear()
       await db.events.clear()
       await db.meta.delete('cursor')
       await db.meta.delete('server_epoch')
@@ -361,7 +362,7 @@ export class SyncEngine {
       const res = await this.o.transport.push({ client_id: this.o.clientId, mutations: batch.map(stripOutbox) })
       const db = this.db
       const byId = new Map(batch.map((m) => [m.mutation_id, m]))
-      await db.transaction('rw', [db.server, db.outbox, db.cases, db.events, db.conflicts, db.meta], async () => {
+      await db.transaction('rw', [db.server, db.outbox, db.cases, db.case_index, db.events, db.conflicts, db.meta], async () => {
         for (const r of res.results) {
           const m = byId.get(r.mutation_id)
           if (!m) continue

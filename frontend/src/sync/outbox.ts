@@ -49,7 +49,7 @@ export interface ChangeInput {
   baseRev?: number
 }
 
-export const CHANGE_TABLES = (db: CunzhiDB) => [db.server, db.outbox, db.cases, db.events, db.meta, db.conflicts, db.rejected]
+export const CHANGE_TABLES = (db: CunzhiDB) => [db.server, db.outbox, db.cases, db.case_index, db.events, db.meta, db.conflicts, db.rejected]
 
 /**
  * Records a change locally: the outbox entry and the read view in one transaction.

@@ -3,7 +3,7 @@
  * The server copy (table `server`) and the overlay (the outbox) stay separate; the view tables
  * are derived from both and rebuilt, inside the caller's transaction, whenever either changes.
  */
-import type { CunzhiDB, CaseView, OutboxEntry } from '../db'
+import type { CunzhiDB, CaseView, OutboxEntry, CaseIndexRow } from '../db'
 import { effectiveDeadline, OPEN_STATUSES, ENDED_STATUSES, defaultDeadlineSettings, type DeadlineSettings } from './deadline'
 import { shanghaiDate } from './dates'
 
@@ -23,19 +23,20 @@ export function normalise(text: string): string {
   return (text || '').toLowerCase().replace(/\s+/g, '')
 }
 
-/** Search terms: bigrams of title and party names, plus single characters of party names. */
-export function searchTerms(rec: Record<string, any>): string[] {
-  const out = new Set<string>()
-  const texts: string[] = [rec.title || '']
+/** The text a list search matches: title, party names, case number. */
+export function searchText(rec: Record<string, any>): string {
   const names: string[] = Array.isArray(rec.parties) ? rec.parties.map((p: any) => p?.name || '') : []
-  for (const t of [...texts, ...names]) {
-    const n = normalise(t)
-    for (let i = 0; i + 1 < n.length; i++) out.add(n.slice(i, i + 2))
-    if (n.length === 1) out.add(n)
+  return [rec.title || '', ...names, rec.case_number || ''].map(normalise).join('\u0001')
+}
+
+export function indexRow(view: Record<string, any>): CaseIndexRow {
+  return {
+    id: view.id, r: view.received_on || '', s: view.status || '', c: view.category || '', k: view.risk_level || '',
+    d: view._open_deadline || '9999-12-31', t: searchText(view),
+    ti: view.title || '', n: view.case_number || null,
+    p: Array.isArray(view.parties) ? view.parties.map((x: any) => x?.name || '').join('、') : '',
+    dl: effectiveDeadline(view, settings), e: view.ended_on || view._local_ended_on || null, pe: view._pending ? 1 : 0,
   }
-  for (const nm of names) for (const ch of normalise(nm)) out.add(ch)
-  if (rec.case_number) out.add(normalise(rec.case_number).slice(-4))
-  return [...out]
 }
 
 export function overlayFields(entries: OutboxEntry[]): { fields: Record<string, any>; deleted: boolean; endedOn: string | null } {
@@ -59,6 +60,7 @@ export async function rebuildView(db: CunzhiDB, entity: string, id: string): Pro
   if (!table) return
   if (!srv && mine.length === 0) {
     await table.delete(id)
+    if (entity === 'mediation_case') await db.case_index.delete(id)
     return
   }
   const { fields, deleted, endedOn } = overlayFields(mine)
@@ -67,12 +69,12 @@ export async function rebuildView(db: CunzhiDB, entity: string, id: string): Pro
   if (deleted) merged.deleted = true
   if (merged.deleted) {
     await table.delete(id)
+    if (entity === 'mediation_case') await db.case_index.delete(id)
     return
   }
   if (entity === 'mediation_case') {
     const view = merged as CaseView
     view._pending = mine.length ? 1 : 0
-    view._terms = searchTerms(merged)
     const open = OPEN_STATUSES.includes(merged.status) || !merged.status
     view._open_deadline = open ? effectiveDeadline(merged, settings) || '9999-12-31' : '9999-12-31'
     view._local_ended_on = merged.ended_on ? null : endedOn
@@ -81,6 +83,7 @@ export async function rebuildView(db: CunzhiDB, entity: string, id: string): Pro
     if (!view.category) view.category = ''
     if (!view.risk_level) view.risk_level = ''
     await db.cases.put(view)
+    await db.case_index.put(indexRow(view))
   } else {
     ;(merged as any)._pending = mine.length ? 1 : 0
     if (!merged.occurred_at) merged.occurred_at = ''
