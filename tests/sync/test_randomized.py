@@ -12,7 +12,7 @@ import pytest
 from tests.support import databases
 from tests.sync.randomized import DevicePool, Run
 
-STEPS = 30
+STEPS = 24
 PLAN = [("sqlite", b, 20) for b in range(10)] + [("postgresql", b, 10) for b in range(2) if databases.PG_URL]
 
 
