@@ -86,6 +86,26 @@ def _insert(conn: Connection, table):
     return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
+# Statements built once and reused with bound parameters: building a statement per mutation (``.values(**row)``,
+# a fresh ``select``) cost more CPU than executing it (bench/push_throughput.py).
+_STMTS: dict[tuple, Any] = {}
+
+
+def _insert_ignore(conn: Connection, table):
+    key = ("insert_ignore", conn.dialect.name, table.name)
+    if key not in _STMTS:
+        _STMTS[key] = _insert(conn, table).on_conflict_do_nothing(index_elements=["id"])
+    return _STMTS[key]
+
+
+def _load_stmt(table, for_update: bool):
+    key = ("load", for_update, table.name)
+    if key not in _STMTS:
+        q = sa.select(table).where(table.c.id == sa.bindparam("record_id"))
+        _STMTS[key] = q.with_for_update() if for_update else q
+    return _STMTS[key]
+
+
 def _meta_key(group: tuple[str, ...]) -> str:
     return "+".join(group)
 
@@ -197,8 +217,7 @@ class Push:
         })
         ctx = self._ctx(spec, "create", None, row, set(parsed) | {"org_code"})
         self._check(spec, ctx)
-        inserted = self.conn.execute(
-            _insert(self.conn, spec.table).values(**_columns(spec, row)).on_conflict_do_nothing(index_elements=["id"]))
+        inserted = self.conn.execute(_insert_ignore(self.conn, spec.table), _columns(spec, row))
         if inserted.rowcount == 0:  # created concurrently by another transaction: let the device retry
             raise AppError(503, "busy", headers={"Retry-After": "1"})
         self._record_change(spec, m, row, "create", {k: row.get(k) for k in parsed} | {"org_code": org_code})
@@ -432,10 +451,7 @@ class Push:
         return out
 
     def _load(self, spec: EntitySpec, record_id: str) -> dict | None:
-        q = sa.select(spec.table).where(spec.table.c.id == record_id)
-        if self.pg:
-            q = q.with_for_update()
-        found = self.conn.execute(q).mappings().first()
+        found = self.conn.execute(_load_stmt(spec.table, self.pg), {"record_id": record_id}).mappings().first()
         return dict(found) if found else None
 
     def _known(self, ids: list[str]) -> dict[str, dict]:

@@ -52,9 +52,16 @@ def rotate_epoch(conn: Connection) -> str:
 
 def next_values(conn: Connection, name: str, n: int = 1) -> int:
     """Add ``n`` to a counter and return its new value (row-locked until commit)."""
-    stmt = _insert(conn, counter_t).values(name=name, value=n)
-    stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": counter_t.c.value + n})
-    return int(conn.execute(stmt.returning(counter_t.c.value)).scalar_one())
+    key = conn.dialect.name
+    if key not in _NEXT_VALUES:  # built once, reused with bound parameters (one per case create)
+        stmt = _insert(conn, counter_t).values(name=sa.bindparam("c_name"), value=sa.bindparam("c_n"))
+        stmt = stmt.on_conflict_do_update(index_elements=["name"],
+                                          set_={"value": counter_t.c.value + sa.bindparam("c_add", type_=sa.BigInteger)})
+        _NEXT_VALUES[key] = stmt.returning(counter_t.c.value)
+    return int(conn.execute(_NEXT_VALUES[key], {"c_name": name, "c_n": n, "c_add": n}).scalar_one())
+
+
+_NEXT_VALUES: dict[str, sa.sql.Executable] = {}
 
 
 def read_counter(conn: Connection, name: str) -> int:
