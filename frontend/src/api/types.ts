@@ -162,6 +162,8 @@ export interface StoredConflict {
   fields: FieldConflict[]
   status: 'open' | 'resolved'
   created_at?: string
+  resolved_at?: string | null
+  resolved_by?: string | null
 }
 
 export interface TokenResponse {
