@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cunzhi.core.i18n import message, pick_language
@@ -93,9 +93,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI could not read the body (bad UTF-8, nesting too deep for the parser): not JSON → 422
+            return JSONResponse(render_error("invalid_json", [FieldError("body", "invalid_json")], lang_of(request)),
+                                status_code=422)
         code = _HTTP_CODES.get(exc.status_code, "validation_error" if exc.status_code < 500 else "internal_error")
         return JSONResponse(render_error(code, [], lang_of(request)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError):
+        # a value the database cannot hold (e.g. a NUL byte in PostgreSQL text) that slipped past validation:
+        # the transaction was rolled back, nothing is stored; the client sent it, so it is a 4xx, not a 500
+        log.warning("database refused a value on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+        return JSONResponse(render_error("validation_error", [FieldError("body", "invalid_type")], lang_of(request)),
+                            status_code=422)
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError):

@@ -22,11 +22,17 @@ class BodyLimitMiddleware:
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = limit_for(scope["path"])
         headers = dict(scope.get("headers") or [])
         lang = pick_language(headers.get(b"accept-language", b"").decode("latin-1"))
+        query = scope.get("query_string") or b""
+        if b"\x00" in query or b"%00" in query.lower():
+            # no query parameter may hold a NUL (PostgreSQL text cannot store one): a clear 422, not a 500
+            return await _error(send, lang, 422, "validation_error", [{"field": "query", "code": "invalid_type"}])
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        limit = limit_for(scope["path"])
         try:
             declared = int(headers.get(b"content-length", b"0") or 0)
         except ValueError:
@@ -50,6 +56,11 @@ class BodyLimitMiddleware:
 
         async def tracking_send(msg):
             nonlocal started
+            if over:  # the body went over the limit while the app read it: answer 413, whatever the app made of it
+                if not started:
+                    started = True
+                    await _too_large(send, lang)
+                return
             if msg["type"] == "http.response.start":
                 started = True
             await send(msg)
@@ -71,9 +82,14 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send, lang: str) -> None:
-    body = json.dumps({"code": "payload_too_large", "message": message("payload_too_large", lang), "details": []},
+    await _error(send, lang, 413, "payload_too_large", [])
+
+
+async def _error(send, lang: str, status: int, code: str, details: list[dict]) -> None:
+    body = json.dumps({"code": code, "message": message(code, lang),
+                       "details": [dict(d, message=message(d["code"], lang)) for d in details]},
                       ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": 413,
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})

@@ -69,6 +69,8 @@ def token(request: Request, username: Annotated[str, Form(max_length=64)], passw
         client_id = str(uuid.UUID(client_id))
     except ValueError:
         raise AppError(422, "validation_error", [FieldError("client_id", "invalid_uuid")]) from None
+    if "\x00" in username or "\x00" in password:  # no account has one (and PostgreSQL text cannot hold it)
+        raise AppError(401, "invalid_credentials")
     with write_tx() as conn:
         out = service.login(conn, username, password, client_id, request.headers.get("user-agent", ""))
     return JSONResponse({**out, "expires_at": iso(out["expires_at"])})
