@@ -211,3 +211,22 @@ def test_rejected_change_needs_attention_then_fixed(server, context):
     wait_synced(page)
     recs = [r for r in server.pull_all("wanfu.admin").values() if r.get("title") == title]
     assert len(recs) == 1 and recs[0]["case_number"]
+
+
+def test_revoked_session_wipes_local_data(server, context):
+    page = context.new_page()
+    login(page, server.url)
+    session = page.evaluate("JSON.parse(localStorage.getItem('cunzhi.session'))")
+    db_name = f"cunzhi-u-{session['user']['id']}"
+    assert db_name in page.evaluate("indexedDB.databases().then((l) => l.map((d) => d.name))")
+    # the township admin (here: the user, on another device) revokes this phone's session
+    r = httpx.delete(f"{server.url}/api/v1/sessions/{session['session_id']}",
+                     headers={"Authorization": f"Bearer {session['token']}"})
+    assert r.status_code in (200, 204), r.text
+    page.evaluate("window.__cunzhiSync()")
+    page.wait_for_url("**/login", timeout=30_000)
+    page.get_by_test_id("login-submit").wait_for()
+    assert "已被撤销" in page.locator(".notice").inner_text()
+    assert page.evaluate("localStorage.getItem('cunzhi.session')") is None
+    names = page.evaluate("indexedDB.databases().then((l) => l.map((d) => d.name))")
+    assert db_name not in names

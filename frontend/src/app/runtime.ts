@@ -123,7 +123,7 @@ async function handleAuthProblem(code: string) {
     await saveDeviceSession(null)
     saveSession(null)
     appState.revokedNotice = true
-    location.hash = ''
+    localStorage.setItem('cunzhi.revoked', '1') // shown on the login page after the reload
     window.location.assign('/login')
     return
   }

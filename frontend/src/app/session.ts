@@ -39,7 +39,7 @@ export const appState = reactive({
   reference: null as Reference | null,
   /** set when the server said 401 session_expired / not_authenticated: ask for the password */
   needsPassword: false,
-  revokedNotice: false,
+  revokedNotice: localStorage.getItem('cunzhi.revoked') === '1',
   updateAvailable: false,
   updateRequired: false,
   storageWarning: false,
