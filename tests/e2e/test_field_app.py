@@ -230,3 +230,41 @@ def test_revoked_session_wipes_local_data(server, context):
     assert page.evaluate("localStorage.getItem('cunzhi.session')") is None
     names = page.evaluate("indexedDB.databases().then((l) => l.map((d) => d.name))")
     assert db_name not in names
+
+
+def test_expired_session_asks_for_password_and_keeps_the_outbox(server, context):
+    page = context.new_page()
+    login(page, server.url)
+    # a change waits in the outbox while the server says the session expired
+    expired = {"code": "session_expired", "message": "登录已过期", "details": []}
+    page.route("**/api/v1/sync/**", lambda route: route.fulfill(status=401, json=expired))
+    title = f"过期会话 {uuid.uuid4().hex[:6]}"
+    page.get_by_test_id("new-case").click()
+    page.get_by_test_id("case-title").locator("input").fill(title)
+    page.get_by_test_id("party-name-0").locator("input").fill("赵六")
+    page.get_by_test_id("category").locator("[data-code=neighbor]").click()
+    page.get_by_test_id("risk").locator("[data-code=blue]").click()
+    page.get_by_test_id("save-case").click()
+    page.get_by_test_id("relogin").wait_for(timeout=30_000)
+    assert "1 条待同步" in page.get_by_test_id("sync-pending").inner_text()
+    page.unroute("**/api/v1/sync/**")
+    page.get_by_test_id("relogin-password").locator("input").fill("cunzhi-demo")
+    page.get_by_test_id("relogin").get_by_role("button").last.click()
+    page.get_by_test_id("relogin").wait_for(state="detached", timeout=30_000)
+    wait_synced(page)
+    assert any(r.get("title") == title for r in server.pull_all("wanfu.admin").values())
+
+
+def test_upgrade_required_keeps_the_outbox(server, context):
+    page = context.new_page()
+    login(page, server.url)
+    page.route("**/api/v1/sync/**", lambda route: route.fulfill(
+        status=426, json={"code": "upgrade_required", "message": "请更新应用", "details": []}))
+    page.get_by_test_id("new-case").click()
+    page.get_by_test_id("case-title").locator("input").fill("需要更新")
+    page.get_by_test_id("party-name-0").locator("input").fill("钱七")
+    page.get_by_test_id("category").locator("[data-code=neighbor]").click()
+    page.get_by_test_id("risk").locator("[data-code=blue]").click()
+    page.get_by_test_id("save-case").click()
+    page.locator(".cz-banner", has_text="需要更新应用").wait_for(timeout=30_000)
+    assert "1 条待同步" in page.get_by_test_id("sync-pending").inner_text()
