@@ -20,9 +20,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_up(base: str, timeout: float = 20) -> None:
+def wait_up(base: str, timeout: float = 20, proc: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server at {base} exited with {proc.returncode}")
         try:
             if httpx.get(base + "/api/v1/health", timeout=1).status_code in (200, 503):
                 return
@@ -68,7 +70,12 @@ class ProcessServer:
         self.proc = subprocess.Popen([sys.executable, "-m", "cunzhi", "serve", "--port", str(self.port)],
                                      env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      cwd=str(Path(__file__).resolve().parents[2]))
-        wait_up(self.base, timeout=60)
+        try:
+            wait_up(self.base, timeout=60, proc=self.proc)
+        except RuntimeError as e:
+            self.kill()
+            err = self.proc.stderr.read().decode(errors="replace")[-4000:] if self.proc.stderr else ""
+            raise RuntimeError(f"{e}\n--- server stderr ---\n{err}") from None
         return self
 
     def kill(self) -> None:
