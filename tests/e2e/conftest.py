@@ -151,9 +151,13 @@ def context(browser):
     ctx.close()
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    try:  # no toast over the picture
+        page.locator(".van-toast").first.wait_for(state="hidden", timeout=5_000)
+    except Exception:
+        pass
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def login(page, base_url: str, username: str = "wanfucun.mediator", screenshot: str | None = None) -> None:

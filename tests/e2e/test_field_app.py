@@ -48,7 +48,8 @@ def test_offline_case_with_photo_reaches_server(server, context):
     page.get_by_test_id("source").locator("[data-code=party_request]").click()
     page.get_by_test_id("risk").locator("[data-code=yellow]").click()
     page.get_by_test_id("case-description").locator("textarea").fill("两户因宅基地边界发生争执。")
-    shot(page, "new-case")
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "new-case", full_page=True)
     page.get_by_test_id("save-case").click()
     page.get_by_test_id("detail-title").wait_for()
     assert page.get_by_test_id("detail-number").inner_text().endswith("待编号")
@@ -63,6 +64,8 @@ def test_offline_case_with_photo_reaches_server(server, context):
     page.get_by_test_id("save-agreement").click()
     page.wait_for_function("document.querySelector('[data-testid=detail-status]').textContent.includes('达成协议')")
     case_url = page.url
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "case-detail-offline")
 
     # restart while offline: the app opens from the service worker and the case is there
     page.reload()
@@ -152,7 +155,6 @@ def test_conflict_resolved_on_the_conflicts_screen(server, browser):
         assert b.get_by_test_id("mine-value").first.inner_text() == "祠堂"
         assert b.get_by_test_id("server-value").first.inner_text() == "村口"
         b.get_by_test_id("choose-mine").first.click()
-        b.locator(".van-toast").first.wait_for(state="hidden", timeout=10_000)
         shot(b, "conflicts")
         b.get_by_test_id("resolve").click()
         b.get_by_test_id("conflict-gone").wait_for(timeout=30_000)
@@ -268,3 +270,14 @@ def test_upgrade_required_keeps_the_outbox(server, context):
     page.get_by_test_id("save-case").click()
     page.locator(".cz-banner", has_text="需要更新应用").wait_for(timeout=30_000)
     assert "1 条待同步" in page.get_by_test_id("sync-pending").inner_text()
+
+
+def test_english_ui(server, context):
+    page = context.new_page()
+    login(page, server.url)
+    page.locator(".cz-lang").click()
+    page.get_by_text("Mediation cases").count()  # noqa: the header keeps the app name
+    page.wait_for_function("document.querySelector('[data-testid=sync-pending]').textContent.includes('All synced')")
+    assert "cases" in page.get_by_test_id("case-count").inner_text()
+    shot(page, "case-list-en")
+    page.locator(".cz-lang").click()
