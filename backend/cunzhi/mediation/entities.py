@@ -34,6 +34,7 @@ def _prepare_case(ctx: WriteContext) -> None:
     ext = row.get("deadline_extensions") or []
     if "deadline_extensions" in ctx.changed:
         old = cur.get("deadline_extensions") or []
+        row["_extensions_sent"] = ext  # judged as sent: dropping or rewriting an old extension is an error
         stamped = list(old) + [dict(e, recorded_by=ctx.actor.user_id, recorded_at=iso(ctx.now))
                                for e in ext[len(old):]]
         row["deadline_extensions"] = ext = stamped
@@ -59,9 +60,10 @@ def _validate_case(ctx: WriteContext) -> list[FieldError]:
     sent_deadline = row.pop("_deadline_sent", None)
     if sent_deadline is not None and sent_deadline != row.get("deadline"):
         errors.append(FieldError("deadline", "deadline_needs_extension"))
+    sent_extensions = row.pop("_extensions_sent", None)
     if "deadline_extensions" in ch:
         old = cur.get("deadline_extensions") or []
-        new = row.get("deadline_extensions") or []
+        new = sent_extensions if sent_extensions is not None else row.get("deadline_extensions") or []
         if len(new) < len(old) or any((a["new_deadline"], a["reason"]) != (b["new_deadline"], b["reason"])
                                       for a, b in zip(old, new, strict=False)):
             errors.append(FieldError("deadline_extensions", "extensions_append_only"))
