@@ -1,6 +1,6 @@
 """Phone budgets of the PWA (docs: shared budgets "Phone"), one command:
 
-    python bench/frontend/run.py [--cases 5000] [--runs 5]
+    python bench/frontend/run.py [--cases 5000] [--runs 5] [--lighthouse]
 
 Starts the real server on a temp SQLite database with the demo, adds N cases for 万福村 through
 the sync API, lets headless Chromium (mobile viewport) sign in and pull them, then measures:
@@ -106,6 +106,22 @@ def seed_cases(url: str, n: int) -> None:
             assert not bad, bad[:2]
 
 
+def run_lighthouse(url: str) -> dict:
+    out = Path(tempfile.gettempdir()) / "cunzhi-lighthouse.json"
+    env = dict(os.environ, CHROME_PATH=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+    flags = "--headless=new " + " ".join(ARGS)
+    subprocess.run(["npx", "-y", "lighthouse@11", url + "/", "--quiet", f"--chrome-flags={flags}",
+                    "--only-categories=performance,accessibility,best-practices,pwa",
+                    "--output=json", f"--output-path={out}"], env=env, check=True, timeout=600)
+    report = json.loads(out.read_text())
+    scores = {k: round(v["score"] * 100) for k, v in report["categories"].items()}
+    audits = report["audits"]
+    scores["fcp"] = audits["first-contentful-paint"]["displayValue"]
+    scores["lcp"] = audits["largest-contentful-paint"]["displayValue"]
+    scores["tbt"] = audits["total-blocking-time"]["displayValue"]
+    return scores
+
+
 def gz(path: Path) -> int:
     return len(gzip.compress(path.read_bytes(), 9))
 
@@ -115,6 +131,8 @@ def main() -> int:
     ap.add_argument("--cases", type=int, default=5000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cpu", type=float, default=4.0, help="CPU slowdown factor")
+    ap.add_argument("--lighthouse", action="store_true",
+                    help="also run Lighthouse 11 (mobile preset; fetched with npx) on the start page")
     opts = ap.parse_args()
     if not (DIST / "index.html").exists():
         subprocess.run(["npm", "run", "build"], cwd=REPO / "frontend", check=True)
@@ -221,6 +239,8 @@ def main() -> int:
                                               for k, v in inter.items()}
                 results["filter_compute_ms"] = {k: round(statistics.median(v), 1) for k, v in filter_only.items()}
                 browser.close()
+            if opts.lighthouse:
+                results["lighthouse"] = run_lighthouse(url)
         finally:
             proc.terminate()
             proc.wait(10)
@@ -241,6 +261,11 @@ def main() -> int:
     for k, v in results["interactions_ms"].items():
         fc = results["filter_compute_ms"].get(k)
         print(f"    {k:30s} {v['median']:7.1f} / {v['max']:7.1f}" + (f"   (filter {fc} ms)" if fc is not None else ""))
+    if "lighthouse" in results:
+        lh = results["lighthouse"]
+        print(f"  Lighthouse (mobile, start page): performance {lh.get('performance')} / accessibility "
+              f"{lh.get('accessibility')} / best practices {lh.get('best-practices')} / PWA {lh.get('pwa')}"
+              f"  (budget ≥ 90 / 95 / 95, installable); FCP {lh['fcp']}, LCP {lh['lcp']}, TBT {lh['tbt']}")
     out = Path(__file__).with_name("results.json")
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
     print(f"written {out.relative_to(REPO)}")

@@ -151,6 +151,22 @@ def context(browser):
     ctx.close()
 
 
+def _has_cjk_font() -> bool:
+    try:
+        out = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(out.strip())
+
+
+# Screenshots go to docs/screenshots/ for the README, but only where Chinese can be drawn
+# (fonts-noto-cjk): elsewhere they would be boxes, so they go to a temp folder instead.
+if not _has_cjk_font() and os.environ.get("CUNZHI_E2E_SCREENSHOTS") != "1":
+    import tempfile
+
+    SCREENSHOTS = Path(tempfile.gettempdir()) / "cunzhi-e2e-screenshots"
+
+
 def shot(page, name: str, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:  # no toast over the picture
