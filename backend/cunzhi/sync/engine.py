@@ -234,7 +234,12 @@ class Push:
         conflicts: list[dict] = []
 
         wants_restore = parsed.get("deleted") is False
+        if parsed.get("deleted") is True and not row["deleted"]:
+            # deleting is op delete (role, delete rule); naming a conflict does not make an upsert a delete
+            raise _validation([FieldError("deleted", "server_owned")], row)
         if row["deleted"] and not wants_restore:
+            if parsed.get("deleted") is True and resolving and _covers(resolving, m):
+                return self._settle_deleted(spec, m, row, resolving)  # keep it deleted: settles the conflict
             # an edit of a deleted record: the record stays deleted; the device's intent is kept
             conflicts = [{"field": "deleted", "client_value": False, "server_value": True}] + [
                 self._conflict_field(spec, f, v, row) for f, v in parsed.items() if f != "deleted" and v != row.get(f)]
@@ -270,6 +275,8 @@ class Push:
 
     def _delete(self, spec: EntitySpec, m: Mutation, row: dict, resolving: dict | None) -> Result:
         if row["deleted"]:
+            if resolving and _covers(resolving, m):
+                return self._settle_deleted(spec, m, row, resolving)
             return Result(m.mutation_id, "applied", spec.name, row=row)  # already gone: nothing to do
         stale_epoch = bool(m.base_epoch) and m.base_epoch != self.epoch
         meta = row["field_meta"] or {}
@@ -284,6 +291,13 @@ class Push:
             self._close_conflict(resolving)
         status = "applied" if m.base_rev >= row["rev"] else "merged"
         return Result(m.mutation_id, status, spec.name, row=new_row)
+
+    def _settle_deleted(self, spec: EntitySpec, m: Mutation, row: dict, resolving: dict) -> Result:
+        """A conflict about a deleted record settled by keeping it deleted: an ordinary change (new rev)."""
+        new_row = dict(row)
+        self._write(spec, m, row, new_row, set(), "resolve")
+        self._close_conflict(resolving)
+        return Result(m.mutation_id, "applied", spec.name, row=new_row)
 
     # ---- pieces -------------------------------------------------------------------------------
     def _group_conflicts(self, meta: list | None, m: Mutation, stale_epoch: bool) -> bool:
@@ -521,6 +535,9 @@ def _groups_touched(spec: EntitySpec, parsed: dict) -> list[tuple[str, ...]]:
 
 def _covers(conflict: dict, m: Mutation) -> bool:
     sent = set(m.fields) | ({"deleted"} if m.op == "delete" else set())
+    keeps_deleted = m.op == "delete" or m.fields.get("deleted") is True
+    if keeps_deleted and any(f["field"] == "deleted" for f in conflict.get("fields", [])):
+        return True  # deleting settles every field of a conflict about a deleted record (its edits are moot)
     return all(f["field"] in sent for f in conflict.get("fields", []))
 
 
@@ -629,6 +646,8 @@ def resolve_conflict(conn: Connection, actor: Scope, conflict_id: str, base_rev:
                 delete = True
             elif value is False and row["deleted"]:
                 fields["deleted"] = False
+            elif value is True and row["deleted"]:
+                fields["deleted"] = True  # keep it deleted (settles the conflict; other edits are moot)
         else:
             fields[f["field"]] = value
     m = Mutation(str(uuid.uuid4()), spec.name, "delete" if delete else "upsert", row["id"], row["rev"],
@@ -640,8 +659,10 @@ def resolve_conflict(conn: Connection, actor: Scope, conflict_id: str, base_rev:
         raise AppError(status, err.get("code", "validation_error"),
                        [FieldError(d["field"], d["code"]) for d in err.get("details", [])])
     if delete is False and not fields:  # chose the server's side everywhere: close it all the same
-        push._write(spec, m, row, dict(row), set(), "resolve")
+        kept = dict(row)
+        push._write(spec, m, row, kept, set(), "resolve")
         push._close_conflict(dict(found))
+        res.row = kept  # answer the record as now stored (new rev)
     push.flush()
     if res.row is None or res.status == "conflict":
         raise AppError(409, "conflict_stale")
