@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from .conftest import login, shot, sync_now, wait_synced
+from .test_accessibility import AXE, violations
 
 
 
@@ -156,6 +157,8 @@ def test_conflict_resolved_on_the_conflicts_screen(server, browser):
         assert b.get_by_test_id("server-value").first.inner_text() == "村口"
         b.get_by_test_id("choose-mine").first.click()
         shot(b, "conflicts")
+        if AXE.exists():
+            assert violations(b) == []
         b.get_by_test_id("resolve").click()
         b.get_by_test_id("conflict-gone").wait_for(timeout=30_000)
         wait_synced(b)
