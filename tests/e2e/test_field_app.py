@@ -42,6 +42,8 @@ def test_offline_case_with_photo_reaches_server(server, context):
 
     context.set_offline(True)
     title = f"宅基地边界纠纷 {uuid.uuid4().hex[:6]}"
+    # registering a dispute: 8 taps plus typing (budget: ≤ 12) — new, summary, party, category,
+    # source, risk, description, save
     page.get_by_test_id("new-case").click()
     page.get_by_test_id("case-title").locator("input").fill(title)
     page.get_by_test_id("party-name-0").locator("input").fill("张三")

@@ -297,3 +297,17 @@ describe('reset_required', () => {
     expect((await db.meta.get('server_epoch'))?.value).toBe('epoch-2')
   })
 })
+
+describe('one pusher at a time', () => {
+  it('two sync calls at once never send a mutation twice', async () => {
+    const db = freshDb()
+    const server = new FakeServer()
+    const a = engineFor(db, server)
+    const b = engineFor(db, server)
+    for (let i = 0; i < 3; i++) await recordChange(db, { entity: 'mediation_case', recordId: newId(), fields: baseCase(`t${i}`) })
+    await Promise.all([a.syncNow(), b.syncNow()])
+    const sent = server.pushes.flatMap((p) => p.mutations.map((m) => m.mutation_id))
+    expect(sent.length).toBe(3)
+    expect(new Set(sent).size).toBe(3)
+  })
+})
