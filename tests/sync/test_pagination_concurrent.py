@@ -38,6 +38,7 @@ class Writer:
         return self.hold_dir / f"{self.client.client_id}.{point}"
 
     def hold(self, point: str) -> None:
+        (self.hold_dir / f"{self.client.client_id}.{point}.reached").unlink(missing_ok=True)
         self.flag(point).touch()
 
     def start(self) -> Writer:
@@ -174,6 +175,68 @@ if databases.PG_URL:
                 assert reader.page_all() == w.ids
             everyone = [rid for w in writers for rid in w.ids]
             assert sorted(reader.seen) == sorted(everyone)
+        finally:
+            for f in hold_dir.glob("*"):
+                f.unlink(missing_ok=True)
+            srv.kill()
+
+
+if databases.PG_URL:
+
+    @pytest.mark.parametrize("db_kind", ["postgresql"])
+    def test_a_retry_racing_its_original_applies_once(database, tmp_path):
+        """The phone gave up on a push that is still inside its transaction and sends it again: the two run
+        concurrently (PostgreSQL). The retry answers 503 busy or duplicate — never a second application."""
+        hold_dir = tmp_path / "hold"
+        hold_dir.mkdir()
+        srv = ProcessServer({"CUNZHI_TEST_HOLD_DIR": str(hold_dir)}).start()
+        try:
+            w = Writer(srv.base, hold_dir, 2026, n=2)
+            rid = w.ids[0]
+            w.hold("after_seq")
+            w.start()
+            w.wait_reached("after_seq")
+            retry: list[httpx.Response] = []
+            t = threading.Thread(target=lambda: retry.append(push(w.client, w.batch, timeout=120)))
+            t.start()
+            time.sleep(0.5)
+            w.release("after_seq")
+            w.done()
+            t.join(timeout=60)
+            r = retry[0]
+            if r.status_code == 503:
+                assert r.json()["code"] == "busy" and r.headers.get("Retry-After")
+            else:
+                assert r.status_code == 200, r.text
+                assert [x["status"] for x in r.json()["results"]] == ["duplicate", "duplicate"]
+            # an update raced by its own retry
+            edit = mutation("mediation_case", rid, {"title": "重试竞争"}, base_rev=1)
+            w2 = Writer.__new__(Writer)
+            w2.client, w2.hold_dir, w2.batch, w2.ids, w2.result = w.client, hold_dir, [edit], [rid], None
+            w2.thread = threading.Thread(target=w2._run, daemon=True)
+            w2.hold("after_seq")
+            w2.start()
+            w2.wait_reached("after_seq")
+            retry.clear()
+            t = threading.Thread(target=lambda: retry.append(push(w.client, [edit], timeout=120)))
+            t.start()
+            time.sleep(0.5)
+            w2.release("after_seq")
+            w2.done()
+            t.join(timeout=60)
+            r = retry[0]
+            assert r.status_code in (200, 503), r.text
+            if r.status_code == 200:
+                assert r.json()["results"][0]["status"] == "duplicate"
+            # after the dust settles: applied exactly once
+            final = push(w.client, w.batch + [edit]).json()["results"]
+            assert [x["status"] for x in final] == ["duplicate"] * 3
+            assert final[0]["record"]["case_number"].endswith("-0001")
+            assert final[1]["record"]["case_number"].endswith("-0002")
+            hist = w.client.get(f"/api/v1/mediation-cases/{rid}/history").json()["items"]
+            assert [h["rev"] for h in hist] == [1, 2]
+            nxt = push(w.client, [mutation("mediation_case", uid(), new_case_fields(received_on="2026-03-09"))])
+            assert nxt.json()["results"][0]["record"]["case_number"].endswith("-0003")
         finally:
             for f in hold_dir.glob("*"):
                 f.unlink(missing_ok=True)
