@@ -27,6 +27,15 @@ def big_photo() -> bytes:
     return buf.getvalue()
 
 
+def fill_new_case(page, title: str, party: str, category: str, risk: str) -> None:
+    """Opens the new-case form and fills the required fields (source keeps its default)."""
+    page.get_by_test_id("new-case").click()
+    page.get_by_test_id("case-title").locator("input").fill(title)
+    page.get_by_test_id("party-name-0").locator("input").fill(party)
+    page.get_by_test_id("category").locator(f"[data-code={category}]").click()
+    page.get_by_test_id("risk").locator(f"[data-code={risk}]").click()
+
+
 def open_case_by_title(page, title: str) -> None:
     page.get_by_test_id("case-search").locator("input").fill(title)
     row = page.get_by_test_id("case-row").filter(has_text=title)
@@ -187,11 +196,7 @@ def test_rejected_change_needs_attention_then_fixed(server, context):
     login(page, server.url)
     context.set_offline(True)
     title = f"劳务费纠纷 {uuid.uuid4().hex[:6]}"
-    page.get_by_test_id("new-case").click()
-    page.get_by_test_id("case-title").locator("input").fill(title)
-    page.get_by_test_id("party-name-0").locator("input").fill("王五")
-    page.get_by_test_id("category").locator("[data-code=labor_wage]").click()
-    page.get_by_test_id("risk").locator("[data-code=blue]").click()
+    fill_new_case(page, title, "王五", "labor_wage", "blue")
     page.locator(".van-collapse-item__title").click()
     # a date in the future: the server rejects it (received_on must not be in the future)
     page.locator("input[type=date]").first.evaluate("(el) => { el.removeAttribute('max') }")
@@ -246,11 +251,7 @@ def test_expired_session_asks_for_password_and_keeps_the_outbox(server, context)
     expired = {"code": "session_expired", "message": "登录已过期", "details": []}
     page.route("**/api/v1/sync/**", lambda route: route.fulfill(status=401, json=expired))
     title = f"过期会话 {uuid.uuid4().hex[:6]}"
-    page.get_by_test_id("new-case").click()
-    page.get_by_test_id("case-title").locator("input").fill(title)
-    page.get_by_test_id("party-name-0").locator("input").fill("赵六")
-    page.get_by_test_id("category").locator("[data-code=neighbor]").click()
-    page.get_by_test_id("risk").locator("[data-code=blue]").click()
+    fill_new_case(page, title, "赵六", "neighbor", "blue")
     page.get_by_test_id("save-case").click()
     page.get_by_test_id("relogin").wait_for(timeout=30_000)
     assert "1 条待同步" in page.get_by_test_id("sync-pending").inner_text()
@@ -267,11 +268,7 @@ def test_upgrade_required_keeps_the_outbox(server, context):
     login(page, server.url)
     page.route("**/api/v1/sync/**", lambda route: route.fulfill(
         status=426, json={"code": "upgrade_required", "message": "请更新应用", "details": []}))
-    page.get_by_test_id("new-case").click()
-    page.get_by_test_id("case-title").locator("input").fill("需要更新")
-    page.get_by_test_id("party-name-0").locator("input").fill("钱七")
-    page.get_by_test_id("category").locator("[data-code=neighbor]").click()
-    page.get_by_test_id("risk").locator("[data-code=blue]").click()
+    fill_new_case(page, "需要更新", "钱七", "neighbor", "blue")
     page.get_by_test_id("save-case").click()
     page.locator(".cz-banner", has_text="需要更新应用").wait_for(timeout=30_000)
     assert "1 条待同步" in page.get_by_test_id("sync-pending").inner_text()

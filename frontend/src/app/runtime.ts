@@ -86,6 +86,11 @@ export async function startUser(session: Session): Promise<CunzhiDB> {
   const onOnline = () => void engine.syncNow()
   window.addEventListener('online', onOnline)
   cleanups.push(() => window.removeEventListener('online', onOnline))
+  const onVisible = () => {
+    if (document.visibilityState === 'visible' && navigator.onLine) void engine.syncNow()
+  }
+  document.addEventListener('visibilitychange', onVisible)
+  cleanups.push(() => document.removeEventListener('visibilitychange', onVisible))
   cleanups.push(onLocalChange(() => {
     engine.requestSync()
     void registerBackgroundSync()
