@@ -223,7 +223,12 @@ class Run:
             return self.op_edit(d)
         c = d.conflicts.pop(self.rng.randrange(len(d.conflicts)))
         fields = {f["field"]: f["client_value"] for f in c["conflicts"]}
-        self.queue(d, "mediation_case", c["record_id"], fields, resolves_conflict=c["conflict_id"])
+        extra = {"resolves_conflict": c["conflict_id"]}
+        if fields.get("deleted") is True:  # my delete lost against an edit: delete again, naming the conflict
+            return self.queue(d, "mediation_case", c["record_id"], {}, op="delete", **extra)
+        if fields.get("deleted") is False and self.rng.random() < 0.5:
+            fields = {"deleted": True}  # my edit of a deleted record: accept the delete (keep it deleted)
+        self.queue(d, "mediation_case", c["record_id"], fields, **extra)
 
     # ---- the network ---------------------------------------------------------------------------
     def fault(self, d: Device, p_drop: float, p_lose: float) -> str | None:
@@ -303,8 +308,7 @@ class Run:
             err = (res.get("error") or {}).get("code")
             d.acked.append(Acked(m, effective, res.get("conflict_id"), res.get("conflicts") or [], err))
             done.add(m["mutation_id"])
-            if effective == "conflict" and res.get("conflict_id") and m["entity"] == "mediation_case" \
-                    and not any(c["field"] == "deleted" for c in res.get("conflicts") or []):
+            if effective == "conflict" and res.get("conflict_id") and m["entity"] == "mediation_case":
                 d.conflicts.append({"conflict_id": res["conflict_id"], "record_id": m["record_id"],
                                     "conflicts": res["conflicts"]})
         d.outbox = [m for m in d.outbox if m["mutation_id"] not in done]
@@ -445,9 +449,9 @@ class Run:
                 continue
             rev = hit[1]["rev"]
             later = [h for h in hist if h["rev"] > rev]
-            if m["op"] == "delete":
-                assert hit[1]["op"] == "delete"
-                assert rec["deleted"] or any(h["op"] in ("restore", "update", "resolve") for h in later), rec
+            if m["op"] == "delete" or m["fields"].get("deleted") is True:
+                assert hit[1]["op"] in ("delete", "resolve"), hit  # a delete, or a settle that keeps it deleted
+                assert rec["deleted"] or any(h["op"] == "restore" for h in later), (rec, hist)
                 continue
             conflicted = {c["field"] for c in a.conflicts}
             for f, sent in m["fields"].items():
