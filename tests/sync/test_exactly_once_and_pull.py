@@ -174,3 +174,44 @@ def test_push_envelope_errors(as_user):
 
 def login_other(as_user):
     return as_user("zhendong.mediator")
+
+
+def test_same_mutation_twice_in_one_batch(as_user):
+    a = as_user("wanfucun.mediator")
+    rid = uid()
+    create = mutation("mediation_case", rid, new_case_fields())
+    edit = upd(rid, 1, title="一次")
+    res = push(a, [create, edit, create, edit]).json()["results"]
+    assert [x["status"] for x in res] == ["applied", "applied", "duplicate", "duplicate"]
+    assert [x.get("original_status") for x in res[2:]] == ["applied", "applied"]
+    assert get_case(a, rid)["rev"] == 2 and [h["rev"] for h in history(a, rid)] == [1, 2]
+
+
+def test_masked_viewer_sees_masked_answers_and_conflicts(as_user):
+    """A township-level mediator sees village parties masked in push answers, duplicates and conflicts,
+    and echoing the masked values back does not overwrite the stored ones."""
+    village, township = as_user("wanfucun.mediator"), as_user("wanfu.mediator")
+    rec = create_case(village)
+    rid = rec["id"]
+    seen = records(township)[rid]["parties"]
+    assert seen[0]["phone"] == "138****5678" and seen[0]["id_number"] == "340321********1236"
+    echoed = seen + [{"name": "王五", "role": "other"}]
+    m = upd(rid, 1, parties=echoed)
+    res = one(township, m)
+    assert res["status"] == "applied", res
+    assert res["record"]["parties"][0]["phone"] == "138****5678"
+    full = get_case(village, rid)["parties"]
+    assert full[0]["phone"] == "13812345678" and full[0]["id_number"] == "340321199001011236"
+    assert [p["name"] for p in full] == ["张三", "李四", "王五"]
+    dup = one(township, m)
+    assert dup["status"] == "duplicate" and "13812345678" not in json.dumps(dup)
+    # a conflict on parties shows the township mediator masked values only
+    assert one(village, upd(rid, 2, parties=full[:2]))["status"] == "applied"
+    late = one(township, upd(rid, 2, parties=echoed[:1]))
+    assert late["status"] == "conflict", late
+    text = json.dumps(late) + json.dumps(as_user("wanfu.mediator").get(
+        f"/api/v1/conflicts/{late['conflict_id']}").json())
+    assert "13812345678" not in text and "340321199001011236" not in text
+    # the village mediator sees the same conflict unmasked
+    mine = village.get(f"/api/v1/conflicts/{late['conflict_id']}").json()
+    assert "13812345678" in json.dumps(mine)
