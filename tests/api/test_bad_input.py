@@ -544,3 +544,27 @@ def test_nul_in_entity_name_is_rejected_per_mutation(world):
     bad, ok = r.json()["results"]
     assert bad["status"] == "rejected" and bad["error"]["code"] == "unknown_entity"
     assert ok["status"] == "applied"
+
+
+@pytest.mark.parametrize("header,lang", [(None, "zh"), ("zh-CN", "zh"), ("zh", "zh"), ("en", "en"),
+                                         ("en-US,en;q=0.9", "en"), ("en-GB", "en"), ("fr-FR", "zh"),
+                                         ("zh-TW,en;q=0.5", "zh"), ("", "zh"), ("*", "zh"), ("\u00e9\u00e8".encode("latin-1"), "zh")])
+def test_language_of_error_messages(world, header, lang):
+    c = world.c("M")
+    headers = {"Accept-Language": header} if header is not None else {}
+    if header is None:
+        c = world.anon()
+        c.headers.pop("Accept-Language", None)
+        c.headers["Authorization"] = world.c("M").headers["Authorization"]
+    r = c.get(f"/api/v1/mediation-cases/{uuid.uuid4()}", headers=headers)
+    h.assert_error(r, 404, "not_found", lang=lang)
+    r = c.get("/api/v1/mediation-cases/not-a-uuid", headers=headers)
+    h.assert_error(r, 422, "validation_error", lang=lang)
+
+
+def test_every_error_code_has_both_languages():
+    from cunzhi.core.i18n import MESSAGES
+
+    for code, (zh, en) in MESSAGES.items():
+        assert h._HAN.search(zh), code
+        assert en and not h._HAN.search(en), code
