@@ -568,3 +568,25 @@ def test_every_error_code_has_both_languages():
     for code, (zh, en) in MESSAGES.items():
         assert h._HAN.search(zh), code
         assert en and not h._HAN.search(en), code
+
+
+@pytest.mark.parametrize("literal,where", [("1e400", "field"), ("-1e400", "field"), ("NaN", "field"),
+                                           ("Infinity", "field"), ("1e400", "base_rev"), ("NaN", "base_rev"),
+                                           ("9" * 5000, "field"), ("9" * 5000, "base_rev")])
+def test_non_finite_and_enormous_numbers(world, literal, where):
+    c = world.c("M")
+    counts = Counts(world)
+    m = mutation("mediation_case", str(uuid.uuid4()), good_case(people_involved="__N__"))
+    if where == "base_rev":
+        m["base_rev"] = "__N__"
+        m["fields"]["people_involved"] = 2
+    body = json.dumps({"client_id": c.client_id, "mutations": [m]}).replace('"__N__"', literal)
+    r = c.post("/api/v1/sync/push", content=body, headers={"Content-Type": "application/json"})
+    if where == "base_rev" or r.status_code != 200:
+        h.assert_error(r, 422)
+        counts.same()
+    else:
+        res = r.json()["results"][0]
+        assert res["status"] == "rejected" and res["error"]["code"] == "validation_error", res
+        assert res["error"]["details"][0]["field"] == "people_involved"
+        counts.same(allow=("sync_mutation",))
