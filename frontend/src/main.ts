@@ -1,4 +1,5 @@
 import { createApp } from 'vue'
+performance.mark('cz-script')
 import './styles.css'
 import App from './App.vue'
 import { router } from './router'
@@ -20,6 +21,7 @@ async function boot() {
   app.use(i18n)
   app.use(router)
   app.mount('#app')
+  performance.mark('cz-mounted')
 }
 
 void boot()

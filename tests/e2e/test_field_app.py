@@ -283,3 +283,32 @@ def test_english_ui(server, context):
     assert "cases" in page.get_by_test_id("case-count").inner_text()
     shot(page, "case-list-en")
     page.locator(".cz-lang").click()
+
+
+def test_each_user_has_their_own_database_and_outbox(server, context):
+    page = context.new_page()
+    login(page, server.url, "wanfucun.mediator")
+    context.set_offline(True)
+    title = f"仅本人可见 {uuid.uuid4().hex[:6]}"
+    fill_new_case(page, title, "孙八", "neighbor", "blue")
+    page.get_by_test_id("save-case").click()
+    page.get_by_test_id("detail-title").wait_for()
+    # Background Sync is asked for where the browser has it
+    tags = page.evaluate("navigator.serviceWorker.ready.then((r) => r.sync ? r.sync.getTags() : null)")
+    assert tags is None or "cunzhi-sync" in tags
+    # sign out offline: the outbox stays on the phone, in this user's database
+    page.goto(server.url + "/sync")
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_test_id("login-submit").wait_for()
+    context.set_offline(False)
+    login(page, server.url, "zhendong.mediator")
+    page.get_by_test_id("case-search").locator("input").fill(title)
+    page.wait_for_function("document.querySelector('[data-testid=case-count]').textContent.includes('共 0 件')")
+    assert not any(r.get("title") == title for r in server.pull_all("wanfu.admin").values())
+    # back as the author: the case is still waiting, and now syncs under the author's session
+    page.goto(server.url + "/sync")
+    page.get_by_role("button", name="退出登录").click()
+    login(page, server.url, "wanfucun.mediator")
+    recs = [r for r in server.pull_all("wanfu.admin").values() if r.get("title") == title]
+    assert len(recs) == 1 and recs[0]["created_by"] == page.evaluate(
+        "JSON.parse(localStorage.getItem('cunzhi.session')).user.id")

@@ -40,12 +40,14 @@ describe('outbox', () => {
 
   it('a failing transaction leaves neither the record nor the outbox entry', async () => {
     const id = newId()
-    const orig = db.cases.put.bind(db.cases)
-    ;(db.cases as any).put = () => Promise.reject(new Error('disk error'))
+    const orig = db.case_index.bulkPut.bind(db.case_index)
+    // the outbox entry and the case view are written; then the index write fails
+    ;(db.case_index as any).bulkPut = () => Promise.reject(new Error('disk error'))
     await expect(recordChange(db, { entity: 'mediation_case', recordId: id, fields: baseCase() })).rejects.toThrow()
-    ;(db.cases as any).put = orig
+    ;(db.case_index as any).bulkPut = orig
     expect(await db.outbox.count()).toBe(0)
     expect(await db.cases.get(id)).toBeUndefined()
+    expect(await db.case_index.get(id)).toBeUndefined()
   })
 
   it('surfaces quota errors as StorageFullError and tells listeners', async () => {

@@ -12,7 +12,7 @@ import type { CunzhiDB, OutboxEntry, AckedEntry } from '../db'
 import { getMeta, setMeta } from '../db'
 import type { Mutation, MutationResult, PullResponse, StoredConflict } from '../api/types'
 import { HttpError, NetworkError, type Transport } from './transport'
-import { rebuildView, serverKey } from './view'
+import { rebuildView, serverKey, storeServerRecords } from './view'
 import { uploadPendingAttachments } from './attachments'
 
 export const BATCH_LIMIT = 500
@@ -315,10 +315,7 @@ export class SyncEngine {
   async storePage(page: PullResponse): Promise<void> {
     const db = this.db
     await db.transaction('rw', [db.server, db.outbox, db.cases, db.case_index, db.events, db.meta, db.conflicts], async () => {
-      for (const ch of page.changes) {
-        await putServerRecord(db, ch.entity, ch.record)
-        await rebuildView(db, ch.entity, ch.record.id)
-      }
+      await storeServerRecords(db, page.changes)
       await setMeta(db, 'cursor', page.cursor)
       if (page.server_epoch) await setMeta(db, 'server_epoch', page.server_epoch)
     })

@@ -3,7 +3,8 @@
  * The server copy (table `server`) and the overlay (the outbox) stay separate; the view tables
  * are derived from both and rebuilt, inside the caller's transaction, whenever either changes.
  */
-import type { CunzhiDB, CaseView, OutboxEntry, CaseIndexRow } from '../db'
+import type { CunzhiDB, CaseView, OutboxEntry, CaseIndexRow, ServerRow } from '../db'
+import type { AnyRecord } from '../api/types'
 import { effectiveDeadline, OPEN_STATUSES, ENDED_STATUSES, defaultDeadlineSettings, type DeadlineSettings } from './deadline'
 import { shanghaiDate } from './dates'
 
@@ -51,45 +52,91 @@ export function overlayFields(entries: OutboxEntry[]): { fields: Record<string, 
   return { fields, deleted, endedOn }
 }
 
-/** Rebuilds the view row of one record. Call inside a rw transaction over server, outbox, cases, events. */
-export async function rebuildView(db: CunzhiDB, entity: string, id: string): Promise<void> {
-  const srv = await db.server.get(serverKey(entity, id))
-  const pending = await db.outbox.where('record_id').equals(id).sortBy('seq')
-  const mine = pending.filter((e) => e.entity === entity)
-  const table = entity === 'mediation_case' ? db.cases : entity === 'case_event' ? db.events : null
-  if (!table) return
-  if (!srv && mine.length === 0) {
-    await table.delete(id)
-    if (entity === 'mediation_case') await db.case_index.delete(id)
-    return
-  }
+/**
+ * The read view of one record: its server copy with its pending outbox entries laid over it,
+ * plus derived fields; null when the record is gone (deleted, or neither copy nor pending).
+ */
+export function computeView(entity: string, id: string, server: Record<string, any> | undefined, mine: OutboxEntry[]): Record<string, any> | null {
+  if (!server && mine.length === 0) return null
   const { fields, deleted, endedOn } = overlayFields(mine)
-  const base: Record<string, any> = srv ? { ...srv.record } : { id, rev: 0, deleted: false }
+  const base: Record<string, any> = server ? { ...server } : { id, rev: 0, deleted: false }
   const merged: Record<string, any> = { ...base, ...fields, id }
   if (deleted) merged.deleted = true
-  if (merged.deleted) {
-    await table.delete(id)
-    if (entity === 'mediation_case') await db.case_index.delete(id)
-    return
-  }
+  if (merged.deleted) return null
+  merged._pending = mine.length ? 1 : 0
   if (entity === 'mediation_case') {
-    const view = merged as CaseView
-    view._pending = mine.length ? 1 : 0
     const open = OPEN_STATUSES.includes(merged.status) || !merged.status
-    view._open_deadline = open ? effectiveDeadline(merged, settings) || '9999-12-31' : '9999-12-31'
-    view._local_ended_on = merged.ended_on ? null : endedOn
-    if (!view.received_on) view.received_on = ''
-    if (!view.status) view.status = 'registered'
-    if (!view.category) view.category = ''
-    if (!view.risk_level) view.risk_level = ''
-    await db.cases.put(view)
-    await db.case_index.put(indexRow(view))
+    merged._open_deadline = open ? effectiveDeadline(merged, settings) || '9999-12-31' : '9999-12-31'
+    merged._local_ended_on = merged.ended_on ? null : endedOn
+    if (!merged.received_on) merged.received_on = ''
+    if (!merged.status) merged.status = 'registered'
+    if (!merged.category) merged.category = ''
+    if (!merged.risk_level) merged.risk_level = ''
   } else {
-    ;(merged as any)._pending = mine.length ? 1 : 0
     if (!merged.occurred_at) merged.occurred_at = ''
     if (!merged.case_id) merged.case_id = ''
-    await db.events.put(merged as any)
   }
+  return merged
+}
+
+/** Rebuilds the view row of one record. Call inside a rw transaction over server, outbox and the views. */
+export async function rebuildView(db: CunzhiDB, entity: string, id: string): Promise<void> {
+  if (entity !== 'mediation_case' && entity !== 'case_event') return
+  const srv = await db.server.get(serverKey(entity, id))
+  const mine = (await db.outbox.where('record_id').equals(id).sortBy('seq')).filter((e) => e.entity === entity)
+  await writeViews(db, [[entity, id, computeView(entity, id, srv?.record, mine)]])
+}
+
+async function writeViews(db: CunzhiDB, items: [string, string, Record<string, any> | null][]): Promise<void> {
+  const casePut: CaseView[] = [], caseDel: string[] = [], eventPut: any[] = [], eventDel: string[] = []
+  for (const [entity, id, view] of items) {
+    if (entity === 'mediation_case') view ? casePut.push(view as CaseView) : caseDel.push(id)
+    else if (entity === 'case_event') view ? eventPut.push(view) : eventDel.push(id)
+  }
+  if (casePut.length) {
+    await db.cases.bulkPut(casePut)
+    await db.case_index.bulkPut(casePut.map(indexRow))
+  }
+  if (caseDel.length) {
+    await db.cases.bulkDelete(caseDel)
+    await db.case_index.bulkDelete(caseDel)
+  }
+  if (eventPut.length) await db.events.bulkPut(eventPut)
+  if (eventDel.length) await db.events.bulkDelete(eventDel)
+}
+
+/**
+ * Stores a page of server records and rebuilds their views in bulk (a first pull brings
+ * thousands). Keeps the newest copy: an older rev never replaces a newer one.
+ * Call inside a rw transaction over server, outbox and the views.
+ */
+export async function storeServerRecords(db: CunzhiDB, changes: { entity: string; record: Record<string, any> }[]): Promise<void> {
+  const latest = new Map<string, { entity: string; record: Record<string, any> }>()
+  for (const ch of changes) {
+    const k = serverKey(ch.entity, ch.record.id)
+    const prev = latest.get(k)
+    if (!prev || (prev.record.rev ?? 0) <= (ch.record.rev ?? 0)) latest.set(k, ch)
+  }
+  const keys = [...latest.keys()]
+  const existing = await db.server.bulkGet(keys)
+  const rows: ServerRow[] = []
+  keys.forEach((k, i) => {
+    const ch = latest.get(k)!
+    const old = existing[i]
+    if (old && (old.record.rev ?? 0) > (ch.record.rev ?? 0)) return
+    rows.push({ key: k, entity: ch.entity, id: ch.record.id, record: ch.record as AnyRecord })
+  })
+  if (!rows.length) return
+  await db.server.bulkPut(rows)
+  const ids = [...new Set(rows.map((r) => r.id))]
+  const pending = await db.outbox.where('record_id').anyOf(ids).toArray()
+  const byRecord = new Map<string, OutboxEntry[]>()
+  for (const e of pending.sort((a, b) => a.seq! - b.seq!)) {
+    const k = serverKey(e.entity, e.record_id)
+    if (!byRecord.has(k)) byRecord.set(k, [])
+    byRecord.get(k)!.push(e)
+  }
+  await writeViews(db, rows.map((r) => [r.entity, r.id, computeView(r.entity, r.id, r.record, byRecord.get(r.key) || [])]))
 }
 
 /** Strips the view-only fields, giving the record as the device believes it to be. */
