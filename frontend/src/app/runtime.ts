@@ -81,7 +81,10 @@ export async function startUser(session: Session): Promise<CunzhiDB> {
   engineRef.value = engine
   // a hook for the end-to-end tests and the bench (same as tapping "sync now")
   ;(window as any).__cunzhiSync = () => engine.syncNow()
-  cleanups.push(engine.subscribe((s) => (syncStatus.value = { ...s })))
+  cleanups.push(engine.subscribe((s) => {
+    syncStatus.value = { ...s }
+    if (s.storageWarning) appState.storageWarning = true
+  }))
   void engine.loadStatus()
   const onOnline = () => void engine.syncNow()
   window.addEventListener('online', onOnline)

@@ -179,6 +179,21 @@ describe('push', () => {
     expect(e.backoffDelay(50)).toBe(300000)
   })
 
+  it('a pull that does not fit in storage is surfaced, and the cursor does not move', async () => {
+    const other = new CunzhiDB(`quota-other-${Date.now()}`)
+    await recordChange(other, { entity: 'mediation_case', recordId: newId(), fields: baseCase() })
+    await engineFor(other, server, 'B').syncNow()
+    ;(db.case_index as any).bulkPut = () => {
+      const err = new Error('QuotaExceededError')
+      err.name = 'QuotaExceededError'
+      return Promise.reject(err)
+    }
+    expect(await eng.syncNow()).toBe('failed')
+    expect(eng.status.storageWarning).toBe(true)
+    expect(await db.meta.get('cursor')).toBeUndefined()
+    expect(await db.server.count()).toBe(0)
+  })
+
   it('on 426 keeps the outbox and asks for the update', async () => {
     let asked = false
     const e = new SyncEngine({ ...eng.o, onUpdateRequired: () => (asked = true) })

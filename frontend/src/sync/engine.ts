@@ -14,6 +14,7 @@ import type { Mutation, MutationResult, PullResponse, StoredConflict } from '../
 import { HttpError, NetworkError, type Transport } from './transport'
 import { rebuildView, serverKey, storeServerRecords } from './view'
 import { uploadPendingAttachments } from './attachments'
+import { isQuotaError } from './outbox'
 
 export const BATCH_LIMIT = 500
 export const ACKED_RETENTION_DAYS = 180
@@ -204,6 +205,7 @@ export class SyncEngine {
     }
     const failures = this.status.failures + 1
     const offline = e instanceof NetworkError
+    if (isQuotaError(e)) this.set({ storageWarning: true }) // a pulled page did not fit: tell the person
     this.set({
       state: offline ? 'offline' : 'error',
       lastError: e instanceof HttpError ? e.code : String((e as any)?.message || e),
