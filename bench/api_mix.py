@@ -38,7 +38,7 @@ def seed(n: int) -> list[str]:
 
 
 def run_mix(base: str, tokens: list[tuple[str, str]], ids: list[str], rate: float, seconds: float,
-            seed: int, rss=None, pool: int = 64, kinds: tuple[str, ...] = KINDS) -> dict:
+            seed: int, rss=None, pool: int = 64, kinds: tuple[str, ...] = KINDS, closed: bool = False) -> dict:
     """Open loop: a scheduler thread releases each request at its arrival time to a pool of ``pool`` worker
     threads, each with its own keep-alive connection (http.client: a light client, so the load generator is
     not the bottleneck). Latency = answer time − scheduled arrival time."""
@@ -70,6 +70,8 @@ def run_mix(base: str, tokens: list[tuple[str, str]], ids: list[str], rate: floa
                 conn.close()
                 return
             due, kind, payload = job
+            if due is None:  # closed loop: latency from when a worker takes the request
+                due = time.perf_counter()
             try:
                 if kind == "list":
                     conn.request("GET", "/api/v1/mediation-cases?limit=50", headers=headers)
@@ -100,6 +102,9 @@ def run_mix(base: str, tokens: list[tuple[str, str]], ids: list[str], rate: floa
     start = time.perf_counter()
     next_rss = start
     for at, kind, payload in schedule:
+        if closed:
+            jobs.put((None, kind, payload))
+            continue
         due = start + at
         while (delay := due - time.perf_counter()) > 0:
             time.sleep(min(delay, 0.05))
@@ -116,6 +121,7 @@ def run_mix(base: str, tokens: list[tuple[str, str]], ids: list[str], rate: floa
         rss_samples.append(rss())
     every = [x for v in lat.values() for x in v]
     return {"n": len(every), "offered_rate": len(schedule) / seconds, "seconds": took,
+            "throughput": len(every) / took,
             "p50_ms": statistics.median(every) * 1000, "p99_ms": C.pct(every, 99) * 1000,
             "max_ms": max(every) * 1000, "errors": len(errors), "error_kinds": sorted(set(errors))[:5],
             "per_kind": {k: {"p50_ms": round(statistics.median(v) * 1000, 1), "p99_ms": round(C.pct(v, 99) * 1000, 1)}
@@ -131,6 +137,7 @@ def main() -> None:
     p.add_argument("--kinds", default=",".join(KINDS), help="which requests make the mix (diagnosis)")
     p.add_argument("--user", default=C.MEDIATOR, help="the account of the clients (a mediator sees personal data "
                    "unmasked, so each of its reads writes an audit row)")
+    p.add_argument("--low-rate", type=float, default=30, help="also run open loop at this rate (0: skip)")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the server (and baseline)")
     args = p.parse_args()
     kinds = tuple(args.kinds.split(","))
@@ -152,6 +159,10 @@ def main() -> None:
             (run_mix(srv.base, tokens, ids, args.rate, 3, seed=7))  # warm-up
             real = (run_mix(srv.base, tokens, ids, args.rate, args.seconds, seed=42, rss=srv.rss_mb,
                             kinds=kinds))
+            # what the server can do: the same mix, closed loop, 8 requests in flight
+            cap = run_mix(srv.base, tokens, ids, args.rate, 10, seed=43, pool=8, kinds=kinds, closed=True)
+            low = run_mix(srv.base, tokens, ids, args.low_rate, args.seconds, seed=44, kinds=kinds) \
+                if args.low_rate else None
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as fh:
         json.dump(sample, fh, ensure_ascii=False)
     env = {"CUNZHI_BENCH_BARE_JSON": fh.name, "PYTHONPATH": str(C.ROOT / "bench")}
@@ -165,11 +176,17 @@ def main() -> None:
               f"p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.0f} ms, errors {r['errors']} {r['error_kinds']}, "
               f"server RSS max {r['rss_max_mb']:.0f} MB")
         print(f"      per kind: {r['per_kind']}")
+    print(f"   capacity (closed loop, 8 in flight): {cap['throughput']:.0f} requests/s of this mix, "
+          f"p50 {cap['p50_ms']:.1f} ms, p99 {cap['p99_ms']:.1f} ms")
+    if low:
+        print(f"   [cunzhi at {args.low_rate:.0f} req/s] p50 {low['p50_ms']:.1f} ms, p99 {low['p99_ms']:.1f} ms, "
+              f"errors {low['errors']}  ({C.verdict(low['p99_ms'] <= 100)} at this lower rate)")
     print(f"   ratio p50 {real['p50_ms'] / base['p50_ms']:.1f}×, p99 {real['p99_ms'] / base['p99_ms']:.1f}× the bare baseline")
     print(f"   budget p99 ≤ 100 ms and no error: {C.verdict(ok)}; RSS ≤ 300 MB: "
           f"{C.verdict((real['rss_max_mb'] or 0) <= 300)}")
     if args.json:
-        print(json.dumps({"bench": "api_mix", "db": args.db, "workers": args.workers, "cunzhi": real, "baseline": base},
+        print(json.dumps({"bench": "api_mix", "db": args.db, "workers": args.workers, "cunzhi": real, "baseline": base,
+                          "capacity_rps": round(cap["throughput"], 1), "low_rate": low},
                          default=str))
 
 

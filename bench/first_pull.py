@@ -124,6 +124,16 @@ def report(label, runs, args, base_s, nrows, rss, out) -> None:
           f"budget ≤ 1.2×  {C.verdict(ratio_bytes <= 1.2)}")
     print(f"      baseline raw SELECT + json.dumps of {nrows:,} rows: {base_s:.3f} s; ratio {ratio_time:.1f}×; "
           f"server RSS {rss:.0f} MB")
+    if label == "identity":  # what compressing these pages costs, by level (GZipMiddleware's default is 9)
+        import gzip
+
+        costs = []
+        for level in (9, 6, 5):
+            start = time.process_time()
+            size = sum(len(gzip.compress(pg, compresslevel=level)) for pg in run["pages"])
+            costs.append(f"level {level}: {(time.process_time() - start) * 1000:.0f} ms CPU, {size:,} bytes "
+                         f"({size / gz_compact:.3f}×)")
+        print("      gzip of all pages at " + "; ".join(costs))
 
 
 if __name__ == "__main__":

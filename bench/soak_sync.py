@@ -219,45 +219,97 @@ def soak_here(args, db: C.BenchDB, srv: C.Server) -> dict:
     return out
 
 
-def soak_randomized(args, srv: C.Server, run_seed) -> dict:
-    failures, totals = [], Counter()
+def soak_randomized(args, srv: C.Server, run_seed, pool_cls) -> dict:
+    """Every seed is one ``tests/sync/randomized.run_seed``; it raises AssertionError on any lost, duplicated or
+    diverged write, so a failed seed is a violation (kept with its message)."""
+    failures, totals, statuses = [], Counter(), Counter()
+    pool = pool_cls(srv.base) if pool_cls else None
     start = time.perf_counter()
-    for seed in range(args.first_seed, args.first_seed + args.seeds):
+    done = 0
+
+    def one(seed: int) -> None:
+        nonlocal pool, done
         try:
-            res = run_seed(srv.base, seed, args.steps)
-        except Exception as e:  # noqa: BLE001 - a failed seed is a finding, keep going
-            failures.append((seed, repr(e)[:300]))
-            continue
-        if isinstance(res, dict):
-            for k, v in res.items():
-                if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    totals[k] += v
-                elif isinstance(v, (list, set, tuple)):
-                    totals[k] += len(v)
-    return {"seconds": round(time.perf_counter() - start, 1), "failed_seeds": len(failures),
-            "examples": failures[:5], "totals": dict(totals), "rss_mb": round(srv.rss_mb()),
-            "lost": totals.get("lost", 0), "duplicated": totals.get("duplicated", 0)}
+            res = run_seed(srv.base, seed, args.steps, pool=pool) if pool else run_seed(srv.base, seed, args.steps)
+        except AssertionError as e:
+            failures.append((seed, str(e)[:300]))
+            if pool_cls:  # a failed seed may leave the shared phones in any state: start afresh
+                pool.close()
+                pool = pool_cls(srv.base)
+            return
+        done += 1
+        for k, v in vars(res).items() if hasattr(res, "__dict__") else []:
+            if k == "statuses":
+                statuses.update(v)
+            elif isinstance(v, int) and not isinstance(v, bool) and k != "seed":
+                totals[k] += v
+
+    try:
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            one(seed)
+            if (done + len(failures)) % 50 == 0:
+                print(f"   … seed {seed}: {done} passed, {len(failures)} failed, {time.perf_counter() - start:.0f} s, "
+                      f"server RSS {srv.rss_mb():.0f} MB", flush=True)
+    except KeyboardInterrupt:  # stopped early (Ctrl-C): report what ran
+        print("   (interrupted)", flush=True)
+        args.interrupted = True
+    finally:
+        if pool:
+            pool.close()
+    lost = sum(1 for _, msg in failures if "lost" in msg or "missing" in msg or "diverged" in msg)
+    duplicated = sum(1 for _, msg in failures if "twice" in msg or "duplicate" in msg)
+    return {"seconds": round(time.perf_counter() - start, 1), "seeds_ok": done, "failed_seeds": len(failures),
+            "examples": failures[:5], "faults_and_records": dict(totals), "statuses": dict(statuses),
+            "rss_mb": round(srv.rss_mb()), "lost": lost, "duplicated": duplicated}
 
 
 def main() -> None:
     p = C.parser(__doc__)
     p.add_argument("--seeds", type=int, default=2000)
-    p.add_argument("--steps", type=int, default=4)
+    p.add_argument("--steps", type=int, default=None, help="steps a seed (default: 40 for run_seed, 4 here)")
     p.add_argument("--first-seed", type=int, default=1)
     p.add_argument("--engine", choices=["auto", "randomized", "here"], default="auto")
+    p.add_argument("--seeds-per-db", type=int, default=200)
     args = p.parse_args()
-    run_seed = None
+    run_seed = pool_cls = None
     if args.engine in ("auto", "randomized"):
         sys.path.insert(0, str(C.ROOT))
         try:
             from tests.sync.randomized import run_seed  # type: ignore[no-redef]
+            try:
+                from tests.sync.randomized import DevicePool as pool_cls  # type: ignore[no-redef]
+            except ImportError:
+                pool_cls = None
         except ImportError as e:
             if args.engine == "randomized":
                 raise SystemExit(f"tests/sync/randomized.py run_seed not available: {e}") from None
     engine = "tests/sync/randomized.run_seed" if run_seed else "bench soak (4 devices, faults)"
-    C.print_machine(f"soak_sync ({args.db}): {args.seeds} seeds × {args.steps} steps, {engine}")
-    with C.BenchDB(args.db, label="soak") as db, C.Server(db.env()) as srv:
-        out = soak_randomized(args, srv, run_seed) if run_seed else soak_here(args, db, srv)
+    if args.steps is None:
+        args.steps = 40 if run_seed else 4
+    C.print_machine(f"soak_sync ({args.db}): {args.seeds} seeds × {args.steps} steps, {engine}, "
+                    f"a fresh database and server every {args.seeds_per_db} seeds")
+    if not run_seed:
+        with C.BenchDB(args.db, label="soak") as db, C.Server(db.env()) as srv:
+            out = soak_here(args, db, srv)
+    else:
+        # the fuzzer's phones keep their replicas across seeds and re-pull the whole village to check every
+        # seed, so a seed gets slower as records pile up: start a fresh database every --seeds-per-db seeds
+        parts, total, first = [], args.seeds, args.first_seed
+        args.interrupted = False
+        while total > 0 and not args.interrupted:
+            args.seeds, args.first_seed = min(args.seeds_per_db, total), first
+            with C.BenchDB(args.db, label="soak") as db, C.Server(db.env()) as srv:
+                parts.append(soak_randomized(args, srv, run_seed, pool_cls))
+            first, total = first + args.seeds, total - args.seeds
+        out = {"seconds": round(sum(x["seconds"] for x in parts), 1),
+               "seeds_ok": sum(x["seeds_ok"] for x in parts),
+               "failed_seeds": sum(x["failed_seeds"] for x in parts),
+               "examples": [e for x in parts for e in x["examples"]][:5],
+               "faults_and_records": dict(sum((Counter(x["faults_and_records"]) for x in parts), Counter())),
+               "statuses": dict(sum((Counter(x["statuses"]) for x in parts), Counter())),
+               "rss_mb_max": max(x["rss_mb"] for x in parts), "databases": len(parts),
+               "lost": sum(x["lost"] for x in parts), "duplicated": sum(x["duplicated"] for x in parts)}
+        args.seeds = out["seeds_ok"] + out["failed_seeds"]
     ok = out["lost"] == 0 and out["duplicated"] == 0 and out.get("diverged_devices", 0) == 0 \
         and out.get("failed_seeds", 0) == 0
     for k, v in out.items():
