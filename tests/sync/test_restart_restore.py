@@ -183,10 +183,12 @@ def test_restore_from_backup_loses_nothing(database, tmp_path):
         # the phone resets (as the PWA does): pulls from scratch, re-sends its acknowledged log, then its outbox
         r = phone.client.get("/api/v1/sync/pull", params={"cursor": phone.cursor})
         assert r.status_code == 409 and r.json()["code"] == "reset_required"
+        phone.outbox = [upd(b_id, 1, place="离线时补充", base_epoch=epoch0)]  # queued while the server was down
         replay = phone.acked + phone.outbox
-        assert [m["record_id"] for m in replay] == [a_id, b_id, a_id]
+        assert [m["record_id"] for m in replay] == [a_id, b_id, a_id, b_id]
         res = push(phone.client, replay).json()["results"]
-        assert [x["status"] for x in res] == ["duplicate", "applied", "applied"], res
+        assert [x["status"] for x in res] == ["duplicate", "applied", "applied", "applied"], res
+        phone.acked, phone.outbox = list(replay), []
         assert res[0]["original_status"] == "applied"
         phone.replica.clear()
         phone.cursor = None
@@ -194,7 +196,7 @@ def test_restore_from_backup_loses_nothing(database, tmp_path):
         server_now = records(admin)
         assert set(server_now) == {a_id, b_id, c_res["results"][0]["record"]["id"]}
         assert server_now[a_id]["title"] == "备份后修改"
-        assert server_now[b_id]["title"] == "备份后新建"
+        assert (server_now[b_id]["title"], server_now[b_id]["place"]) == ("备份后新建", "离线时补充")
         numbers = [rec["case_number"] for rec in server_now.values()]
         assert len(set(numbers)) == 3
         assert serial(server_now[b_id]["case_number"]) > max(serial(n) for n in issued)
