@@ -194,7 +194,7 @@ def main() -> int:
                     phases.append(pg.evaluate("""(() => {
                         const m = Object.fromEntries(performance.getEntriesByType('mark').map((e) => [e.name, e.startTime]))
                         const nav = performance.getEntriesByType('navigation')[0]
-                        return {html: nav.responseEnd, script: m['cz-script'], mounted: m['cz-mounted'], query: m['cz-first-query'], query_done: m['cz-first-query-done'], rows: window.__czFirstRows}
+                        return {html: nav.responseEnd, script: m['cz-script'], mounted: m['cz-mounted'], query: m['cz-first-query'], query_done: m['cz-first-query-done'], prefetch_done: m['cz-prefetch-done'], rows: window.__czFirstRows}
                     })()"""))
                     pg.wait_for_function("!document.querySelector('[data-testid=case-count]').textContent.includes('…')")
                     if _ == opts.runs - 1:

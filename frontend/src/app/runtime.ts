@@ -20,6 +20,9 @@ export const dbRef = shallowRef<CunzhiDB | null>(null)
 
 let cleanups: (() => void)[] = []
 
+/** The newest cases, read as soon as the database opens (before the list mounts) for a fast cold start. */
+export let firstCasesPrefetch: Promise<any[]> | null = null
+
 function applyReference(ref: Reference | null) {
   appState.reference = ref
   if (ref?.settings) {
@@ -66,6 +69,7 @@ export async function startUser(session: Session): Promise<CunzhiDB> {
   stopUser()
   const db = openUserDb(session.user.id)
   dbRef.value = db
+  firstCasesPrefetch = db.cases.orderBy('received_on').reverse().limit(24).toArray().catch(() => [])
   void saveDeviceSession({ userId: session.user.id, token: session.token, clientId: clientId(), lang: currentLang() })
   const cached = await getMeta<Reference>(db, 'reference')
   applyReference(cached)
