@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 FRONTEND := frontend
-FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/package.json $(FRONTEND)/tsconfig*.json -type f 2>/dev/null)
+FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public $(FRONTEND)/scripts $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/package.json $(FRONTEND)/tsconfig*.json -type f 2>/dev/null)
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
@@ -49,14 +49,15 @@ chromium: ## the browser tests need Chromium: install Debian's when we are root,
 test-backend: test-install ## backend on SQLite, and on PostgreSQL when CUNZHI_TEST_POSTGRES_URL is set
 	$(PY) -m pytest tests --ignore=tests/e2e -q -p no:cacheprovider
 
-test-frontend: $(FRONTEND)/node_modules/.package-lock.json
-	cd $(FRONTEND) && npm test
+test-frontend: $(FRONTEND)/node_modules/.package-lock.json ## type-check (incl. the API contract) and vitest
+	cd $(FRONTEND) && npm run type-check && npm test
 
 test-e2e: test-install frontend chromium
 	$(PY) -m pytest tests/e2e -q -p no:cacheprovider
 
-bench: install ## server benchmarks (see bench/README.md)
+bench: test-install frontend chromium ## server and phone benchmarks (see bench/README.md)
 	bash bench/run_all.sh
+	$(PY) bench/frontend/run.py --cases 5000 --runs 5
 
 clean:
 	rm -rf $(VENV) $(FRONTEND)/node_modules $(FRONTEND)/dist
