@@ -215,3 +215,31 @@ def test_masked_viewer_sees_masked_answers_and_conflicts(as_user):
     # the village mediator sees the same conflict unmasked
     mine = village.get(f"/api/v1/conflicts/{late['conflict_id']}").json()
     assert "13812345678" in json.dumps(mine)
+
+
+def test_unmasked_conflict_values_are_audited(as_user, database):
+    """Conflicts (list and get) deliver parties unmasked to the village's own mediator: each such request
+    writes an audit row naming the record; a viewer who sees them masked leaves none."""
+    from cunzhi.core.db import read_tx
+    from cunzhi.users.models import AuditEntry
+
+    a, b = as_user("wanfucun.mediator"), as_user("wanfucun.admin")
+    rid = create_case(a)["id"]
+    full = get_case(a, rid)["parties"]
+    assert one(a, upd(rid, 1, parties=full[:1]))["status"] == "applied"
+    late = one(b, upd(rid, 1, parties=full + [{"name": "王五", "role": "other"}]))
+    assert late["status"] == "conflict"
+    audit_t = AuditEntry.__table__
+
+    def rows(action):
+        with read_tx() as conn:
+            return [r for r in conn.execute(audit_t.select().where(audit_t.c.action == action)).mappings()]
+
+    assert "13812345678" in a.get(f"/api/v1/conflicts/{late['conflict_id']}").text
+    assert "13812345678" in a.get("/api/v1/conflicts").text
+    for action in ("conflicts.get", "conflicts.list"):
+        got = rows(action)
+        assert len(got) == 1 and rid in got[0]["record_ids"], (action, got)
+    masked = as_user("wanfu.mediator")
+    assert "13812345678" not in masked.get(f"/api/v1/conflicts/{late['conflict_id']}").text
+    assert len(rows("conflicts.get")) == 1

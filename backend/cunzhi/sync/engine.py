@@ -602,6 +602,12 @@ def present_conflict(row: dict, viewer: Scope) -> dict:
                "client_value": present_value(spec, f["field"], f["client_value"], row["org_code"], viewer),
                "server_value": present_value(spec, f["field"], f["server_value"], row["org_code"], viewer)}
               for f in row["fields"]] if spec else row["fields"]
+    if spec and spec.personal and viewer.sees_personal_data(row["org_code"]):
+        from cunzhi.sync.present import _has_personal
+
+        sides = ("client_value", "server_value")
+        if any(_has_personal(spec, {f["field"]: f[side]}) for f in row["fields"] for side in sides):
+            viewer.unmasked_ids.add(row["record_id"])  # personal data delivered unmasked: the audit trail notes it
     from cunzhi.core.clock import iso
 
     return {"id": row["id"], "entity": row["entity"], "record_id": row["record_id"], "client_id": row["client_id"],

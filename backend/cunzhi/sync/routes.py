@@ -114,6 +114,7 @@ def get_conflict(conflict_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
         if row is None or not scope.contains(row["org_code"]):
             raise AppError(404, "not_found")
         out = engine.present_conflict(dict(row), scope)
+    audit(scope, "conflicts.get")
     return JSONResponse(out)
 
 
