@@ -243,3 +243,28 @@ def test_unmasked_conflict_values_are_audited(as_user, database):
     masked = as_user("wanfu.mediator")
     assert "13812345678" not in masked.get(f"/api/v1/conflicts/{late['conflict_id']}").text
     assert len(rows("conflicts.get")) == 1
+
+
+def test_nul_characters_are_judged_per_mutation(as_user):
+    """A NUL in an entity name or a field name (PostgreSQL text cannot hold one) is one rejected mutation,
+    stored like any other — never a failed push that loses the good mutations next to it."""
+    a = as_user("wanfucun.mediator")
+    rid = uid()
+    bad_entity = mutation("\x00case", uid(), {})
+    bad_field = mutation("mediation_case", uid(), new_case_fields(**{"ti\x00tle": "x"}))
+    bad_party = mutation("mediation_case", uid(), new_case_fields(parties=[{"name": "甲", "role": "applicant",
+                                                                            "n\x00ote": "x"}]))
+    good = mutation("mediation_case", rid, new_case_fields())
+    bad_resolve = upd(rid, 1, title="x", resolves_conflict="\x00")
+    batch = [bad_entity, bad_field, bad_party, good, bad_resolve]
+    r = push(a, batch)
+    assert r.status_code == 200, r.text
+    res = r.json()["results"]
+    assert [x["status"] for x in res] == ["rejected", "rejected", "rejected", "applied", "rejected"], res
+    assert [d["field"] for d in res[4]["error"]["details"]] == ["resolves_conflict"]
+    assert res[0]["error"]["code"] == "unknown_entity"
+    assert res[1]["error"]["code"] == res[2]["error"]["code"] == "validation_error"
+    again = push(a, batch).json()["results"]
+    assert [x["status"] for x in again] == ["duplicate"] * 5
+    assert [x["original_status"] for x in again] == ["rejected", "rejected", "rejected", "applied", "rejected"]
+    assert list(records(a)) == [rid]

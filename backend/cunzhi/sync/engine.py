@@ -148,7 +148,7 @@ class Push:
             except Reject as r:
                 row = r.row if r.code == "validation_error" else None
                 res = Result(m.mutation_id, "rejected", spec.name, row=row, error={
-                    "code": r.code, "details": [{"field": d.field, "code": d.code} for d in r.details]})
+                    "code": r.code, "details": [{"field": _no_nul(d.field), "code": d.code} for d in r.details]})
         if not (res.status == "rejected" and res.error and res.error["code"] == "unknown_record"):
             self._remember(m, res)
         return res
@@ -350,6 +350,10 @@ class Push:
         return {"field": f, "client_value": _dump(spec, f, client_value), "server_value": _dump(spec, f, row.get(f))}
 
     def _conflict_for(self, spec: EntitySpec, m: Mutation) -> dict:
+        try:
+            parse_uuid(m.resolves_conflict)
+        except Invalid:
+            raise _validation([FieldError("resolves_conflict", "conflict_unknown")]) from None
         found = self.conn.execute(sa.select(conflict_t).where(conflict_t.c.id == m.resolves_conflict)).mappings().first()
         if found is None or found["record_id"] != m.record_id or found["entity"] != spec.name:
             raise _validation([FieldError("resolves_conflict", "conflict_unknown")])
@@ -479,7 +483,7 @@ class Push:
         self._batch[m.mutation_id] = res
         self._mutations.append({
             "mutation_id": m.mutation_id, "user_id": self.actor.user_id, "client_id": self.actor.client_id,
-            "entity": (m.entity or "")[:40], "record_id": m.record_id, "status": res.status,
+            "entity": _no_nul(m.entity or "")[:40], "record_id": m.record_id, "status": res.status,
             "result": res.stored(), "created_at": self.now})
 
     def _duplicate(self, m: Mutation, prior: dict | Result) -> Result:
@@ -514,6 +518,11 @@ def hold(point: str, client_id: str) -> None:
 def _chunks(items: list, n: int):
     for i in range(0, len(items), n):
         yield items[i:i + n]
+
+
+def _no_nul(text: str) -> str:
+    """Names echoed into stored answers: PostgreSQL text and JSONB cannot hold a NUL."""
+    return text.replace("\x00", "") if isinstance(text, str) else text
 
 
 def _safe_name(name: str) -> str:
