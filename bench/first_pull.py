@@ -67,7 +67,7 @@ def baseline(village: str) -> tuple[float, int]:
     start = time.perf_counter()
     with read_tx() as conn:
         rows = [dict(r) for r in conn.execute(sa.select(t).where(t.c.org_code == village)).mappings()]
-    data = json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=str).encode()
     return time.perf_counter() - start, len(rows)
 
 

@@ -14,7 +14,6 @@ import json
 import random
 import statistics
 import time
-import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import _common as C

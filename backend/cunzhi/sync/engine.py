@@ -591,7 +591,9 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
     for e, ids in by_entity.items():
         spec = registry[e]
         for chunk in _chunks(ids, 500):
-            for r in conn.execute(sa.select(spec.table).where(spec.table.c.id.in_(chunk))).mappings():
+            # field_meta (merge bookkeeping) never leaves the server: not read, not JSON-decoded for a pull
+            cols = [c for c in spec.table.columns if c.name != "field_meta"]
+            for r in conn.execute(sa.select(*cols).where(spec.table.c.id.in_(chunk))).mappings():
                 rows[(e, r["id"])] = r
     today = today_shanghai()
     changes = []
