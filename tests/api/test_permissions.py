@@ -648,14 +648,21 @@ def test_conflict_values_masked_in_push_answer(world):
     assert_parties(got["fields"][0]["client_value"], h.phone(4, 0), h.id_number(4, 0), unmasked=True)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (sync/): conflicts list/get return unmasked parties without an "
-                                       "audit row — present_value never notes unmasked ids, get_conflict never audits")
 def test_unmasked_conflicts_are_audited(world):
     seed = world.seeds["W"]
     audit = Audit(world, "M")
     r = world.c("M").get(f"/api/v1/conflicts/{seed.conflict_id}")
     assert seed.phones[2] in r.text
     audit.expect({seed.case_id})
+    audit = Audit(world, "M")
+    r = world.c("M").get("/api/v1/conflicts", params={"status": "all"})
+    assert seed.phones[2] in r.text
+    audit.expect({seed.case_id})
+    # a masked viewer's conflict reads write none
+    audit = Audit(world, "TV")
+    r = world.c("TV").get(f"/api/v1/conflicts/{seed.conflict_id}")
+    assert r.status_code == 200 and seed.phones[2] not in r.text
+    audit.expect(set())
 
 
 def test_read_only_roles_push_nothing_stored(world):
