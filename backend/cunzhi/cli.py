@@ -32,6 +32,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     import uvicorn
 
     _upgrade()
+    from cunzhi.sync import watermark
+
+    if watermark.check_on_start():
+        typer.echo("数据库已从备份恢复：已自动轮换同步纪元 / database restored from a backup: new sync epoch")
     settings = get_settings()
     if settings.demo:
         from cunzhi.core.db import get_engine, read_tx

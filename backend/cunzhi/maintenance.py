@@ -59,8 +59,20 @@ def run_once() -> dict:
 
 
 def start_daily() -> threading.Event:
-    """A daemon thread that runs the housekeeping now and then every 24 hours."""
+    """Daemon threads: housekeeping now and every 24 hours; the feed's high-water mark every few seconds."""
     stop = threading.Event()
+
+    def watermark_loop() -> None:
+        from cunzhi.sync import watermark
+
+        while not stop.is_set():
+            try:
+                watermark.record()
+            except Exception:  # noqa: BLE001
+                log.exception("recording the feed high-water mark failed")
+            stop.wait(get_settings().watermark_seconds)
+
+    threading.Thread(target=watermark_loop, name="cunzhi-watermark", daemon=True).start()
 
     def loop() -> None:
         while not stop.is_set():

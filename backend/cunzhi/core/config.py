@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # PostgreSQL: a statement running longer than this is cancelled (answers 503 busy), so one
     # stuck transaction cannot hold the sync counter and stall every push.
     statement_timeout_ms: int = 15000
+    # how often the running server notes the change feed's high-water mark outside the database
+    watermark_seconds: float = 10.0
     # Seen from the test harness only: when set, the push waits for this file to disappear
     # before committing (used to hold writers open inside their transactions).
     test_hold_dir: Path | None = Field(default=None)
