@@ -36,7 +36,8 @@ def create_app() -> FastAPI:
                   openapi_url="/api/v1/openapi.json", docs_url="/docs", redoc_url=None)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)  # pulls and lists travel compressed on slow links
+    # pulls and lists travel compressed on slow links; level 6 costs half the CPU of 9 for ~6% more bytes
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(health.router)
