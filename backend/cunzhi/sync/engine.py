@@ -9,6 +9,7 @@ order of commit, so a reader never sees change n+1 before change n commits and n
 
 from __future__ import annotations
 
+import copy
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ def _insert(conn: Connection, table):
 # Statements built once and reused with bound parameters: building a statement per mutation (``.values(**row)``,
 # a fresh ``select``) cost more CPU than executing it (bench/push_throughput.py).
 _STMTS: dict[tuple, Any] = {}
+_DEFAULTS: dict[str, dict] = {}
 
 
 def _insert_ignore(conn: Connection, table):
@@ -126,10 +128,14 @@ class Push:
         self._batch: dict[str, Result] = {}
         self._settings: dict[str, dict] = {}
         self._orgs: dict[str, str | None] = {}
+        # rows of this batch's records as the transaction sees them (read once up front, kept current)
+        self._rows: dict[tuple[str, str], dict | None] = {}
+        self._cache: dict = {}  # per-push memo for the entities' rules (e.g. a village's mediators)
 
     # ---- public -------------------------------------------------------------------------------
     def run(self, mutations: list[Mutation]) -> list[Result]:
         known = self._known([m.mutation_id for m in mutations])
+        self._prefetch(mutations)
         results = [self.apply(m, known) for m in mutations]
         self.flush()
         return results
@@ -220,6 +226,7 @@ class Push:
         inserted = self.conn.execute(_insert_ignore(self.conn, spec.table), _columns(spec, row))
         if inserted.rowcount == 0:  # created concurrently by another transaction: let the device retry
             raise AppError(503, "busy", headers={"Retry-After": "1"})
+        self._rows[(spec.name, row["id"])] = dict(row)
         self._record_change(spec, m, row, "create", {k: row.get(k) for k in parsed} | {"org_code": org_code})
         return Result(m.mutation_id, "applied", spec.name, row=row)
 
@@ -325,6 +332,7 @@ class Push:
         diff = {c.name for c in spec.table.columns if c.name in new_row and new_row[c.name] != row.get(c.name)}
         values = {k: new_row[k] for k in diff | {"rev", "updated_at", "updated_by", "field_meta"}}
         self.conn.execute(spec.table.update().where(spec.table.c.id == row["id"]).values(**values))
+        self._rows[(spec.name, row["id"])] = dict(new_row)
         shown = (diff | changed) - {"rev", "updated_at", "updated_by", "field_meta"}
         self._record_change(spec, m, new_row, op, {k: new_row.get(k) for k in shown})
 
@@ -377,7 +385,7 @@ class Push:
         if county not in self._settings:
             self._settings[county] = county_settings(self.conn, county)
         return WriteContext(self.conn, self.actor, op, current, row, changed, self.now, self.today,
-                            self._settings[county])
+                            self._settings[county], self._cache)
 
     def _org_for_create(self, spec: EntitySpec, fields: dict) -> str:
         sent = fields.get("org_code")
@@ -455,22 +463,41 @@ class Push:
             raise _validation(errors, row)
 
     def _defaults(self, spec: EntitySpec) -> dict:
-        out: dict[str, Any] = {}
-        for col in spec.table.columns:
-            if col.default is not None and not callable(col.default.arg):
-                out[col.name] = col.default.arg
-            elif col.default is not None:
-                out[col.name] = col.default.arg(None)
-        for name, f in spec.model.model_fields.items():  # type: ignore[attr-defined]
-            if f.default_factory is not None:
-                out[name] = f.default_factory()
-            elif name not in out and f.default is not None and str(f.default) != "PydanticUndefined":
-                out[name] = f.default
-        return out
+        """A new row's defaults (column defaults and the model's default factories), fresh copies."""
+        if spec.name not in _DEFAULTS:
+            out: dict[str, Any] = {}
+            for col in spec.table.columns:
+                if col.default is not None:
+                    out[col.name] = col.default.arg(None) if callable(col.default.arg) else col.default.arg
+            for name, f in spec.model.model_fields.items():  # type: ignore[attr-defined]
+                if f.default_factory is not None:
+                    out[name] = f.default_factory()
+                elif name not in out and f.default is not None and str(f.default) != "PydanticUndefined":
+                    out[name] = f.default
+            _DEFAULTS[spec.name] = out
+        return copy.deepcopy(_DEFAULTS[spec.name])
 
     def _load(self, spec: EntitySpec, record_id: str) -> dict | None:
-        found = self.conn.execute(_load_stmt(spec.table, self.pg), {"record_id": record_id}).mappings().first()
-        return dict(found) if found else None
+        key = (spec.name, record_id)
+        if key not in self._rows:
+            found = self.conn.execute(_load_stmt(spec.table, self.pg), {"record_id": record_id}).mappings().first()
+            self._rows[key] = dict(found) if found else None
+        cached = self._rows[key]
+        return dict(cached) if cached is not None else None
+
+    def _prefetch(self, mutations: list[Mutation]) -> None:
+        """Read every record the batch names in one query per entity (locked on PostgreSQL, in id order)."""
+        wanted: dict[str, set[str]] = {}
+        for m in mutations:
+            if get_entity(m.entity) is not None:
+                wanted.setdefault(m.entity, set()).add(m.record_id)
+        for name, ids in wanted.items():
+            table = get_entity(name).table
+            for chunk in _chunks(sorted(ids), 500):
+                q = sa.select(table).where(table.c.id.in_(chunk)).order_by(table.c.id)
+                found = {r["id"]: dict(r) for r in self.conn.execute(q.with_for_update() if self.pg else q).mappings()}
+                for rid in chunk:
+                    self._rows[(name, rid)] = found.get(rid)
 
     def _known(self, ids: list[str]) -> dict[str, dict]:
         out: dict[str, dict] = {}

@@ -37,6 +37,7 @@ class WriteContext:
     now: datetime
     today: date
     settings: dict[str, Any]  # county settings of the record's county
+    cache: dict = field(default_factory=dict)  # memo shared by the mutations of one push
 
 
 @dataclass
