@@ -12,7 +12,6 @@ from cunzhi.core.errors import FieldError
 from cunzhi.mediation import rules
 from cunzhi.mediation.models import CaseEvent, MediationCase
 from cunzhi.sync import fields as f
-from cunzhi.sync import state
 from cunzhi.sync.registry import EntitySpec, WriteContext, register
 from cunzhi.users.models import User
 
@@ -92,11 +91,13 @@ _MEDIATORS_IN_ORG = sa.select(user_t.c.id).where(
     user_t.c.role.in_(("mediator", "village_admin", "township_admin")))
 
 
-def _finalize_case(ctx: WriteContext) -> None:
-    if ctx.op == "create":
-        year = ctx.row["received_on"].year
-        serial = state.next_values(ctx.conn, f"case:{ctx.row['org_code']}:{year}")
-        ctx.row["case_number"] = f"{ctx.row['org_code']}-{year}-{serial:04d}"
+def _case_serial_counter(row: dict) -> str:
+    """Case numbers count per org unit and year of intake."""
+    return f"case:{row['org_code']}:{row['received_on'].year}"
+
+
+def _assign_case_number(row: dict, serial: int) -> None:
+    row["case_number"] = f"{row['org_code']}-{row['received_on'].year}-{serial:04d}"
 
 
 def _case_delete_rule(ctx: WriteContext) -> str | None:
@@ -150,7 +151,8 @@ mediation_case = register(EntitySpec(
     server_fields=("case_number", "ended_on", "ended_as"),
     prepare=_prepare_case,
     validate=_validate_case,
-    finalize=_finalize_case,
+    serial_counter=_case_serial_counter,
+    assign_serial=_assign_case_number,
     delete_rule=_case_delete_rule,
     computed=_case_computed,
 ))

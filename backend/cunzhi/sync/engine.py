@@ -93,13 +93,6 @@ _STMTS: dict[tuple, Any] = {}
 _DEFAULTS: dict[str, dict] = {}
 
 
-def _insert_ignore(conn: Connection, table):
-    key = ("insert_ignore", conn.dialect.name, table.name)
-    if key not in _STMTS:
-        _STMTS[key] = _insert(conn, table).on_conflict_do_nothing(index_elements=["id"])
-    return _STMTS[key]
-
-
 def _load_stmt(table, for_update: bool):
     key = ("load", for_update, table.name)
     if key not in _STMTS:
@@ -131,6 +124,8 @@ class Push:
         # rows of this batch's records as the transaction sees them (read once up front, kept current)
         self._rows: dict[tuple[str, str], dict | None] = {}
         self._cache: dict = {}  # per-push memo for the entities' rules (e.g. a village's mediators)
+        # new rows not inserted yet: written together (one multi-row INSERT) before anything reads them
+        self._pending: dict[str, list[dict]] = {}
 
     # ---- public -------------------------------------------------------------------------------
     def run(self, mutations: list[Mutation]) -> list[Result]:
@@ -161,6 +156,7 @@ class Push:
 
     def flush(self) -> None:
         """Write the batch's bookkeeping, then take feed positions last (commit order = seq order)."""
+        self._insert_pending()
         hold("before_seq", self.actor.client_id)
         if self._mutations:
             self.conn.execute(mutation_t.insert(), self._mutations)
@@ -179,9 +175,26 @@ class Push:
         hold("after_seq", self.actor.client_id)
         self._mutations, self._history, self._touched = [], [], {}
 
+    def _insert_pending(self) -> None:
+        for name, rows in self._pending.items():
+            spec = get_entity(name)
+            if spec.serial_counter and spec.assign_serial:
+                by_counter: dict[str, list[dict]] = {}
+                for row in rows:
+                    by_counter.setdefault(spec.serial_counter(row), []).append(row)
+                for counter, group in by_counter.items():
+                    top = state.next_values(self.conn, counter, len(group))
+                    for i, row in enumerate(group):
+                        spec.assign_serial(row, top - len(group) + 1 + i)
+            self.conn.execute(spec.table.insert(), [_columns(spec, row) for row in rows])
+        self._pending = {}
+
     # ---- judging ------------------------------------------------------------------------------
     def _judge(self, spec: EntitySpec, m: Mutation) -> Result:
         row = self._load(spec, m.record_id)
+        if row is None and m.op != "delete" and m.base_rev == 0 and spec.derive_org is None:
+            return self._create(spec, m)  # a plain create reads no entity rows: its insert can wait
+        self._insert_pending()
         if row is None:
             if m.op == "delete" or m.base_rev > 0:
                 raise Reject("unknown_record")
@@ -223,10 +236,10 @@ class Push:
         })
         ctx = self._ctx(spec, "create", None, row, set(parsed) | {"org_code"})
         self._check(spec, ctx)
-        inserted = self.conn.execute(_insert_ignore(self.conn, spec.table), _columns(spec, row))
-        if inserted.rowcount == 0:  # created concurrently by another transaction: let the device retry
-            raise AppError(503, "busy", headers={"Retry-After": "1"})
-        self._rows[(spec.name, row["id"])] = dict(row)
+        # A concurrent create of the same id can only be the same mutation sent twice at once: its
+        # mutation id then collides too, the whole push rolls back and answers 503 busy (errors.py).
+        self._pending.setdefault(spec.name, []).append(row)
+        self._rows[(spec.name, row["id"])] = row  # the same object: a serial taken later shows everywhere
         self._record_change(spec, m, row, "create", {k: row.get(k) for k in parsed} | {"org_code": org_code})
         return Result(m.mutation_id, "applied", spec.name, row=row)
 
@@ -522,7 +535,8 @@ class Push:
             return Result(m.mutation_id, "rejected", m.entity, error={
                 "code": "forbidden", "details": [{"field": "mutation_id", "code": "mutation_owned_by_other"}]})
         spec = get_entity(entity or "")
-        row = self._load(spec, m.record_id) if spec else None
+        # the record as it stands (within this batch: the very row object, so a serial taken at the end shows)
+        row = (self._rows.get((spec.name, m.record_id)) or self._load(spec, m.record_id)) if spec else None
         if row is not None and not self.actor.contains(row["org_code"]):
             row = None
         return Result(m.mutation_id, "duplicate", entity, row=row, conflicts=stored.get("conflicts") or [],

@@ -61,6 +61,11 @@ class EntitySpec:
     prepare: Callable[[WriteContext], None] | None = None
     # after validation, before the write (e.g. take a serial number): must not fail
     finalize: Callable[[WriteContext], None] | None = None
+    # a serial number for new records (e.g. case numbers): the counter a new row draws from, and how the
+    # number is written into the row; taken when the batch's new rows are inserted, one counter update per
+    # counter, so a rejected create never consumes a number
+    serial_counter: Callable[[dict], str] | None = None
+    assign_serial: Callable[[dict, int], None] | None = None
     # error code when this record may not be deleted now (role/scope already checked)
     delete_rule: Callable[[WriteContext], str | None] | None = None
     # values computed on read (e.g. deadline_color); never stored
