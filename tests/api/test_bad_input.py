@@ -540,6 +540,11 @@ def test_nul_in_entity_name_is_rejected_per_mutation(world):
     bad, ok = r.json()["results"]
     assert bad["status"] == "rejected" and bad["error"]["code"] == "unknown_entity"
     assert ok["status"] == "applied"
+    # the good case and the bookkeeping of both mutations were stored; nothing else
+    counts.same(allow=("mediation_case", "sync_mutation", "record_history", "sync_feed", "audit_entry"))
+    after = counts.snapshot()
+    assert after["mediation_case"] == counts.before["mediation_case"] + 1
+    assert after["sync_mutation"] == counts.before["sync_mutation"] + 2
 
 
 @pytest.mark.parametrize("header,lang", [(None, "zh"), ("zh-CN", "zh"), ("zh", "zh"), ("en", "en"),

@@ -7,7 +7,6 @@ Needs: the `cunzhi` package installed, `playwright` (Python) and Chromium at /us
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys

@@ -8,7 +8,6 @@ import time
 import uuid
 
 import httpx
-import pytest
 from PIL import Image
 
 from .conftest import login, shot, sync_now, wait_synced
