@@ -269,11 +269,11 @@ class Push:
 
         for group in _groups_touched(spec, parsed):
             incoming = {f: parsed[f] for f in group if f in parsed}
-            if all(_same(incoming[f], row.get(f)) for f in incoming):
+            if all(incoming[f] == row.get(f) for f in incoming):
                 continue
             if self._group_conflicts(meta.get(_meta_key(group)), m, stale_epoch):
                 conflicts += [self._conflict_field(spec, f, v, row) for f, v in incoming.items()
-                              if not _same(v, row.get(f))]
+                              if v != row.get(f)]
             else:
                 applied.update(incoming)
 
@@ -390,8 +390,6 @@ class Push:
         errors = spec.validate(ctx) if spec.validate else []
         if errors:
             raise _validation(errors, ctx.current)
-        if spec.finalize:
-            spec.finalize(ctx)
 
     def _ctx(self, spec: EntitySpec, op: str, current: dict | None, row: dict, changed: set[str]) -> WriteContext:
         county = row["org_code"][:6]
@@ -569,9 +567,6 @@ def _no_nul(text: str) -> str:
 def _safe_name(name: str) -> str:
     return name[:64] if isinstance(name, str) else "field"
 
-
-def _same(a: Any, b: Any) -> bool:
-    return a == b
 
 
 def _groups_touched(spec: EntitySpec, parsed: dict) -> list[tuple[str, ...]]:

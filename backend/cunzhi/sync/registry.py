@@ -59,8 +59,6 @@ class EntitySpec:
     validate: Callable[[WriteContext], list[FieldError]] | None = None
     # derive values before validation (defaults, derived fields); may set row keys
     prepare: Callable[[WriteContext], None] | None = None
-    # after validation, before the write (e.g. take a serial number): must not fail
-    finalize: Callable[[WriteContext], None] | None = None
     # a serial number for new records (e.g. case numbers): the counter a new row draws from, and how the
     # number is written into the row; taken when the batch's new rows are inserted, one counter update per
     # counter, so a rejected create never consumes a number
