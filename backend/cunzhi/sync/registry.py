@@ -94,6 +94,7 @@ class EntitySpec:
 
 
 _REGISTRY: dict[str, EntitySpec] = {}
+_LOADED = False
 
 
 def register(spec: EntitySpec) -> EntitySpec:
@@ -112,7 +113,14 @@ def entities() -> dict[str, EntitySpec]:
 
 
 def load_entities() -> None:
-    """Import every domain's registration (idempotent)."""
-    if _REGISTRY:
+    """Import every domain named in ``cunzhi.domains.DOMAINS`` once (each registers its entities)."""
+    global _LOADED
+    if _LOADED:
         return
-    import cunzhi.mediation.entities  # noqa: F401
+    import importlib
+
+    from cunzhi.domains import DOMAINS
+
+    for module in DOMAINS:
+        importlib.import_module(module)
+    _LOADED = True

@@ -1,0 +1,9 @@
+"""The one list of record-type registrations the sync engine loads.
+
+A new record type adds its ``entities`` module here (see docs/architecture.md); the engine imports
+nothing of a domain by name, so domains may import the engine without a circle.
+"""
+
+DOMAINS: tuple[str, ...] = (
+    "cunzhi.mediation.entities",
+)
