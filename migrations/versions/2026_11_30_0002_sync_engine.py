@@ -1,4 +1,5 @@
-"""sync engine: derived writes name their cause in history; the cursor-signing key lives in the database
+"""sync engine: derived writes name their cause in history; mutation ids keyed per user, with their op;
+the cursor-signing key lives in the database
 
 Revision ID: 20261130_0002
 Revises: 20261128_0001
@@ -20,9 +21,18 @@ def upgrade() -> None:
     with op.batch_alter_table('record_history', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cause_entity', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True))
         batch_op.add_column(sa.Column('cause_record_id', sa.String(length=36), nullable=True))
+    # a mutation id is its user's: another user's id is simply new for them (issue 11, item 8)
+    with op.batch_alter_table('sync_mutation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('op', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True))
+        batch_op.drop_constraint('pk_sync_mutation', type_='primary')
+        batch_op.create_primary_key('pk_sync_mutation', ['user_id', 'mutation_id'])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('sync_mutation', schema=None) as batch_op:
+        batch_op.drop_constraint('pk_sync_mutation', type_='primary')
+        batch_op.create_primary_key('pk_sync_mutation', ['mutation_id'])
+        batch_op.drop_column('op')
     with op.batch_alter_table('record_history', schema=None) as batch_op:
         batch_op.drop_column('cause_record_id')
         batch_op.drop_column('cause_entity')

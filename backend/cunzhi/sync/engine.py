@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from cunzhi.core.clock import today_shanghai, utcnow
 from cunzhi.core.config import get_settings
@@ -29,7 +30,7 @@ from cunzhi.orgs.models import OrgUnit
 from cunzhi.reference.service import county_settings
 from cunzhi.sync import state
 from cunzhi.sync.cursor import Cursor, decode_cursor, encode_cursor, now_ts
-from cunzhi.sync.fields import MASKERS, PERSONAL_KINDS, FieldType, Invalid, is_masked, parse_uuid
+from cunzhi.sync.fields import MASKERS, PERSONAL_KINDS, FieldType, Invalid, is_masked, parse_datetime, parse_uuid
 from cunzhi.sync.models import RecordHistory, SyncConflict, SyncFeed, SyncMutation
 from cunzhi.sync.present import dump_value, present_conflict_fields, present_record
 from cunzhi.sync.registry import (SERVER_OWNED_COMMON, SYSTEM_ACTOR, DerivedWrite, EntitySpec, WriteContext,
@@ -42,6 +43,8 @@ history_t = RecordHistory.__table__
 org_t = OrgUnit.__table__
 
 DELETED = ("deleted",)
+# answers not stored: the device sends the mutation again later (after the create / the parent)
+NOT_STORED = ("unknown_record", "mutation_id_reused")
 
 
 @dataclass
@@ -52,9 +55,15 @@ class Mutation:
     record_id: str
     base_rev: int
     fields: dict[str, Any]
-    client_time: str | None = None
-    base_epoch: str | None = None
-    resolves_conflict: str | None = None
+    # judged per mutation (a bad one rejects this mutation only): any JSON value may arrive here
+    client_time: Any = None
+    base_epoch: Any = None
+    resolves_conflict: Any = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What a mutation id stands for: resent with another entity, record or op it is ``mutation_id_reused``."""
+        return (_no_nul(self.entity or "")[:40], self.record_id, self.op)
 
 
 @dataclass
@@ -67,9 +76,13 @@ class Result:
     conflict_id: str | None = None
     error: dict | None = None  # {"code", "details": [{"field", "code"}]}
     original_status: str | None = None
+    # the record's org unit when answered: conflict values are masked against it, also in a duplicate answer
+    # (after the caller moved units, or the record is out of scope now)
+    org_code: str | None = None
 
     def stored(self) -> dict:
-        return {"conflicts": self.conflicts, "conflict_id": self.conflict_id, "error": self.error}
+        org = self.org_code or (self.row["org_code"] if self.row else None)
+        return {"conflicts": self.conflicts, "conflict_id": self.conflict_id, "error": self.error, "org_code": org}
 
 
 class Reject(Exception):
@@ -92,6 +105,13 @@ def _insert(conn: Connection, table):
 # a fresh ``select``) cost more CPU than executing it (bench/push_throughput.py).
 _STMTS: dict[tuple, Any] = {}
 _DEFAULTS: dict[str, dict] = {}
+
+
+def _parent_stmt(table):
+    key = ("parent", table.name)
+    if key not in _STMTS:  # no lock: the child's foreign key check takes the key-share lock itself
+        _STMTS[key] = sa.select(table.c.org_code, table.c.deleted).where(table.c.id == sa.bindparam("record_id"))
+    return _STMTS[key]
 
 
 def _load_stmt(table, for_update: bool):
@@ -131,12 +151,36 @@ class Push:
         self._caused: list[tuple] = []
 
     # ---- public -------------------------------------------------------------------------------
-    def run(self, mutations: list[Mutation]) -> list[Result]:
+    def run(self, mutations: list[Mutation], isolate: bool = False) -> list[Result]:
+        """Judge and apply the batch. ``isolate``: each mutation in its own savepoint, so one that breaks a
+        database constraint (a rule only the database knows) is rejected alone — the slow path, taken only
+        after the fast path hit an IntegrityError (routes.py)."""
         known = self._known([m.mutation_id for m in mutations])
         self._prefetch(mutations)
+        if isolate:
+            return [self._apply_isolated(m, known) for m in mutations]
         results = [self.apply(m, known) for m in mutations]
         self.flush()
         return results
+
+    def _apply_isolated(self, m: Mutation, known: dict[str, dict]) -> Result:
+        savepoint = self.conn.begin_nested()
+        try:
+            res = self.apply(m, known)
+            self.flush()
+            savepoint.commit()
+            return res
+        except IntegrityError:
+            savepoint.rollback()
+        # forget everything this mutation did in memory; rows are read again
+        self._rows, self._pending, self._caused = {}, {}, []
+        self._history, self._mutations, self._touched = [], [], {}
+        self._batch.pop(m.mutation_id, None)
+        res = Result(m.mutation_id, "rejected", m.entity, error={
+            "code": "validation_error", "details": [{"field": "record", "code": "constraint_violation"}]})
+        self._remember(m, res)
+        self.flush()
+        return res
 
     def apply(self, m: Mutation, known: dict[str, dict] | None = None) -> Result:
         known = known or {}
@@ -144,7 +188,11 @@ class Push:
         if prior is not None:
             return self._duplicate(m, prior)
         spec = get_entity(m.entity)
-        if spec is None:
+        envelope = _envelope_errors(m)
+        if envelope:
+            res = Result(m.mutation_id, "rejected", m.entity, error={
+                "code": "validation_error", "details": [{"field": e.field, "code": e.code} for e in envelope]})
+        elif spec is None:
             res = Result(m.mutation_id, "rejected", m.entity, error={"code": "unknown_entity", "details": []})
         else:
             try:
@@ -156,7 +204,7 @@ class Push:
                 row = r.row if r.code == "validation_error" else None
                 res = Result(m.mutation_id, "rejected", spec.name, row=row, error={
                     "code": r.code, "details": [{"field": _no_nul(d.field), "code": d.code} for d in r.details]})
-        if not (res.status == "rejected" and res.error and res.error["code"] == "unknown_record"):
+        if not (res.status == "rejected" and res.error and res.error["code"] in NOT_STORED):
             self._remember(m, res)
         return res
 
@@ -198,15 +246,20 @@ class Push:
     # ---- judging ------------------------------------------------------------------------------
     def _judge(self, spec: EntitySpec, m: Mutation) -> Result:
         row = self._load(spec, m.record_id)
-        if row is None and m.op != "delete" and m.base_rev == 0 and spec.derive_org is None:
+        if row is None and m.op != "delete" and m.base_rev == 0 and spec.parent is None:
             return self._create(spec, m)  # a plain create reads no entity rows: its insert can wait
-        self._insert_pending()
+        if self._pending:
+            self._insert_pending()  # a row of this batch gets its serial now: read it again (with it)
+            row = self._load(spec, m.record_id)
+        if row is not None and not self.actor.contains(row["org_code"]):
+            # out of scope looks exactly like absent (issue 11): nothing tells the caller the record exists
+            if m.op == "delete" or m.base_rev > 0:
+                raise Reject("unknown_record")
+            raise _validation([FieldError("id", "id_taken")])
         if row is None:
             if m.op == "delete" or m.base_rev > 0:
                 raise Reject("unknown_record")
             return self._create(spec, m)
-        if not self.actor.contains(row["org_code"]):
-            raise Reject("forbidden")
         op = "delete" if m.op == "delete" else "update"
         if self.actor.role not in spec.writers.get(op, ()) and not (
                 spec.append_only and self.actor.role in spec.writers.get("create", ())):
@@ -275,8 +328,9 @@ class Push:
             # deleting is op delete (role, delete rule); naming a conflict does not make an upsert a delete
             raise _validation([FieldError("deleted", "server_owned")], row)
         if row["deleted"] and not wants_restore:
-            if parsed.get("deleted") is True and resolving and _covers(resolving, m):
-                return self._settle_deleted(spec, m, row, resolving)  # keep it deleted: settles the conflict
+            if parsed.get("deleted") is True and resolving:
+                # keep it deleted: settles the conflict (the edits it holds are moot on a deleted record)
+                return self._settle_deleted(spec, m, row, resolving)
             # an edit of a deleted record: the record stays deleted; the device's intent is kept
             conflicts = [{"field": "deleted", "client_value": False, "server_value": True}] + [
                 self._conflict_field(spec, f, v, row) for f, v in parsed.items() if f != "deleted" and v != row.get(f)]
@@ -312,7 +366,7 @@ class Push:
 
     def _delete(self, spec: EntitySpec, m: Mutation, row: dict, resolving: dict | None) -> Result:
         if row["deleted"]:
-            if resolving and _covers(resolving, m):
+            if resolving:  # deleted already: naming a conflict of it with a delete settles it
                 return self._settle_deleted(spec, m, row, resolving)
             return Result(m.mutation_id, "applied", spec.name, row=row)  # already gone: nothing to do
         stale_epoch = bool(m.base_epoch) and m.base_epoch != self.epoch
@@ -492,10 +546,8 @@ class Push:
 
     def _org_for_create(self, spec: EntitySpec, fields: dict) -> str:
         sent = fields.get("org_code")
-        if spec.derive_org:
-            derived = spec.derive_org(self.conn, fields)
-            if derived is None or not self.actor.contains(derived):
-                raise _validation([FieldError("case_id", "case_not_found")])
+        if spec.parent:
+            derived = self._parent_org(spec, fields)
             if sent is not None and sent != derived:
                 raise _validation([FieldError("org_code", "org_mismatch")])
             return derived
@@ -510,6 +562,25 @@ class Push:
         if self._orgs[sent] not in spec.org_levels:
             raise _validation([FieldError("org_code", "unknown_org")])
         return sent
+
+    def _parent_org(self, spec: EntitySpec, fields: dict) -> str:
+        """A child takes its parent's org. A parent the server does not have (not replayed yet after a restore),
+        or one outside the caller's scope (which must look the same), is ``unknown_record``, not stored: the
+        device sends the child again after the parent. A deleted parent is a stored validation error."""
+        field_name, parent_entity = spec.parent  # type: ignore[misc]
+        try:
+            parent_id = parse_uuid(fields.get(field_name))
+        except Invalid:
+            raise _validation([FieldError(field_name, spec.parent_missing)]) from None
+        pspec = get_entity(parent_entity)
+        found = self._rows.get((parent_entity, parent_id))
+        if found is None:
+            found = self.conn.execute(_parent_stmt(pspec.table), {"record_id": parent_id}).mappings().first()
+        if found is None or not self.actor.contains(found["org_code"]):
+            raise Reject("unknown_record")
+        if found["deleted"]:
+            raise _validation([FieldError(field_name, spec.parent_missing)])
+        return found["org_code"]
 
     def _parse(self, spec: EntitySpec, fields: dict, *, creating: bool, current: dict | None = None,
                resolving: bool = False) -> tuple[dict, list[FieldError]]:
@@ -610,32 +681,40 @@ class Push:
     def _known(self, ids: list[str]) -> dict[str, dict]:
         out: dict[str, dict] = {}
         for chunk in _chunks(list(set(ids)), 500):
-            for r in self.conn.execute(sa.select(mutation_t).where(mutation_t.c.mutation_id.in_(chunk))).mappings():
+            # mutation ids are the user's own: another user's id is simply new for this one (nothing tells
+            # them it exists)
+            for r in self.conn.execute(sa.select(mutation_t).where(
+                    mutation_t.c.user_id == self.actor.user_id, mutation_t.c.mutation_id.in_(chunk))).mappings():
                 out[r["mutation_id"]] = dict(r)
         return out
 
     def _remember(self, m: Mutation, res: Result) -> None:
-        self._batch[m.mutation_id] = res
+        entity, record_id, op = m.key
+        self._batch[m.mutation_id] = {"entity": entity, "record_id": record_id, "op": op, "status": res.status,
+                                      "result": res}
         self._mutations.append({
             "mutation_id": m.mutation_id, "user_id": self.actor.user_id, "client_id": self.actor.client_id,
-            "entity": _no_nul(m.entity or "")[:40], "record_id": m.record_id, "status": res.status,
+            "entity": entity, "record_id": record_id, "op": op, "status": res.status,
             "result": res.stored(), "created_at": self.now})
 
-    def _duplicate(self, m: Mutation, prior: dict | Result) -> Result:
-        if isinstance(prior, Result):
-            owner, status, stored, entity = self.actor.user_id, prior.status, prior.stored(), prior.entity
+    def _duplicate(self, m: Mutation, prior: dict) -> Result:
+        entity, record_id, op = m.key
+        if (prior["entity"], prior["record_id"]) != (entity, record_id) or prior.get("op") not in (None, op):
+            # the id stands for another change: never answer duplicate for a change not made (not stored)
+            return Result(m.mutation_id, "rejected", m.entity, error={"code": "mutation_id_reused", "details": []})
+        first = prior["result"]
+        if isinstance(first, Result):
+            status, stored, entity = first.status, first.stored(), first.entity
         else:
-            owner, status, stored, entity = prior["user_id"], prior["status"], prior["result"] or {}, prior["entity"]
-        if owner != self.actor.user_id:
-            return Result(m.mutation_id, "rejected", m.entity, error={
-                "code": "forbidden", "details": [{"field": "mutation_id", "code": "mutation_owned_by_other"}]})
+            status, stored = prior["status"], first or {}
         spec = get_entity(entity or "")
         # the record as it stands (within this batch: the very row object, so a serial taken at the end shows)
         row = (self._rows.get((spec.name, m.record_id)) or self._load(spec, m.record_id)) if spec else None
         if row is not None and not self.actor.contains(row["org_code"]):
             row = None
         return Result(m.mutation_id, "duplicate", entity, row=row, conflicts=stored.get("conflicts") or [],
-                      conflict_id=stored.get("conflict_id"), error=stored.get("error"), original_status=status)
+                      conflict_id=stored.get("conflict_id"), error=stored.get("error"), original_status=status,
+                      org_code=stored.get("org_code") or "")
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -649,6 +728,28 @@ def hold(point: str, client_id: str) -> None:
     while flag.exists() and time.monotonic() < deadline:
         (hold_dir / f"{client_id}.{point}.reached").touch()
         time.sleep(0.02)
+
+
+def _envelope_errors(m: Mutation) -> list[FieldError]:
+    """The envelope fields judged per mutation (sync-protocol.md, Push 1): a bad one rejects this mutation."""
+    errors = []
+    if m.client_time is not None:
+        try:
+            parse_datetime(m.client_time)
+        except Invalid:
+            errors.append(FieldError("client_time", "invalid_datetime"))
+    if m.base_epoch is not None and (not isinstance(m.base_epoch, str) or len(m.base_epoch) > 64
+                                     or "\x00" in m.base_epoch):
+        errors.append(FieldError("base_epoch", "invalid_type"))
+    if m.resolves_conflict is not None:
+        if not isinstance(m.resolves_conflict, str):
+            errors.append(FieldError("resolves_conflict", "invalid_type"))
+        else:
+            try:
+                parse_uuid(m.resolves_conflict)
+            except Invalid:
+                errors.append(FieldError("resolves_conflict", "conflict_unknown"))
+    return errors
 
 
 def _chunks(items: list, n: int):
@@ -790,15 +891,19 @@ def resolve_conflict(conn: Connection, actor: Scope, conflict_id: str, base_rev:
     if found["status"] != "open":
         raise AppError(409, "conflict_resolved")
     spec = get_entity(found["entity"])
-    names = [f["field"] for f in found["fields"]]
-    if set(choices) != set(names):
-        missing = [FieldError(f"choices.{n}", "required") for n in names if n not in choices]
-        extra = [FieldError("choices", "unknown_field") for n in choices if n not in names][:1]
-        raise AppError(422, "validation_error", missing + extra)
     push = Push(conn, actor)
     row = push._load(spec, found["record_id"])
     if row is None:
         raise AppError(404, "not_found")
+    names = [f["field"] for f in found["fields"]]
+    # the record was deleted after the conflict arose: the conflict settles like one about a deleted record —
+    # kept deleted (the default), or restored with the chosen values (choice "deleted": "client")
+    gone = bool(row["deleted"]) and "deleted" not in names
+    allowed = set(names) | ({"deleted"} if gone else set())
+    if not set(names) <= set(choices) or not set(choices) <= allowed:
+        missing = [FieldError(f"choices.{n}", "required") for n in names if n not in choices]
+        extra = [FieldError("choices", "unknown_field") for n in choices if n not in allowed][:1]
+        raise AppError(422, "validation_error", missing + extra)
     if row["rev"] != base_rev:
         raise AppError(409, "conflict_stale")
     fields: dict[str, Any] = {}
@@ -822,6 +927,11 @@ def resolve_conflict(conn: Connection, actor: Scope, conflict_id: str, base_rev:
                 fields["deleted"] = True  # keep it deleted (settles the conflict; other edits are moot)
         else:
             fields[f["field"]] = value
+    if gone:
+        restore = choices.get("deleted", "server") in ("client", {"value": False})
+        if not restore and choices.get("deleted", "server") not in ("server", {"value": True}):
+            raise AppError(422, "validation_error", [FieldError("choices.deleted", "invalid_choice_value")])
+        fields["deleted"] = not restore
     m = Mutation(str(uuid.uuid4()), spec.name, "delete" if delete else "upsert", row["id"], row["rev"],
                  {} if delete else fields, resolves_conflict=conflict_id)
     res = push.apply(m)

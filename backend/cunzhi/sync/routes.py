@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 from cunzhi.api.deps import CurrentScope, Lang, audit
 from cunzhi.core.clock import iso, utcnow
@@ -42,7 +43,9 @@ def render_result(res: engine.Result, viewer: Scope, lang: str) -> dict:
     if res.conflict_id:
         out["conflict_id"] = res.conflict_id
     if res.conflicts and spec is not None:
-        org = res.row["org_code"] if res.row else viewer.org_code
+        # masked against the record's org (kept with the stored answer), never the caller's: a duplicate
+        # answered after the caller moved units must not unmask another unit's personal data
+        org = res.org_code if res.org_code is not None else (res.row["org_code"] if res.row else "")
         out["conflicts"] = present_conflict_fields(spec, res.conflicts, org, viewer,
                                                    res.row["id"] if res.row else None)
     if res.error:
@@ -66,8 +69,15 @@ def push(body: PushIn, scope: CurrentScope, lang: Lang,
     if len(body.mutations) > get_settings().max_push_mutations:
         raise AppError(413, "too_many_mutations")
     mutations = [_mutation(m) for m in body.mutations]
-    with write_tx() as conn:
-        results = engine.Push(conn, scope).run(mutations)
+    try:
+        with write_tx() as conn:
+            results = engine.Push(conn, scope).run(mutations)
+    except IntegrityError:
+        # a constraint only the database knows, or a race with a concurrent push of the same ids: judge again,
+        # each mutation in its own savepoint — the offender is rejected alone, a race now sees the winner
+        # (a second IntegrityError outside any mutation answers 503 busy)
+        with write_tx() as conn:
+            results = engine.Push(conn, scope).run(mutations, isolate=True)
     rendered = [render_result(r, scope, lang) for r in results]
     audit(scope, "sync.push")
     return JSONResponse({"results": rendered, "server_time": iso(utcnow())})
