@@ -28,7 +28,33 @@ def upgrade() -> None:
         batch_op.create_primary_key('pk_sync_mutation', ['user_id', 'mutation_id'])
 
 
+    # the cursor-signing key moves into the database (a restore onto a new host keeps phones' cursors valid):
+    # an existing install carries its key in (the environment's, else the data folder's file), so no phone resets
+    _carry_cursor_key()
+
+
+def _carry_cursor_key() -> None:
+    import secrets
+
+    from cunzhi.core.config import get_settings
+
+    settings = get_settings()
+    key = settings.secret_key
+    if not key:
+        path = settings.data_dir / "secret_key"
+        try:
+            key = path.read_text().strip()
+        except OSError:
+            key = ""
+    key = key or secrets.token_urlsafe(48)
+    conn = op.get_bind()
+    exists = conn.execute(sa.text("SELECT 1 FROM server_state WHERE key = 'cursor_key'")).first()
+    if not exists:
+        conn.execute(sa.text("INSERT INTO server_state (key, value) VALUES ('cursor_key', :v)"), {"v": key[:200]})
+
+
 def downgrade() -> None:
+    op.execute("DELETE FROM server_state WHERE key = 'cursor_key'")
     with op.batch_alter_table('sync_mutation', schema=None) as batch_op:
         batch_op.drop_constraint('pk_sync_mutation', type_='primary')
         batch_op.create_primary_key('pk_sync_mutation', ['mutation_id'])

@@ -28,7 +28,7 @@ from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.orgs.models import OrgUnit
 from cunzhi.reference.service import county_settings
-from cunzhi.sync import state
+from cunzhi.sync import state, watermark
 from cunzhi.sync.cursor import Cursor, decode_cursor, encode_cursor, now_ts
 from cunzhi.sync.fields import MASKERS, PERSONAL_KINDS, FieldType, Invalid, is_masked, parse_datetime, parse_uuid
 from cunzhi.sync.models import RecordHistory, SyncConflict, SyncFeed, SyncMutation
@@ -136,6 +136,7 @@ class Push:
         self.today = today_shanghai(self.now)
         self.epoch = state.current_epoch(conn)
         self.pg = conn.dialect.name == "postgresql"
+        self.top = 0  # the feed's top after this push (noted by the route once committed)
         self._touched: dict[tuple[str, str], str] = {}
         self._history: list[dict] = []
         self._mutations: list[dict] = []
@@ -155,6 +156,8 @@ class Push:
         """Judge and apply the batch. ``isolate``: each mutation in its own savepoint, so one that breaks a
         database constraint (a rule only the database knows) is rejected alone — the slow path, taken only
         after the fast path hit an IntegrityError (routes.py)."""
+        # a database restored under the running server is noticed here, before anything is judged (defect 12)
+        self.epoch, self.top = watermark.check(self.conn, self.epoch)
         known = self._known([m.mutation_id for m in mutations])
         self._prefetch(mutations)
         if isolate:
@@ -218,7 +221,7 @@ class Push:
             self.conn.execute(history_t.insert(), self._history)
         if self._touched:
             n = len(self._touched)
-            top = state.next_values(self.conn, "seq", n)
+            top = self.top = state.next_values(self.conn, "seq", n)
             rows = [{"entity": e, "record_id": rid, "org_code": org, "seq": top - n + 1 + i}
                     for i, ((e, rid), org) in enumerate(self._touched.items())]
             # a record's previous feed row is replaced: the feed holds each record once, at its latest change
@@ -260,6 +263,10 @@ class Push:
             if m.op == "delete" or m.base_rev > 0:
                 raise Reject("unknown_record")
             return self._create(spec, m)
+        if m.base_rev > row["rev"] and m.base_epoch in (None, self.epoch):
+            # the device saw a newer rev of this record in this epoch than the database holds: the database was
+            # restored (onto another host, where no mark outside it exists) — mark it before merging
+            self.epoch = watermark.mark(self.conn, self.epoch, self.top)
         op = "delete" if m.op == "delete" else "update"
         if self.actor.role not in spec.writers.get(op, ()) and not (
                 spec.append_only and self.actor.role in spec.writers.get("create", ())):
@@ -833,11 +840,18 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
     """Changes in the viewer's scope after the cursor, each record once at its latest state, in order."""
     epoch = state.current_epoch(conn)
     top = state.read_counter(conn, "seq")
+    high = watermark.behind(conn, epoch, top)
+    if high is not None:
+        raise watermark.RestoreDetected(epoch, high)  # the route marks it restored, then pulls again
+    key = state.cursor_key(conn)
     start = 0
     if cursor_text:
-        c = decode_cursor(cursor_text)
+        c = decode_cursor(cursor_text, key)
+        if c.epoch == epoch and c.seq > top:
+            # a cursor of this epoch ahead of the feed: the database was restored (also onto another host)
+            raise watermark.RestoreDetected(epoch, c.seq)
         retention = get_settings().retention_days * 86400
-        if c.epoch != epoch or c.scope != viewer.signature or c.seq > top or now_ts() - c.issued > retention:
+        if c.epoch != epoch or c.scope != viewer.signature or now_ts() - c.issued > retention:
             raise AppError(409, "reset_required")
         start = c.seq
     q = (sa.select(feed_t.c.entity, feed_t.c.record_id, feed_t.c.seq)
@@ -865,8 +879,8 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
         if r is not None:
             changes.append({"entity": e, "record": present_record(registry[e], r, viewer, today)})
     position = feed[-1][2] if has_more else max(top, start)
-    return {"changes": changes, "cursor": encode_cursor(Cursor(epoch, position, viewer.signature, now_ts())),
-            "has_more": has_more, "server_epoch": epoch}
+    return {"changes": changes, "cursor": encode_cursor(Cursor(epoch, position, viewer.signature, now_ts()), key),
+            "has_more": has_more, "server_epoch": epoch, "top": top}
 
 
 # ---- conflicts ----------------------------------------------------------------------------------

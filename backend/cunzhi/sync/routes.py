@@ -15,7 +15,7 @@ from cunzhi.core.config import get_settings
 from cunzhi.core.db import read_tx, write_tx
 from cunzhi.core.errors import AppError, FieldError, render_error
 from cunzhi.core.scope import Scope
-from cunzhi.sync import engine
+from cunzhi.sync import engine, watermark
 from cunzhi.sync.present import present_conflict_fields, present_record
 from cunzhi.sync.registry import get_entity
 from cunzhi.sync.schemas import ConflictOut, ConflictPage, ErrorOut, PullOut, PushIn, PushOut, ResolveIn, RecordOut
@@ -71,13 +71,16 @@ def push(body: PushIn, scope: CurrentScope, lang: Lang,
     mutations = [_mutation(m) for m in body.mutations]
     try:
         with write_tx() as conn:
-            results = engine.Push(conn, scope).run(mutations)
+            run = engine.Push(conn, scope)
+            results = run.run(mutations)
     except IntegrityError:
         # a constraint only the database knows, or a race with a concurrent push of the same ids: judge again,
         # each mutation in its own savepoint — the offender is rejected alone, a race now sees the winner
         # (a second IntegrityError outside any mutation answers 503 busy)
         with write_tx() as conn:
-            results = engine.Push(conn, scope).run(mutations, isolate=True)
+            run = engine.Push(conn, scope)
+            results = run.run(mutations, isolate=True)
+    watermark.observe(conn, run.epoch, run.top)  # committed: the feed reached this far
     rendered = [render_result(r, scope, lang) for r in results]
     audit(scope, "sync.push")
     return JSONResponse({"results": rendered, "server_time": iso(utcnow())})
@@ -93,8 +96,15 @@ def pull(scope: CurrentScope, cursor: Annotated[str | None, Query(max_length=200
     limit = settings.pull_default_limit if limit is None else limit
     if limit < 1 or limit > settings.pull_max_limit:
         raise AppError(422, "validation_error", [FieldError("limit", "out_of_range")])
-    with read_tx() as conn:
-        page = engine.pull(conn, scope, cursor or None, limit)
+    try:
+        with read_tx() as conn:
+            page = engine.pull(conn, scope, cursor or None, limit)
+    except watermark.RestoreDetected as restored:
+        watermark.settle(restored)  # new epoch, serials moved past the high-water mark; then answer as usual
+        with read_tx() as conn:
+            page = engine.pull(conn, scope, cursor or None, limit)
+    watermark.observe(conn, page["server_epoch"], page["top"])
+    del page["top"]
     audit(scope, "sync.pull")
     return JSONResponse(page)
 
