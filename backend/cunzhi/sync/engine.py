@@ -118,7 +118,8 @@ def _load_stmt(table, for_update: bool):
     key = ("load", for_update, table.name)
     if key not in _STMTS:
         q = sa.select(table).where(table.c.id == sa.bindparam("record_id"))
-        _STMTS[key] = q.with_for_update() if for_update else q
+        # FOR NO KEY UPDATE: a child's foreign-key check (FOR KEY SHARE on its parent) does not wait for it
+        _STMTS[key] = q.with_for_update(key_share=True) if for_update else q
     return _STMTS[key]
 
 
@@ -160,6 +161,7 @@ class Push:
         self.epoch, self.top = watermark.check(self.conn, self.epoch)
         known = self._known([m.mutation_id for m in mutations])
         self._prefetch(mutations)
+        self._lock_counters(mutations)
         if isolate:
             return [self._apply_isolated(m, known) for m in mutations]
         results = [self.apply(m, known) for m in mutations]
@@ -233,13 +235,13 @@ class Push:
         self._mutations, self._history, self._touched = [], [], {}
 
     def _insert_pending(self) -> None:
-        for name, rows in self._pending.items():
+        for name, rows in sorted(self._pending.items()):
             spec = get_entity(name)
             if spec.serial_counter and spec.assign_serial:
                 by_counter: dict[str, list[dict]] = {}
                 for row in rows:
                     by_counter.setdefault(spec.serial_counter(row), []).append(row)
-                for counter, group in by_counter.items():
+                for counter, group in sorted(by_counter.items()):
                     top = state.next_values(self.conn, counter, len(group))
                     for i, row in enumerate(group):
                         spec.assign_serial(row, top - len(group) + 1 + i)
@@ -677,13 +679,39 @@ class Push:
         for m in mutations:
             if get_entity(m.entity) is not None:
                 wanted.setdefault(m.entity, set()).add(m.record_id)
-        for name, ids in wanted.items():
+        for name, ids in sorted(wanted.items()):  # every push locks in one global order: entity, then id
             table = get_entity(name).table
             for chunk in _chunks(sorted(ids), 500):
                 q = sa.select(table).where(table.c.id.in_(chunk)).order_by(table.c.id)
-                found = {r["id"]: dict(r) for r in self.conn.execute(q.with_for_update() if self.pg else q).mappings()}
+                q = q.with_for_update(key_share=True) if self.pg else q  # FOR NO KEY UPDATE, in id order
+                found = {r["id"]: dict(r) for r in self.conn.execute(q).mappings()}
                 for rid in chunk:
                     self._rows[(name, rid)] = found.get(rid)
+
+    def _lock_counters(self, mutations: list[Mutation]) -> None:
+        """PostgreSQL: take the serial counters the batch's creates will draw from, up front and in sorted order
+        (after the rows, before ``seq``), so two pushes never wait on each other's counters in opposite orders."""
+        if not self.pg:
+            return  # SQLite has one writer
+        names: set[str] = set()
+        for m in mutations:
+            spec = get_entity(m.entity) if isinstance(m.entity, str) else None
+            if spec is None or spec.serial_counter is None or m.op != "upsert" or m.base_rev != 0:
+                continue
+            row: dict[str, Any] = {"org_code": m.fields.get("org_code")}
+            for name, value in m.fields.items():
+                ftype = spec.fields.get(name)
+                if ftype is not None and name != "org_code":
+                    try:
+                        row[name] = ftype.load(value)
+                    except (Invalid, TypeError, ValueError):
+                        pass
+            try:
+                names.add(spec.serial_counter(row))
+            except (KeyError, TypeError, AttributeError, ValueError):
+                continue  # a create that will be rejected: it draws no number
+        for name in sorted(names):
+            state.next_values(self.conn, name, 0)
 
     def _known(self, ids: list[str]) -> dict[str, dict]:
         out: dict[str, dict] = {}
