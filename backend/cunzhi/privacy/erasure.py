@@ -6,7 +6,7 @@ history (``record_history.changes``), stored conflicts (``sync_conflict.fields``
 entity's personal list field (``parties``); erasing them keeps the item (its role, gender) and replaces the
 name with ``ERASED_NAME`` and every other personal value with null. Their names, numbers and addresses are
 also cut out of the free text of the records concerned (a title, a description, an event's notes); ID and
-phone numbers are cut out of every row of every table. The records get a new ``rev`` and a position in the
+phone numbers (when erasing by ID number) are cut out of every row of every table. The records get a new ``rev`` and a position in the
 change feed, so phones replace their copies on the next pull. Files attached to the records are deleted.
 One audit row says who erased what (record ids only; never the values).
 """
@@ -204,8 +204,10 @@ def _erase(conn: Connection, targets: list[tuple[EntitySpec, str]], scrub: _Scru
             if new != r[col]:
                 conn.execute(t.update().where(pk == r[pk.name]).values({col: new}))
                 result.rows_scrubbed += 1
-    # 4. ID and phone numbers: cut out of every other row of every table that could hold them
-    result.rows_scrubbed += _scrub_everywhere(conn, scrub, secrets_)
+    # 4. erasing a person (by ID number): their ID and phone numbers are cut out of every other row of every
+    # table that could hold them. Erasing a record leaves the same people on other records alone.
+    if scrub.match_id is not None:
+        result.rows_scrubbed += _scrub_everywhere(conn, scrub, secrets_)
     # 5. files attached to these records
     ids = [rid for _, rid in records]
     for chunk in range(0, len(ids), 500):
@@ -262,13 +264,19 @@ def compact(engine) -> None:
     """Make erased bytes unrecoverable from the database files: SQLite rewrites its file (VACUUM) and
     empties the WAL; PostgreSQL vacuums the tables concerned (old row versions are reclaimed)."""
     tables = [s.table.name for s in entities().values()] + [history_t.name, conflict_t.name, mutation_t.name]
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()  # outside SQLAlchemy's BEGIN (VACUUM cannot run in a transaction)
+        try:
+            cur = raw.cursor()
+            cur.execute("VACUUM")
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cur.close()
+        finally:
+            raw.close()
+        return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("VACUUM")
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        else:
-            for name in tables:
-                conn.exec_driver_sql(f'VACUUM "{name}"')
+        for name in tables:
+            conn.exec_driver_sql(f'VACUUM "{name}"')
 
 
 def closed_before(years: int, today: date | None = None) -> date:
