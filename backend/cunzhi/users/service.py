@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from cunzhi.core.clock import utcnow
@@ -195,23 +197,24 @@ def record_failure(conn: Connection, candidate: LoginCandidate, username: str, a
     s = get_settings()
     now = utcnow()
     limits = {candidate.keys[0]: s.login_max_failures, candidate.keys[1]: s.login_ip_max_failures}
-    rows = {r["key"]: r for r in conn.execute(sa.select(attempt_t).where(attempt_t.c.key.in_(candidate.keys)))
-            .mappings()}
+    insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(attempt_t)
+    for key in sorted(limits):  # concurrent failures on the same key: create once, then update under a row lock
+        conn.execute(insert.values(key=key, failures=0, first_failed_at=now, last_failed_at=now)
+                     .on_conflict_do_nothing(index_elements=["key"]))
+    rows = {r["key"]: r for r in conn.execute(sa.select(attempt_t).where(attempt_t.c.key.in_(sorted(limits)))
+                                              .order_by(attempt_t.c.key).with_for_update()).mappings()}
     for key, limit in limits.items():
-        row = rows.get(key)
-        fresh = row is None or (now - _aware(row["last_failed_at"])).total_seconds() > s.login_window_seconds
+        row = rows[key]
+        fresh = (now - _aware(row["last_failed_at"])).total_seconds() > s.login_window_seconds
         failures = 1 if fresh else row["failures"] + 1
         locked = None
         if failures >= limit:
             delay = min(s.login_lock_max_seconds, s.login_lock_seconds * 2 ** (failures - limit))
             locked = now + timedelta(seconds=delay)
         values = {"failures": failures, "last_failed_at": now, "locked_until": locked}
-        if row is None:
-            conn.execute(attempt_t.insert().values(key=key, first_failed_at=now, **values))
-        else:
-            if fresh:
-                values["first_failed_at"] = now
-            conn.execute(attempt_t.update().where(attempt_t.c.key == key).values(**values))
+        if fresh:
+            values["first_failed_at"] = now
+        conn.execute(attempt_t.update().where(attempt_t.c.key == key).values(**values))
     user = candidate.user
     # the username is recorded only when it names an account (a mistyped password is often typed as a name)
     audit_event(conn, user["id"] if user else NOBODY, "login_failed", [user["id"]] if user else [],
