@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 
 from tests.api import helpers as h
-from tests.api.conftest import make_conflict  # noqa: F401 (documents the two-device conflict used below)
 from tests.mediation.support import Case
 from tests.security.support import audit, cli, dump, execute, setting
 from tests.support.device import login, mutation, pull_all, push
