@@ -73,7 +73,7 @@ def test_offline_case_with_photo_reaches_server(server, context):
         files=[{"name": "agreement.jpg", "mimeType": "image/jpeg", "buffer": big_photo()}])
     page.locator(".van-popup .cz-photo").first.wait_for(timeout=15_000)
     page.get_by_test_id("save-agreement").click()
-    page.wait_for_function("document.querySelector('[data-testid=detail-status]').textContent.includes('达成协议')")
+    page.wait_for_function("() => document.querySelector('[data-testid=detail-status]').textContent.includes('达成协议')")
     case_url = page.url
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "case-detail-offline")
@@ -278,7 +278,7 @@ def test_english_ui(server, context):
     login(page, server.url)
     page.locator(".cz-lang").click()
     page.get_by_text("Mediation cases").count()  # noqa: the header keeps the app name
-    page.wait_for_function("document.querySelector('[data-testid=sync-pending]').textContent.includes('All synced')")
+    page.wait_for_function("() => document.querySelector('[data-testid=sync-pending]').textContent.includes('All synced')")
     assert "cases" in page.get_by_test_id("case-count").inner_text()
     shot(page, "case-list-en")
     page.locator(".cz-lang").click()
@@ -310,7 +310,7 @@ def test_each_user_has_their_own_database_and_outbox(server, context):
     # the network returns: the change goes under the author's own session, then the session ends and the
     # author's data leaves the phone
     context.set_offline(False)
-    page.wait_for_function("localStorage.getItem('cunzhi.pending_signouts') === null", timeout=30_000)
+    page.wait_for_function("() => localStorage.getItem('cunzhi.pending_signouts') === null", timeout=30_000)
     names = page.evaluate("indexedDB.databases().then((l) => l.map((d) => d.name))")
     assert f"cunzhi-u-{author_id}" not in names
     recs = [r for r in server.pull_all("wanfu.admin").values() if r.get("title") == title]
@@ -318,7 +318,7 @@ def test_each_user_has_their_own_database_and_outbox(server, context):
     # another user of the phone never sees it locally (their own database, their own scope)
     login(page, server.url, "zhendong.mediator")
     page.get_by_test_id("case-search").locator("input").fill(title)
-    page.wait_for_function("document.querySelector('[data-testid=case-count]').textContent.includes('共 0 件')")
+    page.wait_for_function("() => document.querySelector('[data-testid=case-count]').textContent.includes('共 0 件')")
 
 
 def test_sign_out_online_revokes_the_session_and_wipes_the_data(server, context):
@@ -332,7 +332,7 @@ def test_sign_out_online_revokes_the_session_and_wipes_the_data(server, context)
     assert "将被删除" in dialog.inner_text()
     dialog.get_by_role("button", name="退出").click()
     page.get_by_test_id("login-submit").wait_for()
-    page.wait_for_function("localStorage.getItem('cunzhi.pending_signouts') === null", timeout=30_000)
+    page.wait_for_function("() => localStorage.getItem('cunzhi.pending_signouts') === null", timeout=30_000)
     names = page.evaluate("indexedDB.databases().then((l) => l.map((d) => d.name))")
     assert f"cunzhi-u-{session['user']['id']}" not in names
     import httpx

@@ -74,15 +74,8 @@ async def upload(attachment_id: uuid.UUID, scope: CurrentScope, file: Annotated[
         raise AppError(403, "forbidden")
     aid, rid, digest = str(attachment_id), str(record_id), sha256.lower()
     settings = get_settings()
-    with read_tx() as conn:
-        record = _record(conn, spec, rid)
-        if record is None or record["deleted"] or not scope.contains(record["org_code"]):
-            raise AppError(404, "not_found")  # absent and out of scope look the same
-        existing = conn.execute(sa.select(att_t).where(att_t.c.id == aid)).mappings().first()
-        used = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(att_t.c.size), 0))
-                            .where(att_t.c.uploaded_by == scope.user_id)).scalar()
-    if existing and (existing["uploaded_by"] != scope.user_id or existing["record_id"] != rid):
-        raise AppError(409, "validation_error", [FieldError("id", "attachment_exists")])
+    # database work and decoding run in worker threads: the event loop never waits on a lock or a decoder
+    existing, used = await to_thread.run_sync(_precheck, scope, spec, aid, rid)
     limit = settings.max_attachment_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
@@ -93,30 +86,49 @@ async def upload(attachment_id: uuid.UUID, scope: CurrentScope, file: Annotated[
         if existing["sha256"] != digest:
             raise AppError(409, "validation_error", [FieldError("id", "attachment_exists")])
         return JSONResponse(_out(existing))
-    if int(used or 0) + len(data) > settings.attachment_quota_bytes:
+    if used + len(data) > settings.attachment_quota_bytes:
         raise AppError(413, "quota_exceeded", [FieldError("file", "quota_exceeded")])
     try:
         prepared = await to_thread.run_sync(service.prepare, data)
     except service.Refused as e:
         raise AppError(e.status, "payload_too_large" if e.status == 413 else "unsupported_media_type",
                        [FieldError("file", e.code)]) from None
-    path = service.path_for(aid)
-    tmp = path.with_name(f".{aid}.{secrets.token_hex(4)}.part")
-    await to_thread.run_sync(tmp.write_bytes, prepared.data)
+    row = {"id": aid, "sha256": digest, "content_type": prepared.content_type, "size": len(prepared.data),
+           "entity": entity, "record_id": rid, "uploaded_by": scope.user_id, "created_at": utcnow()}
+    return JSONResponse(_out(await to_thread.run_sync(_store, row, prepared.data)))
+
+
+def _precheck(scope: Scope, spec: EntitySpec, aid: str, rid: str) -> tuple[dict | None, int]:
+    """The record may be written by the caller (else 404, absent or not); an earlier upload; the quota used."""
+    with read_tx() as conn:
+        record = _record(conn, spec, rid)
+        if record is None or record["deleted"] or not scope.contains(record["org_code"]):
+            raise AppError(404, "not_found")  # absent and out of scope look the same
+        existing = conn.execute(sa.select(att_t).where(att_t.c.id == aid)).mappings().first()
+        used = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(att_t.c.size), 0))
+                            .where(att_t.c.uploaded_by == scope.user_id)).scalar()
+    if existing and (existing["uploaded_by"] != scope.user_id or existing["record_id"] != rid):
+        raise AppError(409, "validation_error", [FieldError("id", "attachment_exists")])
+    return (dict(existing) if existing else None), int(used or 0)
+
+
+def _store(row: dict, data: bytes) -> dict:
+    """Write the file, then its row in a short transaction (a concurrent upload of the same id: the first wins)."""
+    path = service.path_for(row["id"])
+    tmp = path.with_name(f".{row['id']}.{secrets.token_hex(4)}.part")
+    tmp.write_bytes(data)
     try:
         with write_tx() as conn:
-            again = conn.execute(sa.select(att_t).where(att_t.c.id == aid)).mappings().first()
-            if again:  # a concurrent upload of the same id won
-                if again["sha256"] != digest:
+            again = conn.execute(sa.select(att_t).where(att_t.c.id == row["id"])).mappings().first()
+            if again:
+                if again["sha256"] != row["sha256"]:
                     raise AppError(409, "validation_error", [FieldError("id", "attachment_exists")])
-                return JSONResponse(_out(again))
-            row = {"id": aid, "sha256": digest, "content_type": prepared.content_type, "size": len(prepared.data),
-                   "entity": entity, "record_id": rid, "uploaded_by": scope.user_id, "created_at": utcnow()}
+                return dict(again)
             conn.execute(att_t.insert().values(**row))
             os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    return JSONResponse(_out(row))
+    return row
 
 
 def may_read(conn, scope: Scope, row: dict) -> bool:
