@@ -22,7 +22,7 @@ beforeAll(async () => {
   session = await import('../../app/session')
   dbm = await import('../../db')
   outbox = await import('../../sync/outbox')
-})
+}, 60_000) // the app's modules (Vant included) load slowly on a busy machine
 
 interface Call { method: string; url: string; auth: string | null }
 
