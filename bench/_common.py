@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "backend"))
 
 PG_ADMIN = os.environ.get("CUNZHI_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PASSWORD = "cunzhi-demo"
+PASSWORD = "bench-only-password-2026"  # not the demo password: bench servers run outside demo mode
 VILLAGE = "340321108200"  # 万福村, 万福镇, 怀远县
 MEDIATOR = "wanfucun.mediator"
 DEFAULT_DIVISION = ROOT.parent / "shared" / "data" / "china-division"

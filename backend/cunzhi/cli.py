@@ -45,6 +45,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
             loaded = demo_loaded(conn)
         if not loaded:
             demo()
+    else:
+        _refuse_demo_passwords()
+    from cunzhi.core.security import install_access_log_filter
+
+    install_access_log_filter()
     typer.echo(f"村治 Cunzhi: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     if settings.demo:
         typer.echo("演示账号 / demo logins (password cunzhi-demo): wanfucun.mediator, wanfucun.grid, wanfucun.admin, "
@@ -54,6 +59,26 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     start_daily()
     uvicorn.run("cunzhi.main:create_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=True, log_level="info")
+
+
+def _refuse_demo_passwords() -> None:
+    """Outside demo mode, no active account may still accept the public demo password."""
+    from cunzhi.core.db import get_engine, read_tx
+    from cunzhi.users.service import demo_password_accounts
+
+    with read_tx(get_engine()) as conn:
+        names = demo_password_accounts(conn)
+    if not names:
+        return
+    shown = ", ".join(names)
+    typer.echo(
+        f"拒绝启动：以下账号仍使用公开的演示密码 cunzhi-demo：{shown}\n"
+        f"请为每个账号设置新密码（cunzhi users set-password 用户名）或停用（cunzhi users deactivate 用户名），"
+        f"或以演示模式运行（CUNZHI_DEMO=1）。\n"
+        f"Refusing to start: these accounts still accept the public demo password cunzhi-demo: {shown}\n"
+        f"Give each a new password (cunzhi users set-password USERNAME) or deactivate it "
+        f"(cunzhi users deactivate USERNAME), or run in demo mode (CUNZHI_DEMO=1).", err=True)
+    raise typer.Exit(3)
 
 
 @db_app.command("upgrade")
@@ -129,26 +154,94 @@ def users_create(username: str, role: Annotated[str, typer.Option(help="mediator
     from cunzhi.core.errors import AppError
     from cunzhi.users.service import create_user
 
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True,
-                                                                                     confirmation_prompt=True)
+    password = _read_password(password_stdin)
     _upgrade()
     try:
         with write_tx() as conn:
             user = create_user(conn, username, password, role, org, display_name)
     except AppError as e:
-        typer.echo("error: " + "; ".join(f"{d.field}: {d.code}" for d in e.details), err=True)
-        raise typer.Exit(2) from None
+        _fail(e)
     typer.echo(f"user {user['username']} ({user['role']} @ {user['org_code']}) id {user['id']}")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+def _fail(e) -> None:
+    detail = "; ".join(f"{d.field}: {d.code}" for d in e.details) or e.code
+    typer.echo(f"error: {detail}", err=True)
+    raise typer.Exit(2) from None
+
+
+@users_app.command("set-password")
+def users_set_password(username: str,
+                       password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False) -> None:
+    """Set a new password (at least 12 characters, not a common one); the account's sessions end."""
+    from cunzhi.core.db import write_tx
+    from cunzhi.core.errors import AppError
+    from cunzhi.users.service import find_user, set_password
+
+    password = _read_password(password_stdin)
+    _upgrade()
+    try:
+        with write_tx() as conn:
+            user = find_user(conn, username)
+            set_password(conn, user["id"], password)
+    except AppError as e:
+        _fail(e)
+    typer.echo(f"password of {username} changed; its sessions are ended")
+
+
+@users_app.command("deactivate")
+def users_deactivate(username: str) -> None:
+    """Deactivate an account: its sessions end at once and it can no longer sign in."""
+    from cunzhi.core.db import write_tx
+    from cunzhi.core.errors import AppError
+    from cunzhi.users.service import find_user, set_active
+
+    _upgrade()
+    try:
+        with write_tx() as conn:
+            set_active(conn, find_user(conn, username)["id"], False)
+    except AppError as e:
+        _fail(e)
+    typer.echo(f"{username} deactivated; its sessions are ended")
+
+
+@users_app.command("activate")
+def users_activate(username: str) -> None:
+    """Let a deactivated account sign in again."""
+    from cunzhi.core.db import write_tx
+    from cunzhi.core.errors import AppError
+    from cunzhi.users.service import find_user, set_active
+
+    _upgrade()
+    try:
+        with write_tx() as conn:
+            set_active(conn, find_user(conn, username)["id"], True)
+    except AppError as e:
+        _fail(e)
+    typer.echo(f"{username} can sign in again")
 
 
 @app.command()
 def demo() -> None:
     """Load the demo county 怀远县 (万福镇 pilot), accounts and six months of cases (idempotent)."""
     from cunzhi.core.db import write_tx
-    from cunzhi.demo.service import load_demo
+    from cunzhi.demo.service import DemoRefused, load_demo
 
     _upgrade()
-    loaded = load_demo(write_tx)
+    try:
+        loaded = load_demo(write_tx)
+    except DemoRefused as e:
+        typer.echo(f"拒绝加载演示数据：数据库中已有其他账号（{e}）。演示账号使用公开密码，不能与真实账号共存。\n"
+                   f"Refusing to load the demo: the database has other accounts ({e}). Demo accounts have a "
+                   "public password and must not live next to real ones: use an empty database for the demo.",
+                   err=True)
+        raise typer.Exit(3) from None
     typer.echo(f"demo: {loaded.orgs_inserted} org units added, {loaded.users} accounts, "
                f"{loaded.applied} changes applied ({loaded.cases} cases, {loaded.events} events), "
                f"{loaded.duplicates} already there")
@@ -156,7 +249,8 @@ def demo() -> None:
 
 @app.command()
 def maintain() -> None:
-    """Forget stored sync answers past retention and purge attachments no record refers to."""
+    """Forget stored sync answers past retention, purge attachments no record refers to, anonymise records
+    closed longer ago than CUNZHI_PERSONAL_DATA_RETENTION_YEARS."""
     from cunzhi.maintenance import run_once
 
     _upgrade()
@@ -183,6 +277,62 @@ def keys_create(username: Annotated[str, typer.Argument(help="an account with ro
         typer.echo(f"error: {e.code}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"key (shown once): {out['key']}\nsession {out['session_id']}, expires {out['expires_at']:%Y-%m-%d}")
+
+
+erase_app = typer.Typer(help="Erase personal data (个人信息保护法 Art. 47): anonymise, everywhere it is kept.",
+                        no_args_is_help=True)
+app.add_typer(erase_app, name="erase")
+
+
+def _finish_erase(erased, compact: bool) -> None:
+    from cunzhi.core.db import get_engine
+    from cunzhi.privacy.erasure import compact as compact_db
+    from cunzhi.privacy.erasure import delete_files
+
+    delete_files(erased)
+    if compact:
+        compact_db(get_engine())
+    typer.echo(json.dumps(erased.summary()))
+
+
+@erase_app.command("record")
+def erase_record_cmd(entity: Annotated[str, typer.Argument(help="e.g. mediation_case")],
+                     record_id: Annotated[str, typer.Argument(help="the record's id (uuid)")],
+                     reason: Annotated[str, typer.Option(help="why (kept in the audit trail)")] = "",
+                     compact: Annotated[bool, typer.Option(help="VACUUM afterwards so no old copy stays in "
+                                                                "the database files")] = True) -> None:
+    """Anonymise every person of one record and its child records: the record, its history, conflicts,
+    stored answers and files."""
+    from cunzhi.core.db import write_tx
+    from cunzhi.privacy.erasure import erase_record
+
+    _upgrade()
+    try:
+        with write_tx() as conn:
+            erased = erase_record(conn, entity, record_id, reason=reason)
+    except LookupError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    _finish_erase(erased, compact)
+
+
+@erase_app.command("id-number")
+def erase_id_number_cmd(reason: Annotated[str, typer.Option(help="why (kept in the audit trail)")] = "",
+                        compact: Annotated[bool, typer.Option(help="VACUUM afterwards")] = True) -> None:
+    """Anonymise the person with an ID number in every record that names them. The number is read from
+    stdin (or prompted for), never from the command line, so it stays out of shell history."""
+    from cunzhi.core.db import write_tx
+    from cunzhi.privacy.erasure import erase_id_number
+
+    number = sys.stdin.readline().strip() if not sys.stdin.isatty() else typer.prompt("ID number", hide_input=True)
+    _upgrade()
+    try:
+        with write_tx() as conn:
+            erased = erase_id_number(conn, number, reason=reason)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    _finish_erase(erased, compact)
 
 
 @app.command()

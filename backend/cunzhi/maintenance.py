@@ -53,9 +53,12 @@ def purge_unreferenced_attachments() -> int:
 
 
 def run_once() -> dict:
+    from cunzhi.privacy.erasure import run_retention  # security (issue 11): retention, login counters
+
     with write_tx() as conn:
         answers = purge_expired(conn)
-    return {"stored_answers_forgotten": answers, "attachments_purged": purge_unreferenced_attachments()}
+    return {"stored_answers_forgotten": answers, "attachments_purged": purge_unreferenced_attachments(),
+            **run_retention()}
 
 
 def start_daily() -> threading.Event:

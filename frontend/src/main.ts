@@ -7,6 +7,7 @@ import { i18n, setLang, savedLang, currentLang } from './i18n'
 import { configureClient } from './api/client'
 import { appState, token } from './app/session'
 import { startUser } from './app/runtime'
+import { installSignOutQueue } from './features/auth/signOut'
 
 (window as any).__CUNZHI_VERSION__ = __APP_VERSION__
 configureClient({ getToken: token, getLanguage: currentLang })
@@ -21,6 +22,7 @@ async function boot() {
   app.use(i18n)
   app.use(router)
   app.mount('#app')
+  installSignOutQueue() // sign-outs made offline: revoke the session and wipe the data when the network is back
   performance.mark('cz-mounted')
 }
 

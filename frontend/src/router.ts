@@ -11,6 +11,8 @@ export const router = createRouter({
     { path: '/cases/:id', name: 'case', component: () => import('./features/mediation/CaseDetail.vue'), props: true },
     { path: '/sync', name: 'sync', component: () => import('./features/sync/SyncCenter.vue') },
     { path: '/conflicts/:id', name: 'conflict', component: () => import('./features/sync/ConflictView.vue'), props: true },
+    // --- security (issue 11): user administration, for township and county admins
+    { path: '/admin/users', name: 'admin-users', component: () => import('./features/admin/UsersAdmin.vue'), meta: { admin: true } },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 })
@@ -18,5 +20,6 @@ export const router = createRouter({
 router.beforeEach((to) => {
   if (!to.meta.public && !appState.session) return { name: 'login' }
   if (to.name === 'login' && appState.session) return { name: 'cases' }
+  if (to.meta.admin && !appState.session?.user.manages_users) return { name: 'cases' }
   return true
 })

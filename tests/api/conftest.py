@@ -21,7 +21,7 @@ import pytest
 
 from tests.api import helpers as h
 from tests.support import databases
-from tests.support.device import login, mutation, new_case_fields, push
+from tests.support.device import PASSWORD, login, mutation, new_case_fields, push
 from tests.support.server import ThreadServer
 
 USERS = {  # short name → username (the matrix's column order)
@@ -121,7 +121,7 @@ def _add_other_county(url: str) -> None:
             {"code": "340322100", "name": "城关镇", "level": "township", "parent_code": "340322"},
             {"code": "340322100200", "name": "城关村", "level": "village", "parent_code": "340322100"},
         ])
-        create_user(conn, "wuhe.mediator", "cunzhi-demo", "mediator", "340322100200", "五河县调解员")
+        create_user(conn, "wuhe.mediator", PASSWORD, "mediator", "340322100200", "五河县调解员")
 
 
 def new_case(client: httpx.Client, org: str, idx: int = 9, **over) -> dict:

@@ -76,9 +76,20 @@ EXPECT: dict[str, dict[str, dict[str, str]]] = {
     "cases_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
     "case_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
     "case_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
-    "attachment_put": {"own": _row("200  200  200  200  200  200  403  200  200  403"), "other": _row(ALL("403"))},
-    "attachment_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
-    "health": {"own": _row(ALL("ok")), "other": _row(ALL("ok"))},
+    "attachment_put": {"own": _row("200  200  200  200  200  200  403  200  200  403"),
+                       "other": _row("404  404  404  404  404  404  403  404  404  403")},
+    # a case holds personal data: its files only for those who see it unmasked (others: the 404 of a missing file)
+    "attachment_get": {"own": _row("200  404  200  200  200  200  404  200  200  404"), "other": _row(ALL("404"))},
+    "health": {"own": _row("ok   ok   ok   ok   ok   full ok   ok   full full"), "other": _row(ALL("ok"))},
+    # --- user administration (issue 11): township and county admins, for accounts in their scope
+    "users_list": {"own": _row("403  403  403  403  403  ok   403  403  ok   ok"),
+                   "other": _row("403  403  403  403  403  hidden 403 403 hidden hidden")},
+    "users_password": {"own": _row("403  403  403  403  403  200  403  403  200  200"),
+                       "other": _row("403  403  403  403  403  404  403  403  404  404")},
+    "users_deactivate": {"own": _row("403  403  403  403  403  200  403  403  200  200"),
+                         "other": _row("403  403  403  403  403  404  403  403  404  404")},
+    "users_activate": {"own": _row("403  403  403  403  403  200  403  403  200  200"),
+                       "other": _row("403  403  403  403  403  404  403  403  404  404")},
 }
 
 ROUTES: dict[tuple[str, str], list[str]] = {
@@ -99,6 +110,10 @@ ROUTES: dict[tuple[str, str], list[str]] = {
     ("PUT", "/api/v1/attachments/{attachment_id}"): ["attachment_put"],
     ("GET", "/api/v1/attachments/{attachment_id}"): ["attachment_get"],
     ("GET", "/api/v1/health"): ["health"],
+    ("GET", "/api/v1/users"): ["users_list"],
+    ("PUT", "/api/v1/users/{user_id}/password"): ["users_password"],
+    ("POST", "/api/v1/users/{user_id}/deactivate"): ["users_deactivate"],
+    ("POST", "/api/v1/users/{user_id}/activate"): ["users_activate"],
 }
 # entity × op combinations the push cells cover (a newly registered writer op must add a cell)
 PUSH_CELLS = {("mediation_case", "create"): "push_case_create", ("mediation_case", "update"): "push_case_update",
@@ -524,6 +539,10 @@ def cell_attachment_put(world: World, short: str, scope: str, exp: str) -> None:
     if exp == "200":
         assert r.status_code == 200, r.text
         assert r.json()["content_type"] == "image/png" and stored is not None
+    elif exp == "404":  # out of scope answers exactly like an absent record
+        h.assert_error(r, 404, "not_found")
+        assert stored is None
+        assert r.json() == h.upload(world.c(short), h.new_id(), data, h.new_id(), name="a.png").json()
     else:
         h.assert_error(r, 403, "forbidden")
         assert stored is None
@@ -531,22 +550,97 @@ def cell_attachment_put(world: World, short: str, scope: str, exp: str) -> None:
 
 def cell_attachment_get(world: World, short: str, scope: str, exp: str) -> None:
     seed = world.seeds[HOME[short] if scope == "own" else OTHER[short]]
+    audit = Audit(world, short)
     r = world.c(short).get(f"/api/v1/attachments/{seed.attachment_id}")
     if exp == "200":
         assert r.status_code == 200, r.text
         assert r.headers["content-type"] == "image/jpeg" and r.content[:3] == b"\xff\xd8\xff"
+        assert r.headers["cache-control"] == "no-store" and r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["content-disposition"].startswith("inline; filename=")
+        assert any(row["action"] == "attachment_download" and seed.case_id in row["record_ids"]
+                   for row in audit.new())
     else:
         h.assert_error(r, 404, "not_found")
         assert r.json() == world.c(short).get(f"/api/v1/attachments/{h.new_id()}").json()
+        assert audit.new() == []
 
 
 def cell_health(world: World, short: str, scope: str, exp: str) -> None:
     c = world.c(short) if scope == "own" else world.anon()
     r = c.get("/api/v1/health")
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "ok" and {"status", "version", "database", "migration",
-                                           "migration_head"} <= set(r.json())
-    assert r.json()["migration"] == r.json()["migration_head"]
+    if exp == "full":  # signed-in admins: version, database, migrations
+        assert r.json()["status"] == "ok" and {"status", "version", "database", "migration",
+                                               "migration_head"} <= set(r.json())
+        assert r.json()["migration"] == r.json()["migration_head"]
+    else:  # anyone else: up or not, nothing more
+        assert {k for k, v in r.json().items() if v is not None} == {"status"} and r.json()["status"] == "ok"
+
+
+# --- user administration ---------------------------------------------------------------------------------
+_LEVEL_ROLE = {12: "mediator", 9: "township_viewer", 6: "county_admin"}
+
+
+def _throwaway_user(world: World, org: str) -> str:
+    """A new account at ``org`` for the cells that change accounts (the matrix's own users stay as they are)."""
+    from cunzhi.users.service import create_user
+
+    with world.engine.begin() as conn:
+        return create_user(conn, f"tmp.{uuid.uuid4().hex[:10]}", PASSWORD, _LEVEL_ROLE[len(org)], org)["id"]
+
+
+def cell_users_list(world: World, short: str, scope: str, exp: str) -> None:
+    r = world.c(short).get("/api/v1/users")
+    if exp == "403":
+        h.assert_error(r, 403, "forbidden")
+        return
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert items and all(in_scope(short, u["org_code"]) for u in items)
+    assert "password_hash" not in r.text
+    names = {u["username"] for u in items}
+    if scope == "own":
+        assert USERS[short] in names
+    else:
+        assert not names & {u for s, u in USERS.items() if not in_scope(short, ORG[s])}
+
+
+def _user_admin_cell(world: World, short: str, scope: str, exp: str, call) -> str:
+    org = _target_org(world, short, scope)
+    uid = _throwaway_user(world, org)
+    victim = world.login(h.row(world.engine, "app_user", uid)["username"])
+    r = call(world.c(short), uid)
+    if exp == "403":
+        h.assert_error(r, 403, "forbidden")
+    elif exp == "404":
+        h.assert_error(r, 404, "not_found")
+        assert r.json() == call(world.c(short), h.new_id()).json()
+    else:
+        assert r.status_code == 200, r.text
+        assert r.json()["id"] == uid and "password_hash" not in r.text
+    return exp, victim
+
+
+def cell_users_password(world: World, short: str, scope: str, exp: str) -> None:
+    exp, victim = _user_admin_cell(world, short, scope, exp, lambda c, uid: c.put(
+        f"/api/v1/users/{uid}/password", json={"password": "a-new-password-for-tmp"}))
+    if exp == "200":  # the account's sessions end with the old password
+        h.assert_error(victim.get("/api/v1/me"), 401, "session_revoked")
+    else:
+        assert victim.get("/api/v1/me").status_code == 200
+
+
+def cell_users_deactivate(world: World, short: str, scope: str, exp: str) -> None:
+    exp, victim = _user_admin_cell(world, short, scope, exp,
+                                   lambda c, uid: c.post(f"/api/v1/users/{uid}/deactivate"))
+    if exp == "200":
+        assert victim.get("/api/v1/me").status_code == 401
+    else:
+        assert victim.get("/api/v1/me").status_code == 200
+
+
+def cell_users_activate(world: World, short: str, scope: str, exp: str) -> None:
+    _user_admin_cell(world, short, scope, exp, lambda c, uid: c.post(f"/api/v1/users/{uid}/activate"))
 
 
 CELLS = {name[len("cell_"):]: fn for name, fn in globals().items() if name.startswith("cell_")}

@@ -184,7 +184,7 @@ def login(page, base_url: str, username: str = "wanfucun.mediator", screenshot: 
     page.get_by_test_id("login-submit").click()
     page.wait_for_selector("[data-testid=case-row]", timeout=30_000)
     # the service worker must be active before the app can start offline
-    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)", timeout=30_000)
+    page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)", timeout=30_000)
     wait_synced(page)
 
 

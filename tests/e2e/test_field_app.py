@@ -73,7 +73,7 @@ def test_offline_case_with_photo_reaches_server(server, context):
         files=[{"name": "agreement.jpg", "mimeType": "image/jpeg", "buffer": big_photo()}])
     page.locator(".van-popup .cz-photo").first.wait_for(timeout=15_000)
     page.get_by_test_id("save-agreement").click()
-    page.wait_for_function("document.querySelector('[data-testid=detail-status]').textContent.includes('达成协议')")
+    page.wait_for_function("() => document.querySelector('[data-testid=detail-status]').textContent.includes('达成协议')")
     case_url = page.url
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "case-detail-offline")
@@ -278,7 +278,7 @@ def test_english_ui(server, context):
     login(page, server.url)
     page.locator(".cz-lang").click()
     page.get_by_text("Mediation cases").count()  # noqa: the header keeps the app name
-    page.wait_for_function("document.querySelector('[data-testid=sync-pending]').textContent.includes('All synced')")
+    page.wait_for_function("() => document.querySelector('[data-testid=sync-pending]').textContent.includes('All synced')")
     assert "cases" in page.get_by_test_id("case-count").inner_text()
     shot(page, "case-list-en")
     page.locator(".cz-lang").click()
@@ -295,19 +295,73 @@ def test_each_user_has_their_own_database_and_outbox(server, context):
     # Background Sync is asked for where the browser has it
     tags = page.evaluate("navigator.serviceWorker.ready.then((r) => r.sync ? r.sync.getTags() : null)")
     assert tags is None or "cunzhi-sync" in tags
-    # sign out offline: the outbox stays on the phone, in this user's database
+    author_id = page.evaluate("JSON.parse(localStorage.getItem('cunzhi.session')).user.id")
+    # sign out offline: warned with the count of waiting changes; signed out at once, the data kept until sent
     page.goto(server.url + "/sync")
-    page.get_by_role("button", name="退出登录").click()
+    page.get_by_test_id("sign-out").click()
+    dialog = page.locator(".van-dialog")
+    dialog.wait_for()
+    assert "1 项更改尚未同步" in dialog.inner_text()
+    dialog.get_by_role("button", name="退出").click()
     page.get_by_test_id("login-submit").wait_for()
+    assert page.evaluate("localStorage.getItem('cunzhi.session')") is None
+    names = page.evaluate("indexedDB.databases().then((l) => l.map((d) => d.name))")
+    assert f"cunzhi-u-{author_id}" in names  # the waiting change is not lost
+    # the network returns: the change goes under the author's own session, then the session ends and the
+    # author's data leaves the phone
     context.set_offline(False)
+    page.wait_for_function("() => localStorage.getItem('cunzhi.pending_signouts') === null", timeout=30_000)
+    names = page.evaluate("indexedDB.databases().then((l) => l.map((d) => d.name))")
+    assert f"cunzhi-u-{author_id}" not in names
+    recs = [r for r in server.pull_all("wanfu.admin").values() if r.get("title") == title]
+    assert len(recs) == 1 and recs[0]["created_by"] == author_id
+    # another user of the phone never sees it locally (their own database, their own scope)
     login(page, server.url, "zhendong.mediator")
     page.get_by_test_id("case-search").locator("input").fill(title)
-    page.wait_for_function("document.querySelector('[data-testid=case-count]').textContent.includes('共 0 件')")
-    assert not any(r.get("title") == title for r in server.pull_all("wanfu.admin").values())
-    # back as the author: the case is still waiting, and now syncs under the author's session
-    page.goto(server.url + "/sync")
-    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=case-count]').textContent.includes('共 0 件')")
+
+
+def test_sign_out_online_revokes_the_session_and_wipes_the_data(server, context):
+    page = context.new_page()
     login(page, server.url, "wanfucun.mediator")
-    recs = [r for r in server.pull_all("wanfu.admin").values() if r.get("title") == title]
-    assert len(recs) == 1 and recs[0]["created_by"] == page.evaluate(
-        "JSON.parse(localStorage.getItem('cunzhi.session')).user.id")
+    session = page.evaluate("JSON.parse(localStorage.getItem('cunzhi.session'))")
+    page.goto(server.url + "/sync")
+    page.get_by_test_id("sign-out").click()
+    dialog = page.locator(".van-dialog")
+    dialog.wait_for()
+    assert "将被删除" in dialog.inner_text()
+    dialog.get_by_role("button", name="退出").click()
+    page.get_by_test_id("login-submit").wait_for()
+    page.wait_for_function("() => localStorage.getItem('cunzhi.pending_signouts') === null", timeout=30_000)
+    names = page.evaluate("indexedDB.databases().then((l) => l.map((d) => d.name))")
+    assert f"cunzhi-u-{session['user']['id']}" not in names
+    import httpx
+
+    r = httpx.get(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {session['token']}"})
+    assert r.status_code == 401 and r.json()["code"] == "session_revoked"
+
+
+def test_township_admin_deactivates_a_user_in_the_app(server, context):
+    import httpx
+
+    page = context.new_page()
+    login(page, server.url, "wanfu.admin")
+    page.goto(server.url + "/sync")
+    page.get_by_test_id("admin-users").click()
+    row = page.get_by_test_id("admin-user-wanfu.viewer")
+    row.wait_for(timeout=30_000)
+    assert page.get_by_test_id("admin-user-tangji.admin").count() == 0  # another township's account
+    # a password the rules refuse: the server's message, in the dialog (shared demo accounts keep theirs)
+    row.get_by_test_id("admin-set-password").click()
+    page.get_by_test_id("admin-password").locator("input").fill("short")
+    page.locator(".van-dialog").get_by_role("button", name="保存").click()
+    page.get_by_text("密码至少需要 12 个字符").wait_for()
+    page.locator(".van-dialog").get_by_role("button", name="取消").click()
+    row.get_by_test_id("admin-deactivate").click()
+    page.locator(".van-dialog").get_by_role("button", name="确认").click()
+    row.get_by_text("已停用").wait_for()
+    login_as = {"username": "wanfu.viewer", "password": "cunzhi-demo", "client_id": "00000000-0000-4000-8000-0000000000e3"}
+    assert httpx.post(server.url + "/api/v1/auth/token", data=login_as).status_code == 401
+    row.get_by_test_id("admin-activate").click()
+    row.get_by_test_id("admin-deactivate").wait_for()
+    assert httpx.post(server.url + "/api/v1/auth/token", data=login_as).status_code == 200

@@ -30,7 +30,7 @@ def test_update_prompt_after_new_build(tmp_path, browser):
         # still the old version until the person taps "update"
         assert page.evaluate("window.__CUNZHI_VERSION__") == "e2e-v1"
         page.get_by_test_id("update-now").click()
-        page.wait_for_function("window.__CUNZHI_VERSION__ === 'e2e-v2'", timeout=30_000)
+        page.wait_for_function("() => window.__CUNZHI_VERSION__ === 'e2e-v2'", timeout=30_000)
         page.get_by_test_id("case-row").first.wait_for(timeout=30_000)
     finally:
         ctx.close()

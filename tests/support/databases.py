@@ -36,20 +36,21 @@ def _pg_admin():
 def _seed(url: str, data_dir: Path) -> None:
     """Migrate, then load the org tree and the demo accounts (but no records)."""
     from cunzhi.core.db import write_tx
-    from cunzhi.demo.service import ACCOUNTS, COUNTY, DEMO_PASSWORD, NS
+    from cunzhi.demo.service import ACCOUNTS, COUNTY, NS
     from cunzhi.migrate import upgrade
     from cunzhi.orgs.service import DEMO_SLICE, import_units, read_units
     from cunzhi.users.service import create_user
+    from tests.support.device import PASSWORD
 
     use(url, data_dir)
     upgrade(url)
     with write_tx() as conn:
         import_units(conn, read_units(DEMO_SLICE, counties=[COUNTY]))
         for name, role, org, display in ACCOUNTS:
-            create_user(conn, name, DEMO_PASSWORD, role, org, display, user_id=str(uuid.uuid5(NS, f"user-{name}")))
+            create_user(conn, name, PASSWORD, role, org, display, user_id=str(uuid.uuid5(NS, f"user-{name}")))
         # a township-level mediator (sees village records masked) and a second village admin
-        create_user(conn, "wanfu.mediator", DEMO_PASSWORD, "mediator", "340321108", "万福镇调委会调解员")
-        create_user(conn, "zhendong.admin", DEMO_PASSWORD, "village_admin", "340321108201", "镇东村两委")
+        create_user(conn, "wanfu.mediator", PASSWORD, "mediator", "340321108", "万福镇调委会调解员")
+        create_user(conn, "zhendong.admin", PASSWORD, "village_admin", "340321108201", "镇东村两委")
     reset_engine()
 
 

@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 
-PASSWORD = "cunzhi-demo"
+# The test databases' accounts (demo usernames) get this password, not the public demo password: the
+# servers under test run outside demo mode, where the demo password never opens a session.
+PASSWORD = "harness-only-password-2026"
 
 
 def login(base: str, username: str, client_id: str | None = None, transport: httpx.BaseTransport | None = None,

@@ -1,15 +1,17 @@
-"""GET /health: for probes — version, database kind, migration head."""
+"""GET /health: for probes. Anonymous callers learn only whether the service is up; signed-in township and
+county admins also see the version, the database kind and the migration state."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from cunzhi import __version__
 from cunzhi.core.config import get_settings
-from cunzhi.core.db import get_engine
+from cunzhi.core.db import get_engine, read_tx
+from cunzhi.core.errors import AppError
 from cunzhi.migrate import script_head
 
 router = APIRouter(tags=["health"])
@@ -17,15 +19,31 @@ router = APIRouter(tags=["health"])
 
 class HealthOut(BaseModel):
     status: str
-    version: str
-    database: str
-    migration: str | None
-    migration_head: str | None
-    demo: bool
+    version: str | None = None
+    database: str | None = None
+    migration: str | None = None
+    migration_head: str | None = None
+    demo: bool | None = None
+
+
+def _is_admin(request: Request) -> bool:
+    auth = request.headers.get("authorization", "")
+    if not auth.lower().startswith("bearer ") or len(auth) > 220:
+        return False
+    from cunzhi.users.service import authenticate, can_manage_sessions
+
+    try:
+        with read_tx() as conn:
+            scope, _ = authenticate(conn, auth[7:].strip())
+    except AppError:
+        return False
+    except Exception:  # noqa: BLE001 - a probe reports, it does not raise
+        return False
+    return can_manage_sessions(scope)
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
-def health() -> JSONResponse:
+def health(request: Request) -> JSONResponse:
     engine = get_engine()
     try:
         with engine.connect() as conn:
@@ -34,5 +52,8 @@ def health() -> JSONResponse:
         current = None
     head = script_head()
     ok = current is not None and current == head
-    return JSONResponse({"status": "ok" if ok else "degraded", "version": __version__, "database": engine.dialect.name,
-                         "migration": current, "migration_head": head, "demo": get_settings().demo}, status_code=200 if ok else 503)
+    body: dict = {"status": "ok" if ok else "degraded"}
+    if _is_admin(request):
+        body |= {"version": __version__, "database": engine.dialect.name, "migration": current,
+                 "migration_head": head, "demo": get_settings().demo}
+    return JSONResponse(body, status_code=200 if ok else 503)

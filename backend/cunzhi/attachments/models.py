@@ -18,5 +18,5 @@ class Attachment(SQLModel, table=True):
     size: int
     entity: str = Field(max_length=40)
     record_id: str = Field(sa_type=UUIDStr, index=True)
-    uploaded_by: str = Field(sa_type=UUIDStr)
+    uploaded_by: str = Field(sa_type=UUIDStr, index=True)
     created_at: datetime = Field(index=True)

@@ -1,25 +1,36 @@
-"""PUT/GET /attachments/{id}: idempotent upload of photos and scans; served to those who may read the record."""
+"""PUT/GET /attachments/{id}: idempotent upload of photos and scans; served to those who may read the record
+and, for records with personal data, see it unmasked.
+
+An upload is checked in this order: the caller's role may write the entity; the record exists, is not
+deleted and is in scope (absent and out of scope answer the same 404); the size; the checksum; the user's
+quota. The decoding and re-encoding run in a worker thread with no transaction open; the write transaction
+only inserts the row.
+"""
 
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from typing import Annotated
 
 import sqlalchemy as sa
+from anyio import to_thread
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
 
 from cunzhi.api.deps import CurrentScope
+from cunzhi.attachments import service
+from cunzhi.attachments.models import Attachment
 from cunzhi.core.clock import utcnow
 from cunzhi.core.config import get_settings
 from cunzhi.core.db import read_tx, write_tx
 from cunzhi.core.errors import AppError, FieldError
-from cunzhi.sync.registry import get_entity
+from cunzhi.core.scope import Scope
+from cunzhi.sync.registry import EntitySpec, entities, get_entity
 from cunzhi.sync.schemas import ErrorOut
-from cunzhi.attachments import service
-from cunzhi.attachments.models import Attachment
+from cunzhi.users.service import audit_event
 
 router = APIRouter(prefix="/attachments", tags=["attachments"])
 att_t = Attachment.__table__
@@ -38,63 +49,118 @@ def _out(row) -> dict:
     return {"id": row["id"], "sha256": row["sha256"], "content_type": row["content_type"], "size": row["size"]}
 
 
+def holds_personal_data(spec: EntitySpec) -> bool:
+    """Records with personal data, and records that belong to one (a case's events: session photos, the
+    signed agreement), keep their files for the roles that see personal data unmasked."""
+    personal_tables = {s.table.name for s in entities().values() if s.personal}
+    return bool(spec.personal) or any(fk.column.table.name in personal_tables for fk in spec.table.foreign_keys)
+
+
+def _record(conn, spec: EntitySpec, record_id: str) -> dict | None:
+    t = spec.table
+    return conn.execute(sa.select(t.c.org_code, t.c.deleted).where(t.c.id == record_id)).mappings().first()
+
+
 @router.put("/{attachment_id}", response_model=AttachmentOut, responses=ERRORS)
 async def upload(attachment_id: uuid.UUID, scope: CurrentScope, file: Annotated[UploadFile, File()],
                  sha256: Annotated[str, Form(pattern=r"^[0-9a-fA-F]{64}$")],
                  entity: Annotated[str, Form(max_length=40)], record_id: Annotated[uuid.UUID, Form()]) -> JSONResponse:
-    """Upload once per id (a retry with the same bytes answers the same); JPEG, PNG, WebP or PDF ≤ 10 MB."""
+    """Upload once per id (a retry with the same bytes answers the same) for a record the caller may write;
+    JPEG, PNG, WebP or PDF ≤ 10 MB; images are stored re-encoded without any metadata."""
     spec = get_entity(entity)
     if spec is None:
         raise AppError(422, "validation_error", [FieldError("entity", "unknown_entity")])
     if not any(scope.role in roles for roles in spec.writers.values()):
         raise AppError(403, "forbidden")
-    limit = get_settings().max_attachment_bytes
+    aid, rid, digest = str(attachment_id), str(record_id), sha256.lower()
+    settings = get_settings()
+    # database work and decoding run in worker threads: the event loop never waits on a lock or a decoder
+    existing, used = await to_thread.run_sync(_precheck, scope, spec, aid, rid)
+    limit = settings.max_attachment_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise AppError(413, "payload_too_large", [FieldError("file", "file_too_large")])
-    if service.sha256_hex(data) != sha256.lower():
+    if service.sha256_hex(data) != digest:
         raise AppError(422, "validation_error", [FieldError("sha256", "checksum_mismatch")])
-    ctype = service.sniff(data)
-    if ctype is None or not service.valid_image(data, ctype):
-        raise AppError(415, "unsupported_media_type", [FieldError("file", "invalid_choice")])
-    aid = str(attachment_id)
-    with write_tx() as conn:
+    if existing:
+        if existing["sha256"] != digest:
+            raise AppError(409, "validation_error", [FieldError("id", "attachment_exists")])
+        return JSONResponse(_out(existing))
+    if used + len(data) > settings.attachment_quota_bytes:
+        raise AppError(413, "quota_exceeded", [FieldError("file", "quota_exceeded")])
+    try:
+        prepared = await to_thread.run_sync(service.prepare, data)
+    except service.Refused as e:
+        raise AppError(e.status, "payload_too_large" if e.status == 413 else "unsupported_media_type",
+                       [FieldError("file", e.code)]) from None
+    row = {"id": aid, "sha256": digest, "content_type": prepared.content_type, "size": len(prepared.data),
+           "entity": entity, "record_id": rid, "uploaded_by": scope.user_id, "created_at": utcnow()}
+    return JSONResponse(_out(await to_thread.run_sync(_store, row, prepared.data)))
+
+
+def _precheck(scope: Scope, spec: EntitySpec, aid: str, rid: str) -> tuple[dict | None, int]:
+    """The record may be written by the caller (else 404, absent or not); an earlier upload; the quota used."""
+    with read_tx() as conn:
+        record = _record(conn, spec, rid)
+        if record is None or record["deleted"] or not scope.contains(record["org_code"]):
+            raise AppError(404, "not_found")  # absent and out of scope look the same
         existing = conn.execute(sa.select(att_t).where(att_t.c.id == aid)).mappings().first()
-        if existing:
-            if existing["sha256"] != sha256.lower():
-                raise AppError(409, "validation_error", [FieldError("id", "attachment_exists")])
-            return JSONResponse(_out(existing))
-        record = conn.execute(sa.select(spec.table.c.org_code).where(spec.table.c.id == str(record_id))).scalar()
-        if record is not None and not scope.contains(record):
-            raise AppError(403, "forbidden")
-        try:
-            stored = service.strip_gps(data, ctype)
-        except ValueError:
-            raise AppError(415, "unsupported_media_type", [FieldError("file", "invalid_choice")]) from None
-        path = service.path_for(aid)
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(stored)
-        os.replace(tmp, path)
-        row = {"id": aid, "sha256": sha256.lower(), "content_type": ctype, "size": len(stored), "entity": entity,
-               "record_id": str(record_id), "uploaded_by": scope.user_id, "created_at": utcnow()}
-        conn.execute(att_t.insert().values(**row))
-    return JSONResponse(_out(row))
+        used = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(att_t.c.size), 0))
+                            .where(att_t.c.uploaded_by == scope.user_id)).scalar()
+    if existing and (existing["uploaded_by"] != scope.user_id or existing["record_id"] != rid):
+        raise AppError(409, "validation_error", [FieldError("id", "attachment_exists")])
+    return (dict(existing) if existing else None), int(used or 0)
+
+
+def _store(row: dict, data: bytes) -> dict:
+    """Write the file, then its row in a short transaction (a concurrent upload of the same id: the first wins)."""
+    path = service.path_for(row["id"])
+    tmp = path.with_name(f".{row['id']}.{secrets.token_hex(4)}.part")
+    tmp.write_bytes(data)
+    try:
+        with write_tx() as conn:
+            again = conn.execute(sa.select(att_t).where(att_t.c.id == row["id"])).mappings().first()
+            if again:
+                if again["sha256"] != row["sha256"]:
+                    raise AppError(409, "validation_error", [FieldError("id", "attachment_exists")])
+                return dict(again)
+            conn.execute(att_t.insert().values(**row))
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return row
+
+
+def may_read(conn, scope: Scope, row: dict) -> bool:
+    spec = get_entity(row["entity"])
+    record = _record(conn, spec, row["record_id"]) if spec else None
+    if record is None:
+        return row["uploaded_by"] == scope.user_id  # before its record arrives: the uploader only
+    if not scope.contains(record["org_code"]):
+        return False
+    if holds_personal_data(spec):
+        return scope.sees_personal_data(record["org_code"])
+    return True
 
 
 @router.get("/{attachment_id}", responses={200: {"content": {"image/jpeg": {}, "application/pdf": {}}}, **ERRORS})
 def download(attachment_id: uuid.UUID, scope: CurrentScope) -> FileResponse:
-    """The file, for whoever may read its record (before the record arrives: its uploader)."""
+    """The file, for whoever may read its record — and for records with personal data, sees it unmasked
+    (everyone else: the same 404 as a missing file). Every delivery is audited."""
     with read_tx() as conn:
         row = conn.execute(sa.select(att_t).where(att_t.c.id == str(attachment_id))).mappings().first()
-        if row is None:
-            raise AppError(404, "not_found")
-        spec = get_entity(row["entity"])
-        org = conn.execute(sa.select(spec.table.c.org_code).where(spec.table.c.id == row["record_id"])).scalar() \
-            if spec else None
-    allowed = scope.contains(org) if org is not None else row["uploaded_by"] == scope.user_id
+        allowed = row is not None and may_read(conn, scope, dict(row))
     if not allowed:
         raise AppError(404, "not_found")
     path = service.path_for(row["id"])
     if not path.exists():
         raise AppError(404, "not_found")
-    return FileResponse(path, media_type=row["content_type"], headers={"Cache-Control": "private, max-age=86400"})
+    with write_tx() as conn:
+        audit_event(conn, scope.user_id, "attachment_download", [row["record_id"]],
+                    {"attachment_id": row["id"], "entity": row["entity"]})
+    ext = service.EXTENSIONS.get(row["content_type"], "bin")
+    disposition = "inline" if row["content_type"].startswith("image/") else "attachment"
+    return FileResponse(path, media_type=row["content_type"], headers={
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'{disposition}; filename="{row["id"]}.{ext}"',
+        "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,20 @@ class Settings(BaseSettings):
     demo: bool = False
     frontend_dir: Path = REPO_ROOT / "frontend" / "dist"
     session_days: int = 30
+    # a session ends this many days after sign-in however often it is used (the sliding expiry stops there)
+    session_max_days: int = 90
+    # login throttling: after this many failures a username (or a client address) waits, longer each time
+    login_max_failures: int = 5
+    login_ip_max_failures: int = 20
+    login_lock_seconds: int = 5
+    login_lock_max_seconds: int = 900
+    login_window_seconds: int = 3600
+    # uploads: images over this many pixels are refused before they are decoded; per-user storage quota
+    max_image_pixels: int = 25_000_000
+    attachment_quota_bytes: int = 500 * 1024 * 1024
+    # personal data of records closed more than this many years ago is anonymised by `cunzhi maintain`
+    # (0: kept until erased by hand)
+    personal_data_retention_years: int = 0
     retention_days: int = 180
     attachment_purge_days: int = 30
     max_push_mutations: int = 500
@@ -51,10 +66,27 @@ class Settings(BaseSettings):
             return self.secret_key
         path = self.data_dir / "secret_key"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            _create_secret_file(path)
         return path.read_text().strip()
+
+
+def _create_secret_file(path: Path) -> None:
+    """Write a new key readable by the owner only, atomically: never a moment with a world-readable or
+    half-written file, and when two processes race the first key wins and both read it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)  # fails if another process made the key first: keep theirs
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @lru_cache

@@ -71,6 +71,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file_too_large": ("文件超过 10 MB", "The file is over 10 MB"),
     "checksum_mismatch": ("文件校验值不符", "The file does not match its sha256"),
     "attachment_exists": ("该附件编号已用于其他文件", "This attachment id holds another file"),
+    # --- security (issue 11) ---
+    "too_many_attempts": ("登录失败次数过多，请稍后再试", "Too many failed logins: try again later"),
+    "username_taken": ("该用户名已存在", "This username is taken"),
+    "password_too_short": ("密码至少需要 12 个字符", "Passwords have at least 12 characters"),
+    "password_too_common": ("密码过于常见或容易猜到", "This password is too common or easy to guess"),
+    "password_contains_username": ("密码不能包含用户名", "The password must not contain the username"),
+    "quota_exceeded": ("您的附件存储空间已满", "Your attachment storage quota is used up"),
+    "image_too_large": ("图片像素过多", "The image has too many pixels"),
+    "invalid_file": ("文件已损坏或无法读取", "The file is damaged or cannot be read"),
 }
 
 

@@ -21,9 +21,9 @@ from cunzhi.orgs.service import DEMO_SLICE, import_units, read_units
 from cunzhi.sync.engine import Mutation, Push
 from cunzhi.sync.fields import _ID_CHECK, _ID_WEIGHTS
 from cunzhi.users.models import User
-from cunzhi.users.service import create_user
+from cunzhi.users.service import DEMO_PASSWORD, create_user, non_demo_accounts
 
-DEMO_PASSWORD = "cunzhi-demo"
+__all__ = ["DEMO_PASSWORD", "load_demo", "demo_loaded", "DemoRefused"]
 COUNTY, TOWNSHIP = "340321", "340321108"
 WANFU_CUN, ZHENDONG_CUN = "340321108200", "340321108201"
 NS = uuid.UUID("6f1c3c1e-8a51-4d0c-9d0e-340321108000")
@@ -184,12 +184,25 @@ def _case_steps(rng: random.Random, today: date, org: str, n: int, mediators: di
     return out
 
 
+class DemoRefused(Exception):
+    """The database holds real accounts: demo accounts with a public password must not join them."""
+
+    def __init__(self, usernames: list[str]):
+        super().__init__(", ".join(usernames[:5]) + (" …" if len(usernames) > 5 else ""))
+        self.usernames = usernames
+
+
 def load_demo(conn_factory, today: date | None = None) -> Loaded:
-    """Load the demo (idempotent). ``conn_factory()`` gives a write transaction context manager."""
+    """Load the demo (idempotent). ``conn_factory()`` gives a write transaction context manager.
+
+    Refused (:class:`DemoRefused`) when the database has accounts other than the demo's."""
     today = today or today_shanghai()
     with conn_factory() as conn:
+        others = non_demo_accounts(conn, {a[0] for a in ACCOUNTS})
+        if others:
+            raise DemoRefused(others)
         counts = import_units(conn, read_units(DEMO_SLICE, counties=[COUNTY]))
-        users = {u[0]: create_user(conn, u[0], DEMO_PASSWORD, u[1], u[2], u[3],
+        users = {u[0]: create_user(conn, u[0], DEMO_PASSWORD, u[1], u[2], u[3], exist_ok=True, demo=True,
                                    user_id=str(uuid.uuid5(NS, f"user-{u[0]}"))) for u in ACCOUNTS}
     mediators = {name: u["id"] for name, u in users.items() if u["role"] == "mediator"}
     rng = random.Random(340321108)

@@ -22,6 +22,11 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     active: bool = True
     created_at: datetime
+    # True while the password is the public demo password (set only by the demo loader; cleared by any
+    # password change): a server outside demo mode refuses to start while one such account is active.
+    demo_password: bool = False
+    password_changed_at: datetime | None = None
+    deactivated_at: datetime | None = None
 
 
 class AuthSession(SQLModel, table=True):
@@ -50,3 +55,17 @@ class AuditEntry(SQLModel, table=True):
     at: datetime
     action: str = Field(max_length=80)
     record_ids: list = Field(sa_type=JSONType)
+    # what else the auditor needs (failed logins: the username tried and the client address)
+    detail: dict | None = Field(default=None, sa_type=JSONType)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed-login counters per username (``u:<name>``) and per client address (``ip:<addr>``)."""
+
+    __tablename__ = "login_attempt"
+
+    key: str = Field(max_length=200, primary_key=True)
+    failures: int = 0
+    first_failed_at: datetime
+    last_failed_at: datetime = Field(index=True)
+    locked_until: datetime | None = None

@@ -8,7 +8,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cunzhi.api.deps import CurrentScope
 from cunzhi.core.clock import iso, utcnow
@@ -23,6 +23,7 @@ from cunzhi.users.models import AuthSession, User
 public_router = APIRouter(tags=["auth"])
 router = APIRouter(tags=["auth"])
 ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+LOGIN_ERRORS = {**ERRORS, 429: {"model": ErrorOut}}
 
 
 class TokenOut(BaseModel):
@@ -42,6 +43,7 @@ class MeOut(BaseModel):
     permissions: dict[str, list[str]]
     unmasked_org_prefixes: list[str]
     personal_fields: dict[str, list[str]]
+    manages_users: bool = False
 
 
 class SessionOut(BaseModel):
@@ -61,7 +63,7 @@ class SessionPage(BaseModel):
     next_cursor: str | None = None
 
 
-@public_router.post("/auth/token", response_model=TokenOut, responses=ERRORS)
+@public_router.post("/auth/token", response_model=TokenOut, responses=LOGIN_ERRORS)
 def token(request: Request, username: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=200)],
           client_id: Annotated[str, Form(max_length=64)], grant_type: Annotated[str | None, Form()] = None) -> JSONResponse:
     """OAuth2 password login plus the device's ``client_id``: opens a session bound to that device."""
@@ -71,8 +73,20 @@ def token(request: Request, username: Annotated[str, Form(max_length=64)], passw
         raise AppError(422, "validation_error", [FieldError("client_id", "invalid_uuid")]) from None
     if "\x00" in username or "\x00" in password:  # no account has one (and PostgreSQL text cannot hold it)
         raise AppError(401, "invalid_credentials")
+    address = request.client.host if request.client else "unknown"
+    # 1. a read: refused at once while the username or address is locked (no hashing, no write)
+    with read_tx() as conn:
+        candidate = service.login_precheck(conn, username, address)
+    # 2. argon2 outside any transaction: a flood of bad logins never holds the write lock pushes need
+    ok = service.check_password(candidate, password)
+    # 3. a short write: the session, or the failure count and its audit row
     with write_tx() as conn:
-        out = service.login(conn, username, password, client_id, request.headers.get("user-agent", ""))
+        if not ok:
+            service.record_failure(conn, candidate, username, address)
+        else:
+            out = service.open_session(conn, candidate.user, client_id, request.headers.get("user-agent", ""))
+    if not ok:
+        raise AppError(401, "invalid_credentials")
     return JSONResponse({**out, "expires_at": iso(out["expires_at"])})
 
 
@@ -93,7 +107,7 @@ def me(scope: CurrentScope) -> JSONResponse:
     return JSONResponse({"id": user["id"], "username": user["username"], "display_name": user["display_name"],
                          "role": user["role"], "org_code": user["org_code"], "org_name": org_name,
                          "permissions": permissions_of(scope.role), "unmasked_org_prefixes": unmasked,
-                         "personal_fields": personal})
+                         "personal_fields": personal, "manages_users": service.can_manage_sessions(scope)})
 
 
 def _session_out(r) -> dict:
@@ -135,3 +149,89 @@ def revoke_session(session_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
             conn.execute(s.update().where(s.c.id == row["id"]).values(revoked_at=now, revoked_by=scope.user_id))
             row = {**row, "revoked_at": now}
     return JSONResponse(_session_out(row))
+
+
+# --- user administration: township and county admins, for the accounts in their scope -------------------
+
+class UserOut(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    role: str
+    org_code: str
+    active: bool
+    password_changed_at: str | None
+
+
+class UserPage(BaseModel):
+    items: list[UserOut]
+    next_cursor: str | None = None
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(min_length=1, max_length=200)
+
+
+def _user_out(r) -> dict:
+    return {"id": r["id"], "username": r["username"], "display_name": r["display_name"], "role": r["role"],
+            "org_code": r["org_code"], "active": bool(r["active"]), "password_changed_at": iso(r["password_changed_at"])}
+
+
+def _managed_user(conn, scope, user_id: str) -> dict:
+    """An account the caller administers; anyone else's (or none) is the same 404."""
+    u = User.__table__
+    row = conn.execute(sa.select(u).where(u.c.id == user_id, scope.clause(u.c.org_code))).mappings().first()
+    if row is None or row["role"] == "integration" and scope.role != "county_admin":
+        raise AppError(404, "not_found")
+    return dict(row)
+
+
+def _require_admin(scope) -> None:
+    if not service.can_manage_sessions(scope):
+        raise AppError(403, "forbidden")
+
+
+@router.get("/users", response_model=UserPage, responses=ERRORS)
+def list_users(scope: CurrentScope) -> JSONResponse:
+    """Accounts in the caller's scope (township and county admins)."""
+    _require_admin(scope)
+    u = User.__table__
+    with read_tx() as conn:
+        rows = conn.execute(sa.select(u).where(scope.clause(u.c.org_code)).order_by(u.c.org_code, u.c.username)
+                            .limit(5000)).mappings().all()
+    return JSONResponse({"items": [_user_out(r) for r in rows], "next_cursor": None})
+
+
+@router.put("/users/{user_id}/password", response_model=UserOut, responses=ERRORS)
+def set_user_password(user_id: uuid.UUID, body: PasswordIn, scope: CurrentScope) -> JSONResponse:
+    """Set an account's password (at least 12 characters, not a common one); its sessions end."""
+    _require_admin(scope)
+    with write_tx() as conn:
+        _managed_user(conn, scope, str(user_id))
+        service.set_password(conn, str(user_id), body.password, by=scope.user_id)
+        row = _managed_user(conn, scope, str(user_id))
+    return JSONResponse(_user_out(row))
+
+
+@router.post("/users/{user_id}/deactivate", response_model=UserOut, responses=ERRORS)
+def deactivate_user(user_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    """Deactivate an account: its sessions end at once and it cannot sign in."""
+    _require_admin(scope)
+    if str(user_id) == scope.user_id:
+        raise AppError(422, "validation_error", [FieldError("user_id", "invalid_choice")])
+    with write_tx() as conn:
+        _managed_user(conn, scope, str(user_id))
+        service.set_active(conn, str(user_id), False, by=scope.user_id)
+        row = _managed_user(conn, scope, str(user_id))
+    return JSONResponse(_user_out(row))
+
+
+@router.post("/users/{user_id}/activate", response_model=UserOut, responses=ERRORS)
+def activate_user(user_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    """Let a deactivated account sign in again."""
+    _require_admin(scope)
+    with write_tx() as conn:
+        _managed_user(conn, scope, str(user_id))
+        service.set_active(conn, str(user_id), True, by=scope.user_id)
+        row = _managed_user(conn, scope, str(user_id))
+    return JSONResponse(_user_out(row))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from cunzhi.core.clock import utcnow
@@ -17,12 +21,18 @@ from cunzhi.core.config import get_settings
 from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.orgs.models import OrgUnit
-from cunzhi.users.models import ROLES, AuditEntry, AuthSession, User
+from cunzhi.users.models import ROLES, AuditEntry, AuthSession, LoginAttempt, User
+from cunzhi.users.passwords import password_problem
 
 user_t = User.__table__
 session_t = AuthSession.__table__
 audit_t = AuditEntry.__table__
+attempt_t = LoginAttempt.__table__
 org_t = OrgUnit.__table__
+
+# The public password of the demo accounts (README, login page in demo mode). Never valid outside demo mode.
+DEMO_PASSWORD = "cunzhi-demo"
+NOBODY = "00000000-0000-0000-0000-000000000000"  # audit rows about no known account (a failed login)
 
 _hasher = PasswordHasher()
 # a hash to verify against when the username is unknown, so timing does not reveal which usernames exist
@@ -49,8 +59,10 @@ def token_hash(token: str) -> str:
 
 
 def create_user(conn: Connection, username: str, password: str, role: str, org_code: str,
-                display_name: str | None = None, user_id: str | None = None) -> dict:
-    """Create an account (or return the existing one with this username: idempotent for the demo)."""
+                display_name: str | None = None, user_id: str | None = None, *, exist_ok: bool = False,
+                demo: bool = False) -> dict:
+    """Create an account. An existing username is a ``username_taken`` error, unless ``exist_ok`` (the
+    demo loader, idempotent) returns it unchanged. Only ``demo`` accounts may have the demo password."""
     errors = []
     if role not in ROLES:
         errors.append(FieldError("role", "invalid_choice"))
@@ -59,38 +71,179 @@ def create_user(conn: Connection, username: str, password: str, role: str, org_c
         errors.append(FieldError("org_code", "unknown_org"))
     elif role in ROLE_LEVELS and level not in ROLE_LEVELS[role]:
         errors.append(FieldError("org_code", "invalid_choice"))
-    if not username or len(username) > 64 or len(password) < 8:
-        errors.append(FieldError("username" if not username else "password", "too_short"))
+    if not username or len(username) > 64:
+        errors.append(FieldError("username", "too_short" if not username else "too_long"))
+    if not demo and (problem := password_problem(password, username)):
+        errors.append(FieldError("password", problem))
     if errors:
         raise AppError(422, "validation_error", errors)
     existing = conn.execute(sa.select(user_t).where(user_t.c.username == username)).mappings().first()
     if existing:
-        return dict(existing)
+        if exist_ok:
+            return dict(existing)
+        raise AppError(409, "validation_error", [FieldError("username", "username_taken")])
+    now = utcnow()
     row = {"id": user_id or str(uuid.uuid4()), "username": username, "display_name": display_name or username,
            "role": role, "org_code": org_code, "password_hash": hash_password(password), "active": True,
-           "created_at": utcnow()}
+           "created_at": now, "password_changed_at": now, "demo_password": password == DEMO_PASSWORD}
     conn.execute(user_t.insert().values(**row))
     return row
 
 
-def login(conn: Connection, username: str, password: str, client_id: str, user_agent: str = "") -> dict:
-    """Check the password and open a session bound to this device's client_id."""
+def find_user(conn: Connection, username: str) -> dict:
     user = conn.execute(sa.select(user_t).where(user_t.c.username == username)).mappings().first()
+    if user is None:
+        raise AppError(404, "not_found")
+    return dict(user)
+
+
+def set_password(conn: Connection, user_id: str, password: str, by: str | None = None) -> None:
+    """A new password (checked against the rules); every session of the account ends."""
+    user = conn.execute(sa.select(user_t.c.username).where(user_t.c.id == user_id)).scalar()
+    if user is None:
+        raise AppError(404, "not_found")
+    if problem := password_problem(password, user):
+        raise AppError(422, "validation_error", [FieldError("password", problem)])
+    now = utcnow()
+    conn.execute(user_t.update().where(user_t.c.id == user_id).values(
+        password_hash=hash_password(password), password_changed_at=now, demo_password=False))
+    revoke_all_sessions(conn, user_id, by or user_id)
+    conn.execute(attempt_t.delete().where(attempt_t.c.key == _user_key(user)))
+    audit_event(conn, by or user_id, "user_password_set", [user_id])
+
+
+def set_active(conn: Connection, user_id: str, active: bool, by: str | None = None) -> None:
+    """Deactivate (every session ends, login refused) or reactivate an account."""
+    found = conn.execute(sa.select(user_t.c.id).where(user_t.c.id == user_id)).scalar()
+    if found is None:
+        raise AppError(404, "not_found")
+    conn.execute(user_t.update().where(user_t.c.id == user_id).values(
+        active=active, deactivated_at=None if active else utcnow()))
+    if not active:
+        revoke_all_sessions(conn, user_id, by or user_id)
+    audit_event(conn, by or user_id, "user_activated" if active else "user_deactivated", [user_id])
+
+
+def revoke_all_sessions(conn: Connection, user_id: str, by: str) -> int:
+    return conn.execute(session_t.update().where(session_t.c.user_id == user_id, session_t.c.revoked_at.is_(None))
+                        .values(revoked_at=utcnow(), revoked_by=by)).rowcount
+
+
+def audit_event(conn: Connection, user_id: str, action: str, record_ids: list[str],
+                detail: dict | None = None) -> None:
+    conn.execute(audit_t.insert().values(user_id=user_id, at=utcnow(), action=action[:80], record_ids=record_ids,
+                                         detail=detail))
+
+
+def demo_password_accounts(conn: Connection) -> list[str]:
+    """Active accounts that still accept the public demo password."""
+    return list(conn.execute(sa.select(user_t.c.username).where(user_t.c.demo_password.is_(True),
+                                                                 user_t.c.active.is_(True))
+                             .order_by(user_t.c.username)).scalars())
+
+
+def non_demo_accounts(conn: Connection, demo_usernames: set[str]) -> list[str]:
+    names = conn.execute(sa.select(user_t.c.username)).scalars()
+    return sorted(n for n in names if n not in demo_usernames)
+
+
+# --- login: throttled, the password checked outside any transaction ---------------------------------
+
+@dataclass
+class LoginCandidate:
+    user: dict | None
+    keys: tuple[str, str]
+
+
+def _user_key(username: str) -> str:
+    return "u:" + username[:190]
+
+
+def _ip_key(address: str) -> str:
+    return "ip:" + address[:190]
+
+
+def login_precheck(conn: Connection, username: str, address: str) -> LoginCandidate:
+    """Refuse (429, Retry-After) while the username or the client address is locked; else the account row.
+
+    A read: it takes no write lock, so a flood of logins never queues the pushes behind it."""
+    keys = (_user_key(username), _ip_key(address))
+    now = utcnow()
+    locks = conn.execute(sa.select(attempt_t.c.locked_until).where(attempt_t.c.key.in_(keys),
+                                                                     attempt_t.c.locked_until.is_not(None))).scalars()
+    wait = max((( _aware(t) - now).total_seconds() for t in locks), default=0)
+    if wait > 0:
+        raise AppError(429, "too_many_attempts", headers={"Retry-After": str(math.ceil(wait))})
+    user = conn.execute(sa.select(user_t).where(user_t.c.username == username)).mappings().first()
+    return LoginCandidate(dict(user) if user else None, keys)
+
+
+def check_password(candidate: LoginCandidate, password: str) -> bool:
+    """The argon2 check (tens of milliseconds of CPU): call it with no transaction open."""
+    user = candidate.user
     try:
         _hasher.verify(user["password_hash"] if user else _DUMMY_HASH, password)
-        ok = user is not None and user["active"]
     except (VerificationError, InvalidHashError):
-        ok = False
-    if not ok:
-        raise AppError(401, "invalid_credentials")
+        return False
+    if user is None or not user["active"]:
+        return False
+    if user["demo_password"] and not get_settings().demo:
+        return False  # the public demo password never opens a session outside demo mode
+    return True
+
+
+def record_failure(conn: Connection, candidate: LoginCandidate, username: str, address: str) -> None:
+    """Count the failure per username and per address (locking them for longer each time) and audit it."""
+    s = get_settings()
+    now = utcnow()
+    limits = {candidate.keys[0]: s.login_max_failures, candidate.keys[1]: s.login_ip_max_failures}
+    insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(attempt_t)
+    for key in sorted(limits):  # concurrent failures on the same key: create once, then update under a row lock
+        conn.execute(insert.values(key=key, failures=0, first_failed_at=now, last_failed_at=now)
+                     .on_conflict_do_nothing(index_elements=["key"]))
+    rows = {r["key"]: r for r in conn.execute(sa.select(attempt_t).where(attempt_t.c.key.in_(sorted(limits)))
+                                              .order_by(attempt_t.c.key).with_for_update()).mappings()}
+    for key, limit in limits.items():
+        row = rows[key]
+        fresh = (now - _aware(row["last_failed_at"])).total_seconds() > s.login_window_seconds
+        failures = 1 if fresh else row["failures"] + 1
+        locked = None
+        if failures >= limit:
+            delay = min(s.login_lock_max_seconds, s.login_lock_seconds * 2 ** (failures - limit))
+            locked = now + timedelta(seconds=delay)
+        values = {"failures": failures, "last_failed_at": now, "locked_until": locked}
+        if fresh:
+            values["first_failed_at"] = now
+        conn.execute(attempt_t.update().where(attempt_t.c.key == key).values(**values))
+    user = candidate.user
+    # the username is recorded only when it names an account (a mistyped password is often typed as a name)
+    audit_event(conn, user["id"] if user else NOBODY, "login_failed", [user["id"]] if user else [],
+                {"username": user["username"] if user else None, "address": address[:64]})
+
+
+def open_session(conn: Connection, user: dict, client_id: str, user_agent: str = "") -> dict:
+    """A new session bound to this device's client_id; the username's failure count starts again."""
     now = utcnow()
     token = secrets.token_urlsafe(32)
     session = {"id": str(uuid.uuid4()), "user_id": user["id"], "client_id": client_id, "token_hash": token_hash(token),
                "org_code": user["org_code"], "user_agent": user_agent[:300], "created_at": now, "last_seen_at": now,
-               "expires_at": now + timedelta(days=get_settings().session_days)}
+               "expires_at": _expiry(now, now)}
     conn.execute(session_t.insert().values(**session))
+    conn.execute(attempt_t.delete().where(attempt_t.c.key == _user_key(user["username"])))
     return {"access_token": token, "token_type": "bearer", "expires_at": session["expires_at"],
             "session_id": session["id"]}
+
+
+def _expiry(created_at: datetime, now: datetime) -> datetime:
+    """Sliding expiry, never past the absolute lifetime counted from sign-in."""
+    s = get_settings()
+    return min(now + timedelta(days=s.session_days), _aware(created_at) + timedelta(days=s.session_max_days))
+
+
+def purge_login_attempts(conn: Connection) -> int:
+    """Forget failure counters nobody added to for a day (housekeeping)."""
+    cutoff = utcnow() - timedelta(days=1)
+    return conn.execute(attempt_t.delete().where(attempt_t.c.last_failed_at < cutoff)).rowcount
 
 
 def create_api_key(conn: Connection, username: str, days: int = 365) -> dict:
@@ -110,8 +263,6 @@ def create_api_key(conn: Connection, username: str, days: int = 365) -> dict:
 
 
 def _aware(dt: datetime) -> datetime:
-    from datetime import timezone
-
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
@@ -129,10 +280,12 @@ def authenticate(conn: Connection, token: str) -> tuple[Scope, bool]:
     if found["revoked_at"] is not None:
         raise AppError(401, "session_revoked", headers={"WWW-Authenticate": "Bearer"})
     now = utcnow()
-    if _aware(found["expires_at"]) <= now:
+    api_key = found["user_agent"] == "api-key"
+    absolute = _aware(found["created_at"]) + timedelta(days=get_settings().session_max_days)
+    if _aware(found["expires_at"]) <= now or (not api_key and absolute <= now):
         raise AppError(401, "session_expired", headers={"WWW-Authenticate": "Bearer"})
     # sliding expiry for device sessions (API keys keep their fixed expiry)
-    stale = found["user_agent"] != "api-key" and now - _aware(found["last_seen_at"]) > timedelta(minutes=10)
+    stale = not api_key and now - _aware(found["last_seen_at"]) > timedelta(minutes=10)
     scope = Scope(user_id=found["user_id"], username=found["username"], role=found["role"],
                   org_code=found["user_org"], client_id=found["client_id"], session_id=found["id"])
     return scope, stale
@@ -140,8 +293,11 @@ def authenticate(conn: Connection, token: str) -> tuple[Scope, bool]:
 
 def touch_session(conn: Connection, session_id: str) -> None:
     now = utcnow()
+    created = conn.execute(sa.select(session_t.c.created_at).where(session_t.c.id == session_id)).scalar()
+    if created is None:
+        return
     conn.execute(session_t.update().where(session_t.c.id == session_id, session_t.c.revoked_at.is_(None)).values(
-        last_seen_at=now, expires_at=now + timedelta(days=get_settings().session_days)))
+        last_seen_at=now, expires_at=_expiry(created, now)))
 
 
 def write_audit(conn: Connection, scope: Scope, action: str) -> None:

@@ -183,6 +183,18 @@ export interface Me {
   permissions: Record<string, string[]>
   unmasked_org_prefixes?: string[]
   personal_fields?: Record<string, string[]>
+  /** township and county admins: may set passwords and deactivate the accounts in their scope */
+  manages_users?: boolean
+}
+
+export interface AdminUser {
+  id: string
+  username: string
+  display_name: string
+  role: string
+  org_code: string
+  active: boolean
+  password_changed_at: string | null
 }
 
 export interface CodeItem {

@@ -128,6 +128,8 @@ export function stopUser() {
 }
 
 async function handleAuthProblem(code: string) {
+  // a sync that meets 401 stops (no retries, no ticks) until the person signs in again (a new engine)
+  engineRef.value?.stop()
   if (code === 'session_revoked') {
     const uid = appState.session?.user.id
     stopUser()
@@ -142,8 +144,8 @@ async function handleAuthProblem(code: string) {
   appState.needsPassword = true
 }
 
+/** @deprecated use features/auth/signOut.ts (revokes the session, wipes the data once all is sent) */
 export function signOut() {
-  // the outbox and local data stay on the device for this user's next sign-in
   stopUser()
   closeUserDb()
   void saveDeviceSession(null)

@@ -2,7 +2,7 @@
 import { CunzhiDB, dbNameFor } from '../db'
 import { SyncEngine } from '../sync/engine'
 import { HttpTransport } from '../sync/transport'
-import { loadDeviceSession } from '../app/device'
+import { loadDeviceSession, saveDeviceSession } from '../app/device'
 
 export async function runBackgroundSync(): Promise<void> {
   const s = await loadDeviceSession()
@@ -14,6 +14,8 @@ export async function runBackgroundSync(): Promise<void> {
       transport: new HttpTransport({ getToken: () => s.token, getLanguage: () => s.lang }),
     })
     const outcome = await engine.syncNow()
+    // 401: this session is over; later background syncs must not retry with it (the page asks for the password)
+    if (outcome === 'auth') await saveDeviceSession(null)
     // a failure makes the browser retry the sync event later
     if (outcome === 'failed') throw new Error('sync failed')
   } finally {

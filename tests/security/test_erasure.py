@@ -1,0 +1,115 @@
+"""Item 7 of issue 11: `cunzhi erase` anonymises a person everywhere they are kept (records, history,
+conflicts, stored answers, child records, files), and the retention rule does it for old closed records."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from tests.api import helpers as h
+from tests.mediation.support import Case
+from tests.security.support import audit, cli, dump, execute, setting
+from tests.support.device import login, mutation, pull_all, push
+
+X = h.id_number(7, 1)  # the person who asks to be erased
+Y, Z = h.id_number(7, 2), h.id_number(7, 3)  # other people, who stay
+P1, P3, P4, P5 = h.phone(7, 1), h.phone(7, 3), h.phone(7, 4), h.phone(7, 5)
+OTHER_PHONE = h.phone(7, 6)
+
+
+def _party(name, idn, phone, role="applicant"):
+    return {"name": name, "role": role, "id_number": idn, "phone": phone, "address": f"{name}家住万福村前庄"}
+
+
+def _world(server, database):
+    m = login(server.base, "wanfucun.mediator")
+    a = Case(m, title="张三与李四排水纠纷", description=f"张三（电话 {P1}）称李四堵塞排水沟",
+             parties=[_party("张三", X, P1), _party("李四", Y, OTHER_PHONE, "respondent")])
+    a.ok(parties=[_party("张三", X, P3), _party("李四", Y, OTHER_PHONE, "respondent")])  # history holds P1 and P3
+    # two devices of the same user edit the parties from the same base: a stored conflict holds P4
+    d1, d2 = login(server.base, "wanfucun.mediator"), login(server.base, "wanfucun.mediator")
+    r1 = push(d1, [mutation("mediation_case", a.id, {"parties": [_party("张三", X, P5),
+                                                                 _party("李四", Y, OTHER_PHONE, "respondent")]},
+                            base_rev=a.rev)]).json()["results"][0]
+    r2 = push(d2, [mutation("mediation_case", a.id, {"parties": [_party("张三", X, P4),
+                                                                 _party("李四", Y, OTHER_PHONE, "respondent")]},
+                            base_rev=a.rev)]).json()["results"][0]
+    assert (r1["status"], r2["status"]) == ("applied", "conflict"), (r1, r2)
+    ev = str(uuid.uuid4())
+    assert push(m, [mutation("case_event", ev, {"case_id": a.id, "kind": "session", "occurred_at":
+                                                 "2026-11-21T10:00:00+08:00", "participants": "张三、李四",
+                                                 "content": f"张三到场，留电话 {P5}"})]).json()["results"][0][
+        "status"] == "applied"
+    b = Case(m, title="王五借款纠纷", parties=[_party("王五", Z, h.phone(8, 1)),
+                                               _party("张三", X, P5, "respondent")])
+    aid = str(uuid.uuid4())
+    assert h.upload(m, aid, h.jpeg_bytes(), a.id).status_code == 200
+    return m, a, b, ev, aid
+
+
+def _raw_files(database: str) -> bytes:
+    if not database.startswith("sqlite"):
+        return b""
+    path = Path(database.removeprefix("sqlite:///"))
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+
+
+def test_erase_by_id_number_leaves_it_nowhere(server, database, tmp_path):
+    m, a, b, ev, aid = _world(server, database)
+    before = dump(database)
+    assert X in before and P1 in before and P4 in before
+    r = cli("erase", "id-number", "--reason", "当事人申请删除（第47条）", stdin=X + "\n")
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output.strip().splitlines()[-1])
+    assert summary["records"] >= 3 and summary["attachments_deleted"] == 1
+    after = dump(database)
+    for secret in (X, P1, P3, P4, P5, "张三家住万福村前庄"):
+        assert secret not in after, secret
+    assert X.encode() not in _raw_files(database) and P1.encode() not in _raw_files(database)
+    # the other people stay
+    for kept in (Y, Z, OTHER_PHONE, "李四", "王五"):
+        assert kept in after, kept
+    # phones get the anonymised records on their next pull
+    records = {ch["record"]["id"]: ch["record"] for ch in pull_all(m)[0]}
+    pa = records[a.id]["parties"]
+    assert pa[0]["name"] == "（已删除）" and pa[0]["id_number"] is None and pa[0]["phone"] is None
+    assert pa[1]["id_number"] == Y and records[a.id]["rev"] > a.rev
+    assert "张三" not in records[a.id]["title"] and "张三" not in records[ev]["content"]
+    assert [p["name"] for p in records[b.id]["parties"]] == ["王五", "（已删除）"]
+    h.assert_error(m.get(f"/api/v1/attachments/{aid}"), 404, "not_found")
+    # one audit row: what was erased, never the number itself
+    rows = audit(database, "erase_id_number")
+    assert len(rows) == 1 and X not in repr(rows)
+    ids = rows[0]["record_ids"] if isinstance(rows[0]["record_ids"], list) else json.loads(rows[0]["record_ids"])
+    assert {a.id, b.id, ev} <= set(ids)
+
+
+def test_erase_a_record(server, database):
+    m, a, b, ev, aid = _world(server, database)
+    r = cli("erase", "record", "mediation_case", b.id, "--reason", "mistaken intake")
+    assert r.exit_code == 0, r.output
+    after = dump(database)
+    assert Z not in after and h.phone(8, 1) not in after and "王五" not in after
+    assert X in after  # the erased record's parties only: 张三 stays on the other case
+    rec = next(ch["record"] for ch in pull_all(m)[0] if ch["record"]["id"] == b.id)
+    assert {p["name"] for p in rec["parties"]} == {"（已删除）"}
+    assert cli("erase", "record", "mediation_case", str(uuid.uuid4())).exit_code == 2
+
+
+def test_retention_anonymises_old_closed_records(server, database, monkeypatch):
+    m = login(server.base, "wanfucun.mediator")
+    old = Case(m, parties=[_party("赵六", h.id_number(9, 1), h.phone(9, 1))])
+    recent = Case(m, parties=[_party("钱七", h.id_number(9, 2), h.phone(9, 2))])
+    for c in (old, recent):
+        c.ok(status="declined", outcome_note="当事人拒绝调解")
+    execute(database, "UPDATE mediation_case SET ended_on = :d WHERE id = :i", d="2014-05-01", i=old.id)
+    setting(monkeypatch, personal_data_retention_years=10)
+    r = cli("maintain")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output.strip().splitlines()[-1])["records_anonymised"] == 1
+    after = dump(database)
+    assert h.id_number(9, 1) not in after and "赵六" not in after
+    assert h.id_number(9, 2) in after and "钱七" in after
+    assert len(audit(database, "retention_anonymise")) == 1
+    assert json.loads(cli("maintain").output.strip().splitlines()[-1])["records_anonymised"] == 0  # once
