@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from cunzhi.api.deps import CurrentScope, Lang, audit
+from cunzhi.core import metrics
 from cunzhi.core.clock import iso, utcnow
 from cunzhi.core.config import get_settings
 from cunzhi.core.db import read_tx, write_tx
@@ -70,6 +71,7 @@ def push(body: PushIn, scope: CurrentScope, lang: Lang,
     mutations = [_mutation(m) for m in body.mutations]
     with write_tx() as conn:
         results = engine.Push(conn, scope).run(mutations)
+    metrics.record_push(results)  # ops (issue 14): push results by status, conflicts opened
     rendered = [render_result(r, scope, lang) for r in results]
     audit(scope, "sync.push")
     return JSONResponse({"results": rendered, "server_time": iso(utcnow())})
