@@ -97,10 +97,14 @@ def _multiprocess_metrics_dir() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: head)."""
-    from cunzhi.migrate import upgrade
+    from cunzhi.migrate import DatabaseNewerThanCode, upgrade
 
-    upgrade(revision=revision)
-    typer.echo(f"database at {revision}")
+    try:
+        applied = upgrade(revision=revision)
+    except DatabaseNewerThanCode as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(3) from None
+    typer.echo(f"database at {revision}" + (f"; applied {', '.join(applied)}" if applied else "; nothing to apply"))
 
 
 @db_app.command("downgrade")

@@ -40,8 +40,10 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` under the migration lock; refuse a database newer than the code."""
+def upgrade(url: str | None = None, revision: str = "head") -> list[str]:
+    """Apply migrations up to ``revision`` under the migration lock; refuse a database newer than the code.
+
+    Returns the revisions this call applied (none when another process had already done it)."""
     url = url or get_settings().resolved_database_url
     _ensure_sqlite_dir(url)
     with migration_lock(url):
@@ -49,8 +51,12 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
         if status.state == "newer":
             raise DatabaseNewerThanCode(status.message)
         if status.state == "current" and revision == "head":
-            return
+            return []
         command.upgrade(alembic_config(url), revision)
+        after = current_revision(url)
+    revisions = known_revisions()
+    start = revisions.index(status.current) + 1 if status.current in revisions else 0
+    return revisions[start:revisions.index(after) + 1] if after in revisions else []
 
 
 def downgrade(revision: str, url: str | None = None) -> None:
