@@ -11,7 +11,7 @@ FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public $(FRONTEND)/
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
-.PHONY: run test install test-install frontend chromium lint test-backend test-frontend test-e2e bench lock clean
+.PHONY: run test install test-install frontend chromium postgres-client lint test-backend test-frontend test-e2e bench lock clean
 
 run: install frontend ## install, build the PWA if its sources changed, migrate, load the demo, serve on :8000
 	CUNZHI_DEMO=$${CUNZHI_DEMO:-1} $(VENV)/bin/cunzhi serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
@@ -62,7 +62,13 @@ lint: test-install $(FRONTEND)/node_modules/.package-lock.json ## ruff + mypy (b
 	$(VENV)/bin/mypy
 	cd $(FRONTEND) && npm run lint
 
-test-backend: test-install ## backend on SQLite, and on PostgreSQL when CUNZHI_TEST_POSTGRES_URL is set
+postgres-client: ## with CUNZHI_TEST_POSTGRES_URL the backup/restore tests need pg_dump: install Debian's when root
+	@if [ -z "$$CUNZHI_TEST_POSTGRES_URL" ] || command -v pg_dump >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; \
+	else echo "pg_dump not found: install the PostgreSQL client (sudo apt-get install postgresql-client)." >&2; exit 1; fi
+
+test-backend: test-install postgres-client ## backend on SQLite, and on PostgreSQL when CUNZHI_TEST_POSTGRES_URL is set
 	$(PY) -m pytest tests --ignore=tests/e2e -q -p no:cacheprovider
 
 test-frontend: $(FRONTEND)/node_modules/.package-lock.json ## type-check (incl. the API contract) and vitest
