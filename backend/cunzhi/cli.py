@@ -139,7 +139,7 @@ def db_backup(
 
     try:
         path = backup(dest, keep)
-    except BackupError as e:
+    except (BackupError, OSError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"backup {path} ({path.stat().st_size:,} bytes), checksum {checksum_path(path).name}")

@@ -29,6 +29,18 @@ _HANDLER_MARK = "_cunzhi_handler"
 request_log = structlog.get_logger("cunzhi.request")
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it), never to a closed stream."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(level: str | None = None, json_output: bool | None = None) -> None:
     """Route structlog and the standard library's logging through one renderer (idempotent)."""
     settings = get_settings()
@@ -56,7 +68,7 @@ def configure_logging(level: str | None = None, json_output: bool | None = None)
     root = logging.getLogger()
     for h in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(h)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     setattr(handler, _HANDLER_MARK, True)
     handler.setFormatter(formatter)
     root.addHandler(handler)
