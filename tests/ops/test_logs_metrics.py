@@ -162,3 +162,28 @@ def test_metrics_are_off_without_a_token(server):
         assert_error(r, 404, "not_found")
         assert r.headers["x-request-id"] == r.json()["request_id"]
         assert "/metrics" not in c.get("/api/v1/openapi.json").json()["paths"]
+
+
+def test_an_unexpected_error_is_a_500_in_the_one_shape_with_its_request_id(database, capsys):
+    """A bug (an exception no handler knows) answers the one error shape with the request id, and its log line
+    says 500 — never a traceback to the client."""
+    from fastapi.testclient import TestClient
+
+    from cunzhi.main import create_app
+
+    app = create_app()
+
+    @app.get("/api/v1/boom-for-the-test")
+    def boom() -> None:
+        raise RuntimeError("a bug with 张三's phone 13812345678 in its message")
+
+    app.router.routes.insert(0, app.router.routes.pop())  # before the PWA's catch-all
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/api/v1/boom-for-the-test", headers={"Accept-Language": "en"})
+    assert r.status_code == 500
+    body = r.json()
+    assert set(body) == {"code", "message", "details", "request_id"} and body["code"] == "internal_error"
+    assert body["request_id"] == r.headers["x-request-id"] and "13812345678" not in r.text
+    err = capsys.readouterr().err
+    line = next(ln for ln in err.splitlines() if body["request_id"] in ln and "route=" in ln)
+    assert "status=500" in line and "route=/api/v1/boom-for-the-test" in line
