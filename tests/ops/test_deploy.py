@@ -183,3 +183,34 @@ def test_dockerfile_python_steps_install_and_run(tmp_path):
                        text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     assert str(venv) in p.stdout  # the installed package, not the repository's
+
+
+# ---- the lock files ----------------------------------------------------------------------------------------
+def _pins(path: Path) -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
+    return {m.group(1).lower(): m.group(2) for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+)", text, re.M)}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_lock_files_pin_every_dependency_with_hashes():
+    """A dependency added to pyproject.toml without `make lock` fails here, not in the image build."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime, test = _pins(REPO / "requirements.lock"), _pins(REPO / "requirements-test.lock")
+    for dep in project["dependencies"]:
+        name = _norm(re.match(r"[A-Za-z0-9_.-]+", dep).group(0))
+        assert name in runtime and name in test, f"{name} is not in the lock files: run `make lock`"
+    for dep in project["optional-dependencies"]["test"]:
+        name = _norm(re.match(r"[A-Za-z0-9_.-]+", dep).group(0))
+        assert name in test, f"{name} is not in requirements-test.lock: run `make lock`"
+    for name, version in runtime.items():  # the server's pins agree with the tests'
+        assert test.get(name) == version, (name, version, test.get(name))
+    for lock in ("requirements.lock", "requirements-test.lock"):
+        blocks = re.split(r"\n(?=[A-Za-z0-9])", (REPO / lock).read_text(encoding="utf-8"))
+        for block in blocks:
+            if re.match(r"[A-Za-z0-9]", block):
+                assert "--hash=sha256:" in block, (lock, block[:80])
