@@ -184,6 +184,6 @@ def test_an_unexpected_error_is_a_500_in_the_one_shape_with_its_request_id(datab
     body = r.json()
     assert set(body) == {"code", "message", "details", "request_id"} and body["code"] == "internal_error"
     assert body["request_id"] == r.headers["x-request-id"] and "13812345678" not in r.text
-    err = capsys.readouterr().err
-    line = next(ln for ln in err.splitlines() if body["request_id"] in ln and "route=" in ln)
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if body["request_id"] in ln and "route=" in ln)
     assert "status=500" in line and "route=/api/v1/boom-for-the-test" in line

@@ -29,12 +29,15 @@ _HANDLER_MARK = "_cunzhi_handler"
 request_log = structlog.get_logger("cunzhi.request")
 
 
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it), never to a closed stream."""
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stdout`` is at the time (test runners swap it), never to a closed stream.
+
+    Standard output, as containers expect (``docker compose logs``); a parent process that reads only a server's
+    stderr (for start-up errors) is never blocked by a full pipe of request lines."""
 
     @property  # type: ignore[override]
     def stream(self):
-        return sys.stderr
+        return sys.stdout
 
     @stream.setter
     def stream(self, _value) -> None:
@@ -68,7 +71,7 @@ def configure_logging(level: str | None = None, json_output: bool | None = None)
     root = logging.getLogger()
     for h in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(h)
-    handler = _StderrHandler()
+    handler = _StdoutHandler()
     setattr(handler, _HANDLER_MARK, True)
     handler.setFormatter(formatter)
     root.addHandler(handler)
