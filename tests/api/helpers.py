@@ -47,6 +47,11 @@ def days_ago(n: int) -> str:
     return (today() - timedelta(days=n)).isoformat()
 
 
+def error_body(resp) -> dict:
+    """An error answer without its request_id (unique per request), to compare two answers' contents."""
+    return {k: v for k, v in resp.json().items() if k != "request_id"}
+
+
 def assert_error(resp, status: int, code: str | None = None, lang: str = "zh") -> dict:
     """The one error shape, with a message in the expected language."""
     assert resp.status_code == status, (resp.status_code, resp.text[:500])
