@@ -1,5 +1,6 @@
 # 村治 Cunzhi — production image: the PWA built with Node, served with the API by Python.
-# Not built by CI (no Docker engine on our machines); see README "Docker".
+# CI has no Docker engine: tests/ops/test_deploy.py reads these steps and runs the Python install the same way
+# in a clean virtualenv (the same lock file as `make`). deploy/compose.yaml runs it with PostgreSQL and Caddy.
 
 # ---- 1. build the PWA ---------------------------------------------------------------------------
 FROM node:20-bookworm-slim AS web
@@ -13,9 +14,11 @@ RUN npm run build
 FROM python:3.11-slim-bookworm AS server
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
+COPY requirements.lock ./
+RUN python -m venv /opt/venv && /opt/venv/bin/pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY backend/ backend/
-RUN python -m venv /opt/venv && /opt/venv/bin/pip install .
+RUN /opt/venv/bin/pip install --no-deps .
 
 # ---- 3. run -------------------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm
@@ -25,6 +28,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     CUNZHI_FRONTEND_DIR=/app/frontend \
     CUNZHI_MIGRATIONS_DIR=/app/migrations \
     CUNZHI_DEMO=0
+# pg_dump/pg_restore for `cunzhi db backup` / `db restore` (version 15: keep the database image in step)
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home /app cunzhi && mkdir -p /data /app && chown cunzhi /data
 COPY --from=server /opt/venv /opt/venv
 COPY --from=web /src/frontend/dist /app/frontend

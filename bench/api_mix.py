@@ -80,7 +80,7 @@ def run_mix(base: str, tokens: list[tuple[str, str]], ids: list[str], rate: floa
                 elif kind == "pull":
                     conn.request("GET", "/api/v1/sync/pull?limit=100", headers=headers)
                 else:
-                    body = '{"client_id": "%s", %s' % (client_id, payload[1:])
+                    body = f'{{"client_id": "{client_id}", {payload[1:]}'
                     conn.request("POST", "/api/v1/sync/push", body=body.encode(),
                                  headers=headers | {"Content-Type": "application/json"})
                 r = conn.getresponse()

@@ -1,7 +1,6 @@
 """Alembic environment: the schema is SQLModel's metadata; the URL comes from cunzhi.migrate."""
 
 from alembic import context
-from sqlalchemy import pool
 from sqlmodel import SQLModel
 
 import cunzhi.models  # noqa: F401  (imports every table)

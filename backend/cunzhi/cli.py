@@ -21,9 +21,14 @@ app.add_typer(users_app, name="users")
 
 
 def _upgrade() -> None:
-    from cunzhi.migrate import upgrade
+    """Apply pending migrations under the migration lock; a database newer than this code stops the command."""
+    from cunzhi.migrate import DatabaseNewerThanCode, upgrade
 
-    upgrade()
+    try:
+        upgrade()
+    except DatabaseNewerThanCode as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(3) from None
 
 
 @app.command()
@@ -31,12 +36,20 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Apply pending migrations, load the demo on first start if CUNZHI_DEMO=1, then serve app + API."""
     import uvicorn
 
-    _upgrade()
+    from cunzhi.core.logging import configure_logging
+
+    configure_logging()
+    settings = get_settings()
+    if settings.migrate_on_start:
+        _upgrade()
+    else:
+        _refuse_unless_current()
+    if workers > 1:
+        _multiprocess_metrics_dir()
     from cunzhi.sync import watermark
 
     if watermark.check_on_start():
         typer.echo("数据库已从备份恢复：已自动轮换同步纪元 / database restored from a backup: new sync epoch")
-    settings = get_settings()
     if settings.demo:
         from cunzhi.core.db import get_engine, read_tx
         from cunzhi.demo.service import demo_loaded
@@ -57,8 +70,33 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     from cunzhi.maintenance import start_daily
 
     start_daily()
+    # logging: our own one line per request (no access log: it prints query strings), configured by the app
     uvicorn.run("cunzhi.main:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+                proxy_headers=True, log_level=settings.log_level.lower(), access_log=False, log_config=None)
+
+
+def _refuse_unless_current() -> None:
+    """CUNZHI_MIGRATE_ON_START=0: serve only a database this release's migrations have brought to head."""
+    from cunzhi.migrate import check
+
+    status = check()
+    if status.state != "current":
+        typer.echo(f"error: {status.message}" + ("" if status.state == "newer" else "; run `cunzhi db upgrade`"),
+                   err=True)
+        raise typer.Exit(3)
+
+
+def _multiprocess_metrics_dir() -> None:
+    """Several workers: prometheus_client keeps each one's samples in files that /metrics adds up."""
+    import os
+    import shutil
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    folder = get_settings().data_dir / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)  # samples of a previous run's (dead) workers
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 def _refuse_demo_passwords() -> None:
@@ -84,10 +122,14 @@ def _refuse_demo_passwords() -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: head)."""
-    from cunzhi.migrate import upgrade
+    from cunzhi.migrate import DatabaseNewerThanCode, upgrade
 
-    upgrade(revision=revision)
-    typer.echo(f"database at {revision}")
+    try:
+        applied = upgrade(revision=revision)
+    except DatabaseNewerThanCode as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(3) from None
+    typer.echo(f"database at {revision}" + (f"; applied {', '.join(applied)}" if applied else "; nothing to apply"))
 
 
 @db_app.command("downgrade")
@@ -97,6 +139,54 @@ def db_downgrade(revision: str) -> None:
 
     downgrade(revision)
     typer.echo(f"database at {revision}")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Say where the database stands: exit 0 up to date, 1 migrations pending, 3 newer than this release."""
+    from cunzhi.migrate import check
+
+    status = check()
+    typer.echo(f"database: {get_settings().resolved_database_url.rsplit('@', 1)[-1]}")
+    typer.echo(f"revision: {status.current or '(none)'}; this release's head: {status.head}")
+    typer.echo(status.message)
+    raise typer.Exit({"current": 0, "behind": 1, "empty": 1, "newer": 3}[status.state])
+
+
+@db_app.command("backup")
+def db_backup(
+    dest: Annotated[Path | None, typer.Option("--dir", help="folder for backups (default CUNZHI_BACKUP_DIR, "
+                                                           "else DATA_DIR/backups)")] = None,
+    keep: Annotated[int | None, typer.Option(help="backups to keep (default CUNZHI_BACKUP_KEEP, 14)")] = None,
+) -> None:
+    """Back up the database (SQLite online backup / pg_dump -Fc) into a dated file with a .sha256; keep the newest N."""
+    from cunzhi.backup import BackupError, backup, checksum_path
+
+    try:
+        path = backup(dest, keep)
+    except (BackupError, OSError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"backup {path} ({path.stat().st_size:,} bytes), checksum {checksum_path(path).name}")
+
+
+@db_app.command("restore")
+def db_restore(file: Annotated[Path, typer.Argument(help="a backup written by `cunzhi db backup`")]) -> None:
+    """Restore a backup (stop the server first): checks its .sha256, restores, migrates, and marks the restore."""
+    from cunzhi.backup import BackupError, restore
+    from cunzhi.migrate import DatabaseNewerThanCode
+    from cunzhi.sync.state import SERIAL_GAP_AFTER_RESTORE
+
+    try:
+        done = restore(file)
+    except BackupError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    except DatabaseNewerThanCode as e:
+        typer.echo(f"error: restored, but {e}", err=True)
+        raise typer.Exit(3) from None
+    typer.echo(f"restored {done.file.name}; marked restored: new server epoch {done.epoch}; case-number counters "
+               f"moved forward by {SERIAL_GAP_AFTER_RESTORE}. Every phone will reset and re-send what the backup lacks.")
 
 
 @db_app.command("mark-restored")

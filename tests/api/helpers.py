@@ -47,11 +47,17 @@ def days_ago(n: int) -> str:
     return (today() - timedelta(days=n)).isoformat()
 
 
+def error_body(resp) -> dict:
+    """An error answer without its request_id (unique per request), to compare two answers' contents."""
+    return {k: v for k, v in resp.json().items() if k != "request_id"}
+
+
 def assert_error(resp, status: int, code: str | None = None, lang: str = "zh") -> dict:
     """The one error shape, with a message in the expected language."""
     assert resp.status_code == status, (resp.status_code, resp.text[:500])
     body = resp.json()
-    assert set(body) == {"code", "message", "details"}, body
+    assert set(body) == {"code", "message", "details", "request_id"}, body  # request_id: the log line's (ops)
+    assert body["request_id"] == resp.headers["x-request-id"], body
     assert isinstance(body["code"], str) and isinstance(body["message"], str) and body["message"]
     assert isinstance(body["details"], list)
     for d in body["details"]:

@@ -156,7 +156,7 @@ def test_wrong_types_for_every_event_field(world):
         fields = {"case_id": case_id, "kind": "session", "occurred_at": "2026-11-20T10:00:00+08:00", name: value}
         muts.append(mutation("case_event", str(uuid.uuid4()), fields))
     results = push(c, muts).json()["results"]
-    for (name, value, code), res in zip(BAD_EVENT_FIELDS, results, strict=True):
+    for (name, _value, code), res in zip(BAD_EVENT_FIELDS, results, strict=True):
         assert res["status"] == "rejected" and res["error"]["code"] == "validation_error", (name, res)
         assert (name, code) in {(d["field"].split(".")[0], d["code"]) for d in res["error"]["details"]}, (name, res)
     counts.same(allow=("sync_mutation",))

@@ -66,7 +66,7 @@ class Server:
         })
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         subprocess.run([sys.executable, "-m", "cunzhi", "demo"], env=self.env, check=True, cwd=self.tmp,
                        stdout=subprocess.DEVNULL)
         self.log = open(self.tmp / "serve.log", "w")
@@ -170,7 +170,7 @@ def shot(page, name: str, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:  # no toast over the picture
         page.locator(".van-toast").first.wait_for(state="hidden", timeout=5_000)
-    except Exception:
+    except Exception:  # noqa: BLE001 - the toast may be gone already, or never shown
         pass
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 

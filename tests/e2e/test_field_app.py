@@ -277,8 +277,8 @@ def test_english_ui(server, context):
     page = context.new_page()
     login(page, server.url)
     page.locator(".cz-lang").click()
-    page.get_by_text("Mediation cases").count()  # noqa: the header keeps the app name
-    page.wait_for_function("() => document.querySelector('[data-testid=sync-pending]').textContent.includes('All synced')")
+    page.get_by_text("Mediation cases").count()  # the header keeps the app name
+    page.wait_for_function("document.querySelector('[data-testid=sync-pending]').textContent.includes('All synced')")
     assert "cases" in page.get_by_test_id("case-count").inner_text()
     shot(page, "case-list-en")
     page.locator(".cz-lang").click()

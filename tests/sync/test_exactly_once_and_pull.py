@@ -237,7 +237,7 @@ def test_unmasked_conflict_values_are_audited(as_user, database):
 
     def rows(action):
         with read_tx() as conn:
-            return [r for r in conn.execute(audit_t.select().where(audit_t.c.action == action)).mappings()]
+            return list(conn.execute(audit_t.select().where(audit_t.c.action == action)).mappings())
 
     assert "13812345678" in a.get(f"/api/v1/conflicts/{late['conflict_id']}").text
     assert "13812345678" in a.get("/api/v1/conflicts").text

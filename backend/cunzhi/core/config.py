@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = 15000
     # how often the running server notes the change feed's high-water mark outside the database
     watermark_seconds: float = 10.0
+    # ---- operations (issue 14) ----
+    log_level: str = "INFO"
+    log_json: bool = False  # one JSON object per line (for a log collector) instead of key=value lines
+    metrics_token: str = ""  # /metrics answers only `Authorization: Bearer <this>`; empty: /metrics is off (404)
+    backup_dir: Path | None = None  # `cunzhi db backup` writes here (default DATA_DIR/backups)
+    backup_keep: int = 14  # backups kept by rotation
+    migrate_on_start: bool = True  # `cunzhi serve` applies pending migrations (under a lock) before serving
     # Seen from the test harness only: when set, the push waits for this file to disappear
     # before committing (used to hold writers open inside their transactions).
     test_hold_dir: Path | None = Field(default=None)
@@ -58,6 +65,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'cunzhi.db').as_posix()}"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     @property
     def resolved_secret_key(self) -> str:

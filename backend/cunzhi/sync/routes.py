@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from cunzhi.api.deps import CurrentScope, Lang, audit
+from cunzhi.core import metrics
 from cunzhi.core.clock import iso, utcnow
 from cunzhi.core.config import get_settings
 from cunzhi.core.db import read_tx, write_tx
@@ -81,6 +82,7 @@ def push(body: PushIn, scope: CurrentScope, lang: Lang,
             run = engine.Push(conn, scope)
             results = run.run(mutations, isolate=True)
     watermark.observe(conn, run.epoch, run.top)  # committed: the feed reached this far
+    metrics.record_push(results)  # ops (issue 14): push results by status, conflicts opened
     rendered = [render_result(r, scope, lang) for r in results]
     audit(scope, "sync.push")
     return JSONResponse({"results": rendered, "server_time": iso(utcnow())})

@@ -81,7 +81,7 @@ export class HttpTransport implements Transport {
       if (timer) clearTimeout(timer)
     }
     if (!res.ok) {
-      let body: ApiError | null = null
+      let body: ApiError | null
       try {
         body = await res.json()
       } catch {
@@ -91,7 +91,7 @@ export class HttpTransport implements Transport {
     }
     try {
       return (await res.json()) as T
-    } catch (e) {
+    } catch {
       throw new NetworkError('bad response body')
     }
   }
