@@ -50,10 +50,12 @@ def test_incident_filters_and_pages(g):
     assert ids(va, "/api/v1/incidents", grid_code=GRID2) == {made[1], made[3]}
     assert ids(va, "/api/v1/incidents", state="assigned") == {made[1]}
     assert ids(va, "/api/v1/incidents", assignee_id=g.uid("M")) == {made[1]}
-    assert ids(va, "/api/v1/incidents", overdue="true") == {made[2], made[3]}  # 3 and 7 days (+) ago
+    assert ids(va, "/api/v1/incidents", overdue="true") == {made[2], made[3]}  # past 3 and 7 days after they occurred
     assert ids(va, "/api/v1/incidents", q="事件0") == {made[0]}
     start = (today_shanghai() - timedelta(days=9)).isoformat()
-    assert made[3] in ids(va, "/api/v1/incidents", occurred_from=start, occurred_to=today_shanghai().isoformat())
+    assert ids(va, "/api/v1/incidents", occurred_from=start, occurred_to=today_shanghai().isoformat()) \
+        == {made[0], made[1], made[2]}  # made[3] is ~21 days old
+    assert ids(va, "/api/v1/incidents", occurred_to=start) == {made[3]}
     assert ids(ta, "/api/v1/incidents", org_code=ZHENDONG_CUN) == {zid}
     h.assert_error(va.get("/api/v1/incidents", params={"state": "done"}), 422, "validation_error")
     h.assert_error(va.get("/api/v1/incidents", params={"cursor": "garbage"}), 400, "invalid_cursor")

@@ -97,7 +97,7 @@ def plan(rng: random.Random, today: date, users: dict[str, dict]) -> list[tuple[
     # patrols: the grid worker patrols 一组 and 二组 three to four times a week for eight weeks
     for day_n in range(56, 0, -1):
         day = today - timedelta(days=day_n)
-        if rng.random() > 0.5:
+        if rng.random() > 0.75:
             continue
         grid = GRIDS[rng.randrange(2)][0]
         pid = _id("patrol", day.isoformat(), grid)
@@ -118,8 +118,28 @@ def plan(rng: random.Random, today: date, users: dict[str, dict]) -> list[tuple[
             {"state": "completed", "ended_at": iso(end), "route": route, "checklist": checks,
              "notes": "巡查正常，已提醒村民注意用电和防溺水安全。"})
         # about one patrol in three finds something
-        if rng.random() < 0.35:
+        if rng.random() < 0.45:
             _incident(rng, today, add, grid, pid, start + timedelta(minutes=minutes // 2), households[grid], grid_user)
+    # disputes a mediator hears of off patrol; some become mediation cases in one tap (the case links back,
+    # the incident moves to handling through the engine's derived write)
+    mediator = users["wanfucun.mediator"]["id"]
+    for n in range(8):
+        day = today - timedelta(days=rng.randint(1, 50))
+        grid = GRIDS[n % 3][0]
+        iid, when = _id("dispute", n), _at(day, rng.randint(8, 17), rng.randint(0, 59))
+        title = rng.choice(INCIDENTS["dispute"])
+        add(when, "wanfucun.mediator", "incident", iid, 0, {
+            "org_code": WANFU_CUN, "grid_code": grid, "household_id": rng.choice(households[grid]), "type": "dispute",
+            "severity": "general", "title": title, "place": f"万福村{rng.choice(HAMLETS[grid])}",
+            "occurred_at": iso(when)})
+        if n % 2 == 0:
+            later = when + timedelta(minutes=rng.randint(10, 90))
+            add(later, "wanfucun.mediator", "mediation_case", _id("case-from-incident", n), 0, {
+                "org_code": WANFU_CUN, "title": title, "category": "neighbor", "source": "patrol",
+                "received_on": later.astimezone(SHANGHAI).date().isoformat(), "place": f"万福村{rng.choice(HAMLETS[grid])}",
+                "parties": [{"name": rng.choice(SURNAMES) + rng.choice(GIVEN), "role": "applicant"},
+                            {"name": rng.choice(SURNAMES) + rng.choice(GIVEN), "role": "respondent"}],
+                "mediator_ids": [mediator], "risk_level": "blue", "escalation_flag": False, "incident_id": iid})
     return steps
 
 
