@@ -91,32 +91,38 @@ def read_table(data: bytes) -> tuple[list[str], list[list[Any]]]:
 
 
 def _read_xlsx(data: bytes) -> tuple[list[str], list[list[Any]]]:
-    import zipfile
-
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
+    except Exception:  # noqa: BLE001 - any failure to open it means it is not a workbook we can read
         raise _unsupported() from None
     try:
-        ws = wb.worksheets[0] if wb.worksheets else None
-        if ws is None:
-            raise _unsupported()
-        it = ws.iter_rows(values_only=True)
-        header = next(it, None)
-        if not header:
-            raise _unsupported()
-        rows: list[list[Any]] = []
-        for r in it:
-            if not any(c not in (None, "") and str(c).strip() for c in r):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise _too_many()
-            rows.append(list(r))
-        return [str(h).strip() if h is not None else "" for h in header], rows
+        return _rows_of(wb)
+    except AppError:
+        raise
+    except Exception:  # noqa: BLE001 - a damaged sheet inside a valid zip
+        raise _unsupported() from None
     finally:
         wb.close()
+
+
+def _rows_of(wb) -> tuple[list[str], list[list[Any]]]:
+    ws = wb.worksheets[0] if wb.worksheets else None
+    if ws is None:
+        raise _unsupported()
+    it = ws.iter_rows(values_only=True)
+    header = next(it, None)
+    if not header:
+        raise _unsupported()
+    rows: list[list[Any]] = []
+    for r in it:
+        if not any(c not in (None, "") and str(c).strip() for c in r):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise _too_many()
+        rows.append(list(r))
+    return [str(h).strip() if h is not None else "" for h in header], rows
 
 
 def _cell(v: Any) -> Any:
