@@ -21,6 +21,7 @@ from cunzhi.core.errors import AppError, install_error_handlers
 from cunzhi.core.limits import BodyLimitMiddleware
 from cunzhi.core.security import SecurityHeadersMiddleware, install_access_log_filter
 from cunzhi.core.logging import RequestContextMiddleware, configure_logging
+from cunzhi.grid import routes as grid  # grid work (issue 7)
 from cunzhi.mediation import routes as mediation
 from cunzhi.reference import routes as reference
 from cunzhi.sync import routes as sync
@@ -64,6 +65,7 @@ def create_app() -> FastAPI:
     for r in (users.router, reference.router, sync.router, sync.conflicts_router, mediation.router,
               attachments.router):
         authed.include_router(r)
+    authed.include_router(grid.router)  # grid work (issue 7): /grids, /households, /patrols, /incidents
     api.include_router(authed)
     app.include_router(api)
     _mount_metrics(app)
