@@ -6,4 +6,8 @@ nothing of a domain by name, so domains may import the engine without a circle.
 
 DOMAINS: tuple[str, ...] = (
     "cunzhi.mediation.entities",
+    # six-no, nominations, points (issue 8)
+    "cunzhi.six_no.entities",
+    "cunzhi.nominations.entities",
+    "cunzhi.points.entities",
 )
