@@ -16,6 +16,7 @@ from cunzhi.attachments import routes as attachments
 from cunzhi.core.config import get_settings
 from cunzhi.core.errors import AppError, install_error_handlers
 from cunzhi.core.limits import BodyLimitMiddleware
+from cunzhi.grid import routes as grid  # grid work (issue 7)
 from cunzhi.mediation import routes as mediation
 from cunzhi.nominations import routes as nominations  # six-no, nominations, points (issue 8)
 from cunzhi.points import routes as points  # issue 8
@@ -49,6 +50,7 @@ def create_app() -> FastAPI:
     for r in (users.router, reference.router, sync.router, sync.conflicts_router, mediation.router,
               attachments.router):
         authed.include_router(r)
+    authed.include_router(grid.router)  # grid work (issue 7): /grids, /households, /patrols, /incidents
     # six-no, nominations, points (issue 8)
     for r in (six_no.router, nominations.router, points.router):
         authed.include_router(r)
