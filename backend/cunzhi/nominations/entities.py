@@ -23,7 +23,7 @@ DISQUALIFIERS = f.obj({
     "criminal_record": f.boolean(), "vice": f.boolean(), "cult": f.boolean(),
     "checked_by": f.text(50), "checked_on": f.a_date(),
 })
-VILLAGE_REVIEW_FIELDS = {"disqualifiers", "review_note"}
+VILLAGE_REVIEW_FIELDS = {"disqualifiers"}  # the review note: either admin (a rejection says why)
 TOWNSHIP_FIELDS = {"award_title", "awarded_on"}
 
 
@@ -34,7 +34,7 @@ def _authorize(ctx: WriteContext) -> str | None:
     changed = {k for k, v in sent.items() if ctx.op == "create" or v != cur.get(k)}
     if ctx.op == "create":
         # anyone in the village proposes; the review, notice and award fields are not a proposer's
-        return "review_fields" if changed & (VILLAGE_REVIEW_FIELDS | TOWNSHIP_FIELDS) and role not in (
+        return "review_fields" if changed & (VILLAGE_REVIEW_FIELDS | TOWNSHIP_FIELDS | {"review_note"}) and role not in (
             "village_admin", "township_admin") else None
     if changed & VILLAGE_REVIEW_FIELDS and role != "village_admin":
         return "village_fields"
