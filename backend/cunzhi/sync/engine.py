@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from cunzhi.core.clock import today_shanghai, utcnow
 from cunzhi.core.config import get_settings
@@ -27,12 +28,13 @@ from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.orgs.models import OrgUnit
 from cunzhi.reference.service import county_settings
-from cunzhi.sync import state
+from cunzhi.sync import state, watermark
 from cunzhi.sync.cursor import Cursor, decode_cursor, encode_cursor, now_ts
-from cunzhi.sync.fields import Invalid, parse_uuid
+from cunzhi.sync.fields import MASKERS, PERSONAL_KINDS, FieldType, Invalid, is_masked, parse_datetime, parse_uuid
 from cunzhi.sync.models import RecordHistory, SyncConflict, SyncFeed, SyncMutation
-from cunzhi.sync.present import _jsonable, present_record, present_value
-from cunzhi.sync.registry import SERVER_OWNED_COMMON, EntitySpec, WriteContext, entities, get_entity
+from cunzhi.sync.present import dump_value, present_conflict_fields, present_record
+from cunzhi.sync.registry import (SERVER_OWNED_COMMON, SYSTEM_ACTOR, DerivedWrite, EntitySpec, WriteContext,
+                                  derivations, entities, get_entity)
 
 mutation_t = SyncMutation.__table__
 conflict_t = SyncConflict.__table__
@@ -41,6 +43,8 @@ history_t = RecordHistory.__table__
 org_t = OrgUnit.__table__
 
 DELETED = ("deleted",)
+# answers not stored: the device sends the mutation again later (after the create / the parent)
+NOT_STORED = ("unknown_record", "mutation_id_reused")
 
 
 @dataclass
@@ -51,9 +55,15 @@ class Mutation:
     record_id: str
     base_rev: int
     fields: dict[str, Any]
-    client_time: str | None = None
-    base_epoch: str | None = None
-    resolves_conflict: str | None = None
+    # judged per mutation (a bad one rejects this mutation only): any JSON value may arrive here
+    client_time: Any = None
+    base_epoch: Any = None
+    resolves_conflict: Any = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What a mutation id stands for: resent with another entity, record or op it is ``mutation_id_reused``."""
+        return (_no_nul(self.entity or "")[:40], self.record_id, self.op)
 
 
 @dataclass
@@ -66,9 +76,13 @@ class Result:
     conflict_id: str | None = None
     error: dict | None = None  # {"code", "details": [{"field", "code"}]}
     original_status: str | None = None
+    # the record's org unit when answered: conflict values are masked against it, also in a duplicate answer
+    # (after the caller moved units, or the record is out of scope now)
+    org_code: str | None = None
 
     def stored(self) -> dict:
-        return {"conflicts": self.conflicts, "conflict_id": self.conflict_id, "error": self.error}
+        org = self.org_code or (self.row["org_code"] if self.row else None)
+        return {"conflicts": self.conflicts, "conflict_id": self.conflict_id, "error": self.error, "org_code": org}
 
 
 class Reject(Exception):
@@ -93,6 +107,13 @@ _STMTS: dict[tuple, Any] = {}
 _DEFAULTS: dict[str, dict] = {}
 
 
+def _parent_stmt(table):
+    key = ("parent", table.name)
+    if key not in _STMTS:  # no lock: the child's foreign key check takes the key-share lock itself
+        _STMTS[key] = sa.select(table.c.org_code, table.c.deleted).where(table.c.id == sa.bindparam("record_id"))
+    return _STMTS[key]
+
+
 def _load_stmt(table, for_update: bool):
     key = ("load", for_update, table.name)
     if key not in _STMTS:
@@ -115,6 +136,7 @@ class Push:
         self.today = today_shanghai(self.now)
         self.epoch = state.current_epoch(conn)
         self.pg = conn.dialect.name == "postgresql"
+        self.top = 0  # the feed's top after this push (noted by the route once committed)
         self._touched: dict[tuple[str, str], str] = {}
         self._history: list[dict] = []
         self._mutations: list[dict] = []
@@ -126,14 +148,42 @@ class Push:
         self._cache: dict = {}  # per-push memo for the entities' rules (e.g. a village's mediators)
         # new rows not inserted yet: written together (one multi-row INSERT) before anything reads them
         self._pending: dict[str, list[dict]] = {}
+        # changes of entities with derivations, waiting for their derive fns: (spec, op, before, after, changed)
+        self._caused: list[tuple] = []
 
     # ---- public -------------------------------------------------------------------------------
-    def run(self, mutations: list[Mutation]) -> list[Result]:
+    def run(self, mutations: list[Mutation], isolate: bool = False) -> list[Result]:
+        """Judge and apply the batch. ``isolate``: each mutation in its own savepoint, so one that breaks a
+        database constraint (a rule only the database knows) is rejected alone — the slow path, taken only
+        after the fast path hit an IntegrityError (routes.py)."""
+        # a database restored under the running server is noticed here, before anything is judged (defect 12)
+        self.epoch, self.top = watermark.check(self.conn, self.epoch)
         known = self._known([m.mutation_id for m in mutations])
         self._prefetch(mutations)
+        if isolate:
+            return [self._apply_isolated(m, known) for m in mutations]
         results = [self.apply(m, known) for m in mutations]
         self.flush()
         return results
+
+    def _apply_isolated(self, m: Mutation, known: dict[str, dict]) -> Result:
+        savepoint = self.conn.begin_nested()
+        try:
+            res = self.apply(m, known)
+            self.flush()
+            savepoint.commit()
+            return res
+        except IntegrityError:
+            savepoint.rollback()
+        # forget everything this mutation did in memory; rows are read again
+        self._rows, self._pending, self._caused = {}, {}, []
+        self._history, self._mutations, self._touched = [], [], {}
+        self._batch.pop(m.mutation_id, None)
+        res = Result(m.mutation_id, "rejected", m.entity, error={
+            "code": "validation_error", "details": [{"field": "record", "code": "constraint_violation"}]})
+        self._remember(m, res)
+        self.flush()
+        return res
 
     def apply(self, m: Mutation, known: dict[str, dict] | None = None) -> Result:
         known = known or {}
@@ -141,16 +191,23 @@ class Push:
         if prior is not None:
             return self._duplicate(m, prior)
         spec = get_entity(m.entity)
-        if spec is None:
+        envelope = _envelope_errors(m)
+        if envelope:
+            res = Result(m.mutation_id, "rejected", m.entity, error={
+                "code": "validation_error", "details": [{"field": e.field, "code": e.code} for e in envelope]})
+        elif spec is None:
             res = Result(m.mutation_id, "rejected", m.entity, error={"code": "unknown_entity", "details": []})
         else:
             try:
                 res = self._judge(spec, m)
+                if self._caused:
+                    self._derive(m)
             except Reject as r:
+                self._caused = []
                 row = r.row if r.code == "validation_error" else None
                 res = Result(m.mutation_id, "rejected", spec.name, row=row, error={
                     "code": r.code, "details": [{"field": _no_nul(d.field), "code": d.code} for d in r.details]})
-        if not (res.status == "rejected" and res.error and res.error["code"] == "unknown_record"):
+        if not (res.status == "rejected" and res.error and res.error["code"] in NOT_STORED):
             self._remember(m, res)
         return res
 
@@ -164,7 +221,7 @@ class Push:
             self.conn.execute(history_t.insert(), self._history)
         if self._touched:
             n = len(self._touched)
-            top = state.next_values(self.conn, "seq", n)
+            top = self.top = state.next_values(self.conn, "seq", n)
             rows = [{"entity": e, "record_id": rid, "org_code": org, "seq": top - n + 1 + i}
                     for i, ((e, rid), org) in enumerate(self._touched.items())]
             # a record's previous feed row is replaced: the feed holds each record once, at its latest change
@@ -192,15 +249,24 @@ class Push:
     # ---- judging ------------------------------------------------------------------------------
     def _judge(self, spec: EntitySpec, m: Mutation) -> Result:
         row = self._load(spec, m.record_id)
-        if row is None and m.op != "delete" and m.base_rev == 0 and spec.derive_org is None:
+        if row is None and m.op != "delete" and m.base_rev == 0 and spec.parent is None:
             return self._create(spec, m)  # a plain create reads no entity rows: its insert can wait
-        self._insert_pending()
+        if self._pending:
+            self._insert_pending()  # a row of this batch gets its serial now: read it again (with it)
+            row = self._load(spec, m.record_id)
+        if row is not None and not self.actor.contains(row["org_code"]):
+            # out of scope looks exactly like absent (issue 11): nothing tells the caller the record exists
+            if m.op == "delete" or m.base_rev > 0:
+                raise Reject("unknown_record")
+            raise _validation([FieldError("id", "id_taken")])
         if row is None:
             if m.op == "delete" or m.base_rev > 0:
                 raise Reject("unknown_record")
             return self._create(spec, m)
-        if not self.actor.contains(row["org_code"]):
-            raise Reject("forbidden")
+        if m.base_rev > row["rev"] and m.base_epoch in (None, self.epoch):
+            # the device saw a newer rev of this record in this epoch than the database holds: the database was
+            # restored (onto another host, where no mark outside it exists) — mark it before merging
+            self.epoch = watermark.mark(self.conn, self.epoch, self.top)
         op = "delete" if m.op == "delete" else "update"
         if self.actor.role not in spec.writers.get(op, ()) and not (
                 spec.append_only and self.actor.role in spec.writers.get("create", ())):
@@ -209,6 +275,7 @@ class Push:
             raise Reject("append_only")
         resolving = self._conflict_for(spec, m) if m.resolves_conflict else None
         if op == "delete":
+            self._authorize(spec, m, "delete", row, {"deleted": True})
             return self._delete(spec, m, row, resolving)
         return self._update(spec, m, row, resolving)
 
@@ -219,20 +286,25 @@ class Push:
             raise _validation([FieldError("resolves_conflict", "conflict_unknown")])
         org_code = self._org_for_create(spec, m.fields)
         parsed, errors = self._parse(spec, m.fields, creating=True)
+        self._authorize(spec, m, "create", None, parsed, org_code)
         missing = [FieldError(f, "required") for f in sorted(spec.required_on_create)
                    if f not in parsed or parsed[f] in (None, "", [])]
         bad = {x.field.split(".")[0] for x in errors}
         errors += [e for e in missing if e.field not in bad]
+        if not errors:
+            errors = self._guard_personal(spec, None, parsed)
+        if not errors and spec.natural_key is not None:
+            if spec.derived_id({**parsed, "org_code": org_code}) != m.record_id:
+                errors = [FieldError("id", "id_not_derived")]
         if errors:
             raise _validation(errors)
         row = self._defaults(spec)
         row.update(parsed)
-        meta_rev = [1, self.actor.sender, 0, self.epoch, None]
         row.update({
             "id": m.record_id, "org_code": org_code, "rev": 1, "deleted": False,
             "created_at": self.now, "updated_at": self.now,
             "created_by": self.actor.user_id, "updated_by": self.actor.user_id,
-            "field_meta": {_meta_key(g): list(meta_rev) for g in spec.all_groups() + [DELETED]},
+            "field_meta": self._create_meta(spec, parsed, self.actor),
         })
         ctx = self._ctx(spec, "create", None, row, set(parsed) | {"org_code"})
         self._check(spec, ctx)
@@ -241,13 +313,18 @@ class Push:
         self._pending.setdefault(spec.name, []).append(row)
         self._rows[(spec.name, row["id"])] = row  # the same object: a serial taken later shows everywhere
         self._record_change(spec, m, row, "create", {k: row.get(k) for k in parsed} | {"org_code": org_code})
+        if derivations(spec.name):
+            self._caused.append((spec, "create", None, row, set(parsed) | {"org_code"}))
         return Result(m.mutation_id, "applied", spec.name, row=row)
 
     def _update(self, spec: EntitySpec, m: Mutation, row: dict, resolving: dict | None) -> Result:
         parsed, errors = self._parse(spec, m.fields, creating=False, current=row, resolving=bool(resolving))
+        self._authorize(spec, m, "update", row, parsed)
         if errors:
             raise _validation(errors, row)
-        self._guard_masked(spec, row, parsed)
+        errors = self._guard_personal(spec, row, parsed)
+        if errors:
+            raise _validation(errors, row)
         stale_epoch = bool(m.base_epoch) and m.base_epoch != self.epoch
         meta = row["field_meta"] or {}
         applied: dict[str, Any] = {}
@@ -258,8 +335,9 @@ class Push:
             # deleting is op delete (role, delete rule); naming a conflict does not make an upsert a delete
             raise _validation([FieldError("deleted", "server_owned")], row)
         if row["deleted"] and not wants_restore:
-            if parsed.get("deleted") is True and resolving and _covers(resolving, m):
-                return self._settle_deleted(spec, m, row, resolving)  # keep it deleted: settles the conflict
+            if parsed.get("deleted") is True and resolving:
+                # keep it deleted: settles the conflict (the edits it holds are moot on a deleted record)
+                return self._settle_deleted(spec, m, row, resolving)
             # an edit of a deleted record: the record stays deleted; the device's intent is kept
             conflicts = [{"field": "deleted", "client_value": False, "server_value": True}] + [
                 self._conflict_field(spec, f, v, row) for f, v in parsed.items() if f != "deleted" and v != row.get(f)]
@@ -295,7 +373,7 @@ class Push:
 
     def _delete(self, spec: EntitySpec, m: Mutation, row: dict, resolving: dict | None) -> Result:
         if row["deleted"]:
-            if resolving and _covers(resolving, m):
+            if resolving:  # deleted already: naming a conflict of it with a delete settles it
                 return self._settle_deleted(spec, m, row, resolving)
             return Result(m.mutation_id, "applied", spec.name, row=row)  # already gone: nothing to do
         stale_epoch = bool(m.base_epoch) and m.base_epoch != self.epoch
@@ -330,34 +408,107 @@ class Push:
             return (last_foreign_epoch == self.epoch) if mine else (last_epoch == self.epoch)
         return (last_foreign_rev > m.base_rev) if mine else (last_rev > m.base_rev)
 
-    def _write(self, spec: EntitySpec, m: Mutation, row: dict, new_row: dict, changed: set[str], op: str) -> None:
+    def _write(self, spec: EntitySpec, m: Mutation, row: dict, new_row: dict, changed: set[str], op: str,
+               by: Scope | None = None, cause: tuple[str, str] | None = None) -> None:
+        by = by or self.actor
         rev = row["rev"] + 1
         meta = dict(row["field_meta"] or {})
         groups = {spec.group_of(f) if f != "deleted" else DELETED for f in changed}
         for g in groups:
             key = _meta_key(g)
             old = meta.get(key) or [0, "", 0, None, None]
-            if old[1] == self.actor.sender:
-                meta[key] = [rev, self.actor.sender, old[2], self.epoch, old[4]]
+            if old[1] == by.sender:
+                meta[key] = [rev, by.sender, old[2], self.epoch, old[4]]
             else:
-                meta[key] = [rev, self.actor.sender, old[0], self.epoch, old[3]]
-        new_row.update({"rev": rev, "updated_at": self.now, "updated_by": self.actor.user_id, "field_meta": meta})
+                meta[key] = [rev, by.sender, old[0], self.epoch, old[3]]
+        new_row.update({"rev": rev, "updated_at": self.now, "updated_by": by.user_id, "field_meta": meta})
         diff = {c.name for c in spec.table.columns if c.name in new_row and new_row[c.name] != row.get(c.name)}
         values = {k: new_row[k] for k in diff | {"rev", "updated_at", "updated_by", "field_meta"}}
         self.conn.execute(spec.table.update().where(spec.table.c.id == row["id"]).values(**values))
         self._rows[(spec.name, row["id"])] = dict(new_row)
         shown = (diff | changed) - {"rev", "updated_at", "updated_by", "field_meta"}
-        self._record_change(spec, m, new_row, op, {k: new_row.get(k) for k in shown})
+        self._record_change(spec, m, new_row, op, {k: new_row.get(k) for k in shown}, by, cause)
+        if derivations(spec.name):
+            self._caused.append((spec, op, row, new_row, changed))
 
-    def _record_change(self, spec: EntitySpec, m: Mutation, row: dict, op: str, changes: dict) -> None:
+    def _record_change(self, spec: EntitySpec, m: Mutation, row: dict, op: str, changes: dict,
+                       by: Scope | None = None, cause: tuple[str, str] | None = None) -> None:
+        by = by or self.actor
         self._history.append({
             "entity": spec.name, "record_id": row["id"], "org_code": row["org_code"], "rev": row["rev"],
-            "op": op, "user_id": self.actor.user_id, "client_id": self.actor.client_id,
+            "op": op, "user_id": by.user_id, "client_id": by.client_id,
             "mutation_id": m.mutation_id, "at": self.now, "changes": _jsonable_dict(spec, changes),
+            "cause_entity": cause[0] if cause else None, "cause_record_id": cause[1] if cause else None,
         })
         key = (spec.name, row["id"])
         self._touched.pop(key, None)
         self._touched[key] = row["org_code"]
+
+    # ---- derived writes (sync-protocol.md, "Writes the server derives") ------------------------
+    def _derive(self, m: Mutation, depth: int = 0) -> None:
+        """Run the derivations of what mutation ``m`` changed; apply their writes as the system actor."""
+        while self._caused:
+            if depth > 8:
+                raise RuntimeError("derived writes do not settle (a derivation cycle)")
+            caused, self._caused = self._caused, []
+            self._insert_pending()  # a derive fn queries through ctx.conn: it must see the new rows
+            for spec, op, current, row, changed in caused:
+                for fn in derivations(spec.name):
+                    ctx = self._ctx(spec, op, current, dict(row), set(changed), mutation_id=m.mutation_id)
+                    for w in fn(ctx) or []:
+                        self._apply_derived(w, m, (spec.name, row["id"]))
+            depth += 1
+
+    def _apply_derived(self, w: DerivedWrite, m: Mutation, cause: tuple[str, str]) -> None:
+        spec = get_entity(w.entity)
+        if spec is None:
+            raise RuntimeError(f"a derived write names an unknown entity {w.entity!r}")
+        self._insert_pending()
+        current = self._load(spec, w.record_id)
+        if current is None and not w.create:
+            return
+        server = {k: v for k, v in w.fields.items() if k in spec.server_fields}
+        sent = {k: v for k, v in w.fields.items() if k not in spec.server_fields}
+        parsed, errors = self._parse(spec, sent, creating=current is None, current=current)
+        if errors:
+            raise RuntimeError(f"derived write of {w.entity} is invalid: {[(e.field, e.code) for e in errors]}")
+        parsed.update(server)
+        sysm = Mutation(m.mutation_id, spec.name, "upsert", w.record_id, 0, w.fields)
+        if current is None:
+            org_code = w.fields.get("org_code")
+            if not isinstance(org_code, str) or not org_code:
+                raise RuntimeError(f"a derived create of {w.entity} needs org_code")
+            row = self._defaults(spec)
+            row.update(parsed)
+            row.update({"id": w.record_id, "org_code": org_code, "rev": 1, "deleted": False,
+                        "created_at": self.now, "updated_at": self.now,
+                        "created_by": SYSTEM_ACTOR.user_id, "updated_by": SYSTEM_ACTOR.user_id,
+                        "field_meta": self._create_meta(spec, parsed, SYSTEM_ACTOR)})
+            ctx = self._ctx(spec, "create", None, row, set(parsed) | {"org_code"}, actor=SYSTEM_ACTOR,
+                            mutation_id=m.mutation_id)
+            self._check_derived(spec, ctx)
+            self._pending.setdefault(spec.name, []).append(row)
+            self._rows[(spec.name, row["id"])] = row
+            self._insert_pending()
+            self._record_change(spec, sysm, row, "derive", {k: row.get(k) for k in parsed} | {"org_code": org_code},
+                                SYSTEM_ACTOR, cause)
+            if derivations(spec.name):
+                self._caused.append((spec, "create", None, row, set(parsed) | {"org_code"}))
+            return
+        changed = {k for k, v in parsed.items() if v != current.get(k)}
+        if not changed:
+            return
+        new_row = {**current, **parsed}
+        ctx = self._ctx(spec, "update", current, new_row, changed, actor=SYSTEM_ACTOR, mutation_id=m.mutation_id)
+        self._check_derived(spec, ctx)
+        self._write(spec, sysm, current, new_row, changed, "derive", by=SYSTEM_ACTOR, cause=cause)
+
+    def _check_derived(self, spec: EntitySpec, ctx: WriteContext) -> None:
+        try:
+            self._check(spec, ctx)
+        except Reject as r:
+            raise RuntimeError(f"derived write of {spec.name} fails its rules: "
+                               f"{[(e.field, e.code) for e in r.details]}") from None
 
     def _finish_conflict(self, spec: EntitySpec, m: Mutation, row: dict, conflicts: list[dict]) -> Result:
         conflict_id = str(uuid.uuid4())
@@ -391,19 +542,19 @@ class Push:
         if errors:
             raise _validation(errors, ctx.current)
 
-    def _ctx(self, spec: EntitySpec, op: str, current: dict | None, row: dict, changed: set[str]) -> WriteContext:
+    def _ctx(self, spec: EntitySpec, op: str, current: dict | None, row: dict, changed: set[str],
+             sent: dict | None = None, mutation_id: str | None = None, actor: Scope | None = None) -> WriteContext:
         county = row["org_code"][:6]
         if county not in self._settings:
             self._settings[county] = county_settings(self.conn, county)
-        return WriteContext(self.conn, self.actor, op, current, row, changed, self.now, self.today,
-                            self._settings[county], self._cache)
+        return WriteContext(self.conn, actor or self.actor, op, current, row, changed, self.now, self.today,
+                            self._settings[county], self._cache, sent if sent is not None else {}, mutation_id,
+                            spec.name)
 
     def _org_for_create(self, spec: EntitySpec, fields: dict) -> str:
         sent = fields.get("org_code")
-        if spec.derive_org:
-            derived = spec.derive_org(self.conn, fields)
-            if derived is None or not self.actor.contains(derived):
-                raise _validation([FieldError("case_id", "case_not_found")])
+        if spec.parent:
+            derived = self._parent_org(spec, fields)
             if sent is not None and sent != derived:
                 raise _validation([FieldError("org_code", "org_mismatch")])
             return derived
@@ -418,6 +569,25 @@ class Push:
         if self._orgs[sent] not in spec.org_levels:
             raise _validation([FieldError("org_code", "unknown_org")])
         return sent
+
+    def _parent_org(self, spec: EntitySpec, fields: dict) -> str:
+        """A child takes its parent's org. A parent the server does not have (not replayed yet after a restore),
+        or one outside the caller's scope (which must look the same), is ``unknown_record``, not stored: the
+        device sends the child again after the parent. A deleted parent is a stored validation error."""
+        field_name, parent_entity = spec.parent  # type: ignore[misc]
+        try:
+            parent_id = parse_uuid(fields.get(field_name))
+        except Invalid:
+            raise _validation([FieldError(field_name, spec.parent_missing)]) from None
+        pspec = get_entity(parent_entity)
+        found = self._rows.get((parent_entity, parent_id))
+        if found is None:
+            found = self.conn.execute(_parent_stmt(pspec.table), {"record_id": parent_id}).mappings().first()
+        if found is None or not self.actor.contains(found["org_code"]):
+            raise Reject("unknown_record")
+        if found["deleted"]:
+            raise _validation([FieldError(field_name, spec.parent_missing)])
+        return found["org_code"]
 
     def _parse(self, spec: EntitySpec, fields: dict, *, creating: bool, current: dict | None = None,
                resolving: bool = False) -> tuple[dict, list[FieldError]]:
@@ -447,31 +617,36 @@ class Push:
                 errors.append(FieldError(f"{name}.{e.field}" if e.field else name, e.code))
         return parsed, errors
 
-    def _guard_masked(self, spec: EntitySpec, row: dict, parsed: dict) -> None:
-        """A caller who sees personal fields masked may not change them: masked echoes keep the stored value."""
-        if not spec.personal or self.actor.sees_personal_data(row["org_code"]):
-            return
-        from cunzhi.sync.present import _MASKERS
+    def _create_meta(self, spec: EntitySpec, parsed: dict, by: Scope) -> dict:
+        """Field revisions of a new record: the groups it sent changed at rev 1; the others at rev 0 (so a second
+        create of the same natural key fills them without a conflict: nobody changed them)."""
+        sent = {spec.group_of(f) for f in parsed} | {DELETED}
+        return {_meta_key(g): [1, by.sender, 0, self.epoch, None] if g in sent else [0, by.sender, 0, None, None]
+                for g in spec.all_groups() + [DELETED]}
 
-        errors = []
-        for list_field, keys in spec.personal.items():
-            if list_field not in parsed or not isinstance(parsed[list_field], list):
-                continue
-            stored = row.get(list_field) or []
-            fixed = []
-            for i, item in enumerate(parsed[list_field]):
-                old = stored[i] if i < len(stored) and isinstance(stored[i], dict) else {}
-                item = dict(item)
-                for k in keys:
-                    new, was = item.get(k), old.get(k)
-                    if new == was or (was and new == _MASKERS[k](was)):
-                        item[k] = was
-                    elif new:
-                        errors.append(FieldError(f"{list_field}.{i}.{k}", "masked_field_readonly"))
-                fixed.append(item)
-            parsed[list_field] = fixed
-        if errors:
-            raise _validation(errors, row)
+    def _authorize(self, spec: EntitySpec, m: Mutation, op: str, current: dict | None, sent: dict,
+                   org_code: str | None = None) -> None:
+        """The entity's per-change permission, before the merge (e.g. only the assignee starts handling)."""
+        if spec.authorize is None:
+            return
+        row = {**(current or {}), **sent, "org_code": org_code or (current or {}).get("org_code")}
+        ctx = self._ctx(spec, op, current, row, set(sent), sent=sent, mutation_id=m.mutation_id)
+        if spec.authorize(ctx):
+            raise Reject("forbidden")
+
+    def _guard_personal(self, spec: EntitySpec, row: dict | None, parsed: dict) -> list[FieldError]:
+        """Personal data on write (found by type, nested included). A masked value (``*``) is accepted only
+        when it equals the mask of the stored one, which then stays; a writer who sees the record masked may
+        not change a personal value at all, to empty included."""
+        if not spec.personal_fields:
+            return []
+        masked_writer = row is not None and not self.actor.sees_personal_data(row["org_code"])
+        errors: list[FieldError] = []
+        for name in spec.personal_fields:
+            if name in parsed:
+                parsed[name] = _guard(spec.fields[name], parsed[name], (row or {}).get(name), name, masked_writer,
+                                      errors)
+        return errors
 
     def _defaults(self, spec: EntitySpec) -> dict:
         """A new row's defaults (column defaults and the model's default factories), fresh copies."""
@@ -513,32 +688,40 @@ class Push:
     def _known(self, ids: list[str]) -> dict[str, dict]:
         out: dict[str, dict] = {}
         for chunk in _chunks(list(set(ids)), 500):
-            for r in self.conn.execute(sa.select(mutation_t).where(mutation_t.c.mutation_id.in_(chunk))).mappings():
+            # mutation ids are the user's own: another user's id is simply new for this one (nothing tells
+            # them it exists)
+            for r in self.conn.execute(sa.select(mutation_t).where(
+                    mutation_t.c.user_id == self.actor.user_id, mutation_t.c.mutation_id.in_(chunk))).mappings():
                 out[r["mutation_id"]] = dict(r)
         return out
 
     def _remember(self, m: Mutation, res: Result) -> None:
-        self._batch[m.mutation_id] = res
+        entity, record_id, op = m.key
+        self._batch[m.mutation_id] = {"entity": entity, "record_id": record_id, "op": op, "status": res.status,
+                                      "result": res}
         self._mutations.append({
             "mutation_id": m.mutation_id, "user_id": self.actor.user_id, "client_id": self.actor.client_id,
-            "entity": _no_nul(m.entity or "")[:40], "record_id": m.record_id, "status": res.status,
+            "entity": entity, "record_id": record_id, "op": op, "status": res.status,
             "result": res.stored(), "created_at": self.now})
 
-    def _duplicate(self, m: Mutation, prior: dict | Result) -> Result:
-        if isinstance(prior, Result):
-            owner, status, stored, entity = self.actor.user_id, prior.status, prior.stored(), prior.entity
+    def _duplicate(self, m: Mutation, prior: dict) -> Result:
+        entity, record_id, op = m.key
+        if (prior["entity"], prior["record_id"]) != (entity, record_id) or prior.get("op") not in (None, op):
+            # the id stands for another change: never answer duplicate for a change not made (not stored)
+            return Result(m.mutation_id, "rejected", m.entity, error={"code": "mutation_id_reused", "details": []})
+        first = prior["result"]
+        if isinstance(first, Result):
+            status, stored, entity = first.status, first.stored(), first.entity
         else:
-            owner, status, stored, entity = prior["user_id"], prior["status"], prior["result"] or {}, prior["entity"]
-        if owner != self.actor.user_id:
-            return Result(m.mutation_id, "rejected", m.entity, error={
-                "code": "forbidden", "details": [{"field": "mutation_id", "code": "mutation_owned_by_other"}]})
+            status, stored = prior["status"], first or {}
         spec = get_entity(entity or "")
         # the record as it stands (within this batch: the very row object, so a serial taken at the end shows)
         row = (self._rows.get((spec.name, m.record_id)) or self._load(spec, m.record_id)) if spec else None
         if row is not None and not self.actor.contains(row["org_code"]):
             row = None
         return Result(m.mutation_id, "duplicate", entity, row=row, conflicts=stored.get("conflicts") or [],
-                      conflict_id=stored.get("conflict_id"), error=stored.get("error"), original_status=status)
+                      conflict_id=stored.get("conflict_id"), error=stored.get("error"), original_status=status,
+                      org_code=stored.get("org_code") or "")
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -552,6 +735,28 @@ def hold(point: str, client_id: str) -> None:
     while flag.exists() and time.monotonic() < deadline:
         (hold_dir / f"{client_id}.{point}.reached").touch()
         time.sleep(0.02)
+
+
+def _envelope_errors(m: Mutation) -> list[FieldError]:
+    """The envelope fields judged per mutation (sync-protocol.md, Push 1): a bad one rejects this mutation."""
+    errors = []
+    if m.client_time is not None:
+        try:
+            parse_datetime(m.client_time)
+        except Invalid:
+            errors.append(FieldError("client_time", "invalid_datetime"))
+    if m.base_epoch is not None and (not isinstance(m.base_epoch, str) or len(m.base_epoch) > 64
+                                     or "\x00" in m.base_epoch):
+        errors.append(FieldError("base_epoch", "invalid_type"))
+    if m.resolves_conflict is not None:
+        if not isinstance(m.resolves_conflict, str):
+            errors.append(FieldError("resolves_conflict", "invalid_type"))
+        else:
+            try:
+                parse_uuid(m.resolves_conflict)
+            except Invalid:
+                errors.append(FieldError("resolves_conflict", "conflict_unknown"))
+    return errors
 
 
 def _chunks(items: list, n: int):
@@ -586,11 +791,40 @@ def _covers(conflict: dict, m: Mutation) -> bool:
     return all(f["field"] in sent for f in conflict.get("fields", []))
 
 
-def _dump(spec: EntitySpec, name: str, value: Any) -> Any:
-    if name == "deleted":
-        return bool(value)
-    ftype = spec.fields.get(name)
-    return ftype.dump(value) if ftype is not None and value is not None else _jsonable(value)
+_dump = dump_value
+
+
+def _guard(ftype: FieldType, new: Any, old: Any, path: str, masked_writer: bool, errors: list[FieldError]) -> Any:
+    """``new`` with masked echoes replaced by the stored values; errors for what may not be written."""
+    if ftype.kind in PERSONAL_KINDS:
+        if new == old:
+            return new
+        if is_masked(new):
+            if old and new == MASKERS[ftype.kind](old):
+                return old
+            errors.append(FieldError(path, f"invalid_{ftype.kind}"))
+            return new
+        if masked_writer:
+            errors.append(FieldError(path, "masked_field_readonly"))
+        return new
+    if not ftype.item or new is None:
+        return new
+    if ftype.kind == "obj":
+        return _guard_obj(ftype.item, new, old if isinstance(old, dict) else {}, path, masked_writer, errors)
+    olds = old if isinstance(old, list) else []
+    return [_guard_obj(ftype.item, x, olds[i] if i < len(olds) and isinstance(olds[i], dict) else {},
+                       f"{path}.{i}", masked_writer, errors) for i, x in enumerate(new)]
+
+
+def _guard_obj(item: dict[str, FieldType], new: Any, old: dict, path: str, masked_writer: bool,
+               errors: list[FieldError]) -> Any:
+    if not isinstance(new, dict):
+        return new
+    out = dict(new)
+    for k, t in item.items():
+        if t.personal and k in out:
+            out[k] = _guard(t, out[k], old.get(k), f"{path}.{k}", masked_writer, errors)
+    return out
 
 
 def _jsonable_dict(spec: EntitySpec, changes: dict) -> dict:
@@ -606,11 +840,18 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
     """Changes in the viewer's scope after the cursor, each record once at its latest state, in order."""
     epoch = state.current_epoch(conn)
     top = state.read_counter(conn, "seq")
+    high = watermark.behind(conn, epoch, top)
+    if high is not None:
+        raise watermark.RestoreDetected(epoch, high)  # the route marks it restored, then pulls again
+    key = state.cursor_key(conn)
     start = 0
     if cursor_text:
-        c = decode_cursor(cursor_text)
+        c = decode_cursor(cursor_text, key)
+        if c.epoch == epoch and c.seq > top:
+            # a cursor of this epoch ahead of the feed: the database was restored (also onto another host)
+            raise watermark.RestoreDetected(epoch, c.seq)
         retention = get_settings().retention_days * 86400
-        if c.epoch != epoch or c.scope != viewer.signature or c.seq > top or now_ts() - c.issued > retention:
+        if c.epoch != epoch or c.scope != viewer.signature or now_ts() - c.issued > retention:
             raise AppError(409, "reset_required")
         start = c.seq
     q = (sa.select(feed_t.c.entity, feed_t.c.record_id, feed_t.c.seq)
@@ -638,24 +879,17 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
         if r is not None:
             changes.append({"entity": e, "record": present_record(registry[e], r, viewer, today)})
     position = feed[-1][2] if has_more else max(top, start)
-    return {"changes": changes, "cursor": encode_cursor(Cursor(epoch, position, viewer.signature, now_ts())),
-            "has_more": has_more, "server_epoch": epoch}
+    return {"changes": changes, "cursor": encode_cursor(Cursor(epoch, position, viewer.signature, now_ts()), key),
+            "has_more": has_more, "server_epoch": epoch, "top": top}
 
 
 # ---- conflicts ----------------------------------------------------------------------------------
 def present_conflict(row: dict, viewer: Scope) -> dict:
-    spec = get_entity(row["entity"])
-    fields = [{"field": f["field"],
-               "client_value": present_value(spec, f["field"], f["client_value"], row["org_code"], viewer),
-               "server_value": present_value(spec, f["field"], f["server_value"], row["org_code"], viewer)}
-              for f in row["fields"]] if spec else row["fields"]
-    if spec and spec.personal and viewer.sees_personal_data(row["org_code"]):
-        from cunzhi.sync.present import _has_personal
-
-        sides = ("client_value", "server_value")
-        if any(_has_personal(spec, {f["field"]: f[side]}) for f in row["fields"] for side in sides):
-            viewer.unmasked_ids.add(row["record_id"])  # personal data delivered unmasked: the audit trail notes it
     from cunzhi.core.clock import iso
+
+    spec = get_entity(row["entity"])
+    # unmasked personal data delivered: the record id goes to the audit trail
+    fields = present_conflict_fields(spec, row["fields"], row["org_code"], viewer, row["record_id"])
 
     return {"id": row["id"], "entity": row["entity"], "record_id": row["record_id"], "client_id": row["client_id"],
             "created_by": row["created_by"], "base_rev": row["base_rev"], "fields": fields,
@@ -671,15 +905,19 @@ def resolve_conflict(conn: Connection, actor: Scope, conflict_id: str, base_rev:
     if found["status"] != "open":
         raise AppError(409, "conflict_resolved")
     spec = get_entity(found["entity"])
-    names = [f["field"] for f in found["fields"]]
-    if set(choices) != set(names):
-        missing = [FieldError(f"choices.{n}", "required") for n in names if n not in choices]
-        extra = [FieldError("choices", "unknown_field") for n in choices if n not in names][:1]
-        raise AppError(422, "validation_error", missing + extra)
     push = Push(conn, actor)
     row = push._load(spec, found["record_id"])
     if row is None:
         raise AppError(404, "not_found")
+    names = [f["field"] for f in found["fields"]]
+    # the record was deleted after the conflict arose: the conflict settles like one about a deleted record —
+    # kept deleted (the default), or restored with the chosen values (choice "deleted": "client")
+    gone = bool(row["deleted"]) and "deleted" not in names
+    allowed = set(names) | ({"deleted"} if gone else set())
+    if not set(names) <= set(choices) or not set(choices) <= allowed:
+        missing = [FieldError(f"choices.{n}", "required") for n in names if n not in choices]
+        extra = [FieldError("choices", "unknown_field") for n in choices if n not in allowed][:1]
+        raise AppError(422, "validation_error", missing + extra)
     if row["rev"] != base_rev:
         raise AppError(409, "conflict_stale")
     fields: dict[str, Any] = {}
@@ -703,6 +941,11 @@ def resolve_conflict(conn: Connection, actor: Scope, conflict_id: str, base_rev:
                 fields["deleted"] = True  # keep it deleted (settles the conflict; other edits are moot)
         else:
             fields[f["field"]] = value
+    if gone:
+        restore = choices.get("deleted", "server") in ("client", {"value": False})
+        if not restore and choices.get("deleted", "server") not in ("server", {"value": True}):
+            raise AppError(422, "validation_error", [FieldError("choices.deleted", "invalid_choice_value")])
+        fields["deleted"] = not restore
     m = Mutation(str(uuid.uuid4()), spec.name, "delete" if delete else "upsert", row["id"], row["rev"],
                  {} if delete else fields, resolves_conflict=conflict_id)
     res = push.apply(m)
