@@ -77,6 +77,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "grid_name_taken": ("本村已有同名网格", "The village already has a grid of this name"),
     "unknown_worker": ("不是本村的网格员", "Not a grid worker of this village"),
     "too_many_grids": ("一个村最多 999 个网格", "A village has at most 999 grids"),
+    "too_many_points": ("路线最多 5000 个点", "A route has at most 5,000 points"),
     "ended_at_required": ("完成巡查时必须填写结束时间", "A completed patrol needs its end time"),
     "ended_before_started": ("结束时间不能早于开始时间", "Cannot end before it started"),
     "unknown_checklist_item": ("不是本县巡查清单中的项目", "Not an item of the county's patrol checklist"),

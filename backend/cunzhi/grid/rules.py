@@ -36,7 +36,17 @@ def _number(lo: float, hi: float) -> FieldType:
 LAT, LON = _number(-90, 90), _number(-180, 180)
 # one point of a route, WGS-84 as the browser's geolocation gives it (maps in China draw GCJ-02: convert there)
 ROUTE_POINT = {"lat": LAT, "lon": LON, "at": f.a_datetime(), "accuracy": _number(0, 100_000)}
-ROUTE = f.object_list(ROUTE_POINT, required_keys=("lat", "lon", "at"), max_items=ROUTE_MAX_POINTS)
+_ROUTE_ITEMS = f.object_list(ROUTE_POINT, required_keys=("lat", "lon", "at"), max_items=ROUTE_MAX_POINTS)
+
+
+def _parse_route(v: Any) -> list[dict]:
+    if isinstance(v, list) and len(v) > ROUTE_MAX_POINTS:
+        raise Invalid("too_many_points")  # say what is wrong: a phone must split or thin its route
+    return _ROUTE_ITEMS.parse(v)
+
+
+# the nested types stay visible to the engine (``item``/``kind``), only the point limit speaks for itself
+ROUTE = FieldType(_parse_route, _ROUTE_ITEMS.dump, nullable=True, kind=_ROUTE_ITEMS.kind, item=_ROUTE_ITEMS.item)
 PLACES = FieldType(lambda v: _text_list(v, 50, 200), lambda v: v or [])
 CHECKLIST_ITEM = {"item": f.text(40), "ok": f.boolean(), "note": f.text(500)}
 CHECKLIST = f.object_list(CHECKLIST_ITEM, required_keys=("item",), max_items=50)
