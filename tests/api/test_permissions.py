@@ -825,7 +825,7 @@ EXPECT.update({
     "push_nomination_create": {"own": _row("ok   ok   ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("F"))},
     "push_nomination_update": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
     "push_objection_create": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"),
-                              "other": _row("F    F    V    F    V    V    F    F    V    F")},
+                              "other": _row("F    F    U    F    U    U    F    F    U    F")},
     "push_objection_update": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
     "push_points_create": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
     "push_points_update": {"own": _row("A    A    A    A    A    A    F    A    A    F"), "other": _row(ALL("F"))},
@@ -1193,7 +1193,8 @@ def _i8_push_cell(world, short, scope, exp, entity: str, rid: str, fields: dict,
         assert res["status"] == "applied", res
     else:
         assert res["status"] == "rejected" and "record" not in res, res
-        assert res["error"]["code"] == {"F": "forbidden", "V": "validation_error", "A": "append_only"}[exp], res
+        assert res["error"]["code"] == {"F": "forbidden", "V": "validation_error", "A": "append_only",
+                                        "U": "unknown_record"}[exp], res
 
 
 def cell_push_six_no_create(world, short, scope, exp):
