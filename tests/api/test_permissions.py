@@ -777,6 +777,7 @@ def _gw_get(world: World, short: str, scope: str, exp: str, path: str, key: str)
 
 
 # ---- six-no, nominations, points (issue 8) ------------------------------------------------------------
+# An update of a record outside the caller's scope answers as for a record that does not exist (U).
 # Village records only: seeds in 万福村 (W), 镇东村 (Z), 唐集村 (T8, 唐集镇) and 城关村 (X8, another county), each
 # with a household, a six-no report, a nomination in its notice (and one awarded), an objection and a points
 # entry, carrying phone and ID numbers. "own" is the village the user works in or above; "other" one it may not see.
@@ -821,14 +822,14 @@ EXPECT.update({
     #                                    M    G    VA   ZM   ZA   TA   TV   TM   OA   CA
     "safe_certify": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("404"))},
     "push_six_no_create": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
-    "push_six_no_update": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
+    "push_six_no_update": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("U"))},
     "push_nomination_create": {"own": _row("ok   ok   ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("F"))},
-    "push_nomination_update": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
+    "push_nomination_update": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("U"))},
     "push_objection_create": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"),
                               "other": _row("F    F    U    F    U    U    F    F    U    F")},
-    "push_objection_update": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
+    "push_objection_update": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("U"))},
     "push_points_create": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
-    "push_points_update": {"own": _row("A    A    A    A    A    A    F    A    A    F"), "other": _row(ALL("F"))},
+    "push_points_update": {"own": _row("A    A    A    A    A    A    F    A    A    F"), "other": _row(ALL("U"))},
 })
 ROUTES.update({
     ("GET", "/api/v1/six-no-reports"): ["six_no_list"],
