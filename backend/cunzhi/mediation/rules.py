@@ -101,7 +101,7 @@ def _parse_parties(value: Any) -> list[dict]:
 def _parse_agreement(value: Any) -> dict:
     if not isinstance(value, dict):
         raise Invalid("invalid_type")
-    _strict_keys(value, {"form", "terms", "amount", "performance", "signed_on", "attachment_ids",
+    _strict_keys(value, {"form", "terms", "amount", "performance", "signed_on", "perform_by", "attachment_ids",
                          "court_confirmation"}, "")
     out: dict[str, Any] = {}
     if value.get("form") not in ("written", "oral"):
@@ -120,6 +120,10 @@ def _parse_agreement(value: Any) -> dict:
         out["signed_on"] = parse_date(value["signed_on"]).isoformat() if value.get("signed_on") else None
     except Invalid as e:
         raise Invalid(e.code, "signed_on") from None
+    try:  # by when it is to be carried out (the fulfilment rate counts from it; absent → signed_on)
+        out["perform_by"] = parse_date(value["perform_by"]).isoformat() if value.get("perform_by") else None
+    except Invalid as e:
+        raise Invalid(e.code, "perform_by") from None
     ids = value.get("attachment_ids") or []
     if not isinstance(ids, list) or len(ids) > 20:
         raise Invalid("invalid_type", "attachment_ids")
