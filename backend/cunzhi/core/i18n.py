@@ -65,6 +65,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file_too_large": ("文件超过 10 MB", "The file is over 10 MB"),
     "checksum_mismatch": ("文件校验值不符", "The file does not match its sha256"),
     "attachment_exists": ("该附件编号已用于其他文件", "This attachment id holds another file"),
+    # dashboard (i9)
+    "dashboard_forbidden": ("仪表盘仅供乡镇、区县管理员和查看人员及村两委使用", "The dashboard is for township and county admins and viewers, and village admins"),
+    "period_reversed": ("截止日期不能早于开始日期", "`to` cannot be before `from`"),
+    "period_too_long": ("统计期不能超过 5 年", "The period cannot be longer than 5 years"),
 }
 
 
