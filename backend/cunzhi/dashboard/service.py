@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
 from cunzhi.core.clock import SHANGHAI, iso, today_shanghai, utcnow
 from cunzhi.core.db import is_postgres, scope_clause
@@ -110,8 +111,13 @@ def resolve_period(conn: Connection, scope: Scope, org_code: str | None, start: 
 
 # ---- helpers -------------------------------------------------------------------------------------------
 def _table(entity: str) -> sa.Table | None:
+    """The table of a record type by its wire name (records.md), once its domain's models exist."""
     spec = get_entity(entity)
-    return spec.table if spec is not None else None
+    if spec is not None:
+        return spec.table
+    import cunzhi.models  # noqa: F401  (every table)
+
+    return SQLModel.metadata.tables.get(entity)
 
 
 def _link(path: str, **params: Any) -> str:
@@ -339,7 +345,7 @@ def _households(conn: Connection, p: Period, r: Result) -> None:
     r.figures["safe_household_rate"] = _figure(
         p, "safe_household_rate", _rate(num, den), numerator=num, denominator=den,
         target=F.TARGETS["safe_household_rate"], available=t is not None,
-        drill=_link("/households", **q, safe_year=p.year), drill_denominator=_link("/households", **q))
+        drill=_link("/households", **q, safe_certified_year=p.year), drill_denominator=_link("/households", **q))
 
 
 def _iso_week(monday: Any) -> str:
@@ -464,7 +470,7 @@ def _points(conn: Connection, scope: Scope, p: Period, r: Result) -> None:
                           "label": present_person_name(names.get(x.household_id) or "", p.org_code, scope,
                                                        x.household_id),
                           "count": int(x.balance or 0),
-                          "drill": _link("/points/balances", org_code=p.org_code, household_id=x.household_id)})
+                          "drill": _link("/points-entries", org_code=p.org_code, household_id=x.household_id)})
     r.breakdowns["points_top_households"] = items
 
 
