@@ -9,10 +9,11 @@ false`` with a null value, so every key of dashboard.md is always present.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -120,9 +121,18 @@ def _table(entity: str) -> sa.Table | None:
     return SQLModel.metadata.tables.get(entity)
 
 
+_SAFE = re.compile(r"^[A-Za-z0-9_.,:-]*$")
+
+
 def _link(path: str, **params: Any) -> str:
-    clean = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items() if v is not None}
-    return f"{API}{path}?{urlencode(clean, safe=',')}"
+    """A drill link: the list API with these filters (codes, dates, booleans; quoted only when needed)."""
+    parts = []
+    for k, v in params.items():
+        if v is None:
+            continue
+        v = str(v).lower() if isinstance(v, bool) else str(v)
+        parts.append(f"{k}={v if _SAFE.match(v) else quote(v, safe=',')}")
+    return f"{API}{path}?{'&'.join(parts)}"
 
 
 def _rate(num: int | None, den: int | None) -> float | None:
@@ -355,25 +365,34 @@ def _iso_week(monday: Any) -> str:
 
 
 def _patrols(conn: Connection, p: Period, r: Result) -> None:
+    """Completed patrols per grid per ISO week (a county: per township per week, so the payload stays small)."""
     t = _table("patrol")
     lo, hi = p.utc_bounds()
     q = {"org_code": p.org_code, "state": "completed", "started_from": p.start.isoformat(),
          "started_to": p.end.isoformat()}
     total, items = 0, []
     if t is not None:
+        by_township = p.level == "county"
+        unit = (sa.func.substr(t.c.org_code, 1, 9) if by_township else t.c.grid_code).label("unit")
         week = _date_key(conn, t.c.started_at).label("week")
-        rows = conn.execute(sa.select(t.c.grid_code, week, sa.func.count().label("n"))
+        rows = conn.execute(sa.select(unit, week, sa.func.count().label("n"))
                             .where(_in_unit(t, p), t.c.state == "completed", t.c.started_at >= lo,
                                    t.c.started_at < hi)
-                            .group_by(t.c.grid_code, week).order_by(t.c.grid_code, week)).all()
+                            .group_by(unit, week).order_by(unit, week)).all()
+        weeks: dict[Any, tuple[str, str, str]] = {}
         for x in rows:
             total += x.n
-            monday = x.week if isinstance(x.week, date) else date.fromisoformat(str(x.week)[:10])
-            wk_from, wk_to = max(monday, p.start), min(monday + timedelta(days=6), p.end)
-            items.append({"key": f"{x.grid_code or '-'}/{_iso_week(monday)}", "label": x.grid_code or "-",
-                          "grid_code": x.grid_code, "week": _iso_week(monday), "count": x.n,
-                          "drill": _link("/patrols", org_code=p.org_code, grid_code=x.grid_code, state="completed",
-                                         started_from=wk_from.isoformat(), started_to=wk_to.isoformat())})
+            if x.week not in weeks:
+                monday = x.week if isinstance(x.week, date) else date.fromisoformat(str(x.week)[:10])
+                weeks[x.week] = (_iso_week(monday), max(monday, p.start).isoformat(),
+                                 min(monday + timedelta(days=6), p.end).isoformat())
+            wk, wk_from, wk_to = weeks[x.week]
+            filt = (_link("/patrols", org_code=x.unit, state="completed", started_from=wk_from, started_to=wk_to)
+                    if by_township else
+                    _link("/patrols", org_code=p.org_code, grid_code=x.unit, state="completed", started_from=wk_from,
+                          started_to=wk_to))
+            items.append({"key": f"{x.unit or '-'}/{wk}", "label": x.unit or "-", "unit": x.unit, "week": wk,
+                          "count": x.n, "drill": filt})
     r.figures["patrols_completed"] = _figure(p, "patrols_completed", total, numerator=total,
                                              available=t is not None, drill=_link("/patrols", **q))
     r.breakdowns["patrols_by_grid_week"] = items
