@@ -3,6 +3,7 @@ drill links return as many records as the figure says; masking of names by role;
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
@@ -10,7 +11,6 @@ import sqlalchemy as sa
 from tests.api import helpers as h
 from tests.dashboard.conftest import WT, W, Z
 
-GRID_ROUTES = False
 YEAR_START = f"{h.today().year}-01-01"
 
 
@@ -197,8 +197,6 @@ def test_drill_counts_equal_figures(world):
             for url, expected in _drills(fig):
                 if expected is None:
                     continue
-                if not url.startswith(("/api/v1/mediation-cases", "/api/v1/dashboard")) and not GRID_ROUTES:
-                    continue  # TEMPORARY until the grid/six-no routes are merged
                 assert drill_count(c, url) == expected, (user, key, url)
                 checked += 1
         assert checked >= 16, checked  # every mediation and mediator figure (the others: when their types exist)
@@ -287,3 +285,71 @@ def test_no_sql_in_the_count_path_reads_deleted(world):
                             {"i": world.ids["C10"]}).scalar() in (True, 1)
     d = get(world.c("wanfucun.admin"), **{"from": h.days_ago(2), "to": h.today().isoformat()})
     assert d["figures"]["disputes_received"]["value"] == 0  # C10 only was received 2 days ago in 万福村
+
+
+def _week(days_ago: int) -> str:
+    y, w, _ = (h.today() - timedelta(days=days_ago)).isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def test_grid_six_no_nominations_points(world):
+    c = world.c("wanfu.viewer")
+    d = get(c, **{"from": h.days_ago(30), "to": h.today().isoformat()})
+    f, b, lists = d["figures"], d["breakdowns"], d["lists"]
+    assert all(fig["available"] for fig in f.values())
+    # 镇东村 certified (R-Z); 万福村's report is open and broken by I3; 16 villages
+    assert (f["six_no_village_rate"]["numerator"], f["six_no_village_rate"]["denominator"]) == (1, 16)
+    assert f["six_no_village_rate"]["value"] == 0.0625
+    # active: H1 H2 H3 H5 H6 (H4 moved away); with this year: H1 H3 H5
+    assert (f["safe_household_rate"]["numerator"], f["safe_household_rate"]["denominator"]) == (3, 5)
+    assert f["safe_household_rate"]["value"] == 0.6
+    assert f["patrols_completed"]["value"] == 3  # P1 P2 P3 (P4 in progress, P5 cancelled)
+    assert f["incidents_reported"]["value"] == 4  # I1–I4 (I4 cancelled, still reported)
+    assert f["incidents_overdue"]["value"] == 2  # I2, I3
+    assert f["nominations_awarded"]["value"] == 0  # N3 was awarded on a clock 8 days ahead
+    assert _counts(b["incidents_by_type"]) == {"safety_hazard": 1, "public_order": 1, "criminal_case": 1,
+                                               "environment": 1}
+    assert _counts(b["incidents_by_state"]) == {"reported": 3, "cancelled": 1}
+    assert _counts(b["nominations_by_state"]) == {"nominated": 1, "public_notice": 1, "awarded": 1}
+    g1, g2 = W + "001", W + "002"
+    assert _counts(b["patrols_by_grid_week"]) == {f"{g1}/{_week(1)}": 2, f"{g2}/{_week(8)}": 1}
+    villages = {v["key"]: v for v in b["six_no_by_village"]}
+    assert (villages[W]["state"], villages[W]["broken"]) == ("open", ["no_criminal_case"])
+    assert (villages[Z]["state"], villages[Z]["broken"], villages[Z]["state_label"]) == ("township_certified", [], "镇级认定")
+    assert villages["340321108202"]["state"] == "none"
+    # follow-up lists: overdue incidents, most overdue first; the notice in progress (name masked for a viewer)
+    assert [i["id"] for i in lists["overdue_incidents"]] == [world.ids["I2"], world.ids["I3"]]
+    assert [i["days_overdue"] for i in lists["overdue_incidents"]] == [7, 2]
+    assert [(i["id"], i["nominee_name"]) for i in lists["notices_in_progress"]] == [(world.ids["N1"], "李**")]
+    admin = get(world.c("wanfu.admin"))["lists"]["notices_in_progress"]
+    assert [i["nominee_name"] for i in admin] == ["李桂花"]
+    # awarded within a period that reaches the award day (today + 8)
+    later = get(c, **{"from": h.days_ago(30), "to": (h.today() + timedelta(days=10)).isoformat()})
+    assert later["figures"]["nominations_awarded"]["value"] == 1  # N3
+    for user, params in (("wanfu.viewer", {"from": h.days_ago(30)}), ("wanfucun.admin", {})):
+        cl = world.c(user)
+        dd = get(cl, **params)
+        for key in ("incidents_by_type", "incidents_by_state", "nominations_by_state", "patrols_by_grid_week"):
+            for item in dd["breakdowns"][key]:
+                assert drill_count(cl, item["drill"]) == item["count"], (user, key, item)
+
+
+def test_points_ranking_in_a_village(world):
+    # H1: 5 + 10 = 15; H3: 2 − 5 = −3 (E1–E4)
+    d = get(world.c("wanfucun.admin"))
+    assert [(i["key"], i["label"], i["count"]) for i in d["breakdowns"]["points_top_households"]] == [
+        (world.ids["H1"], "王建国", 15), (world.ids["H3"], "张德明", -3)]
+    viewer = get(world.c("wanfu.viewer"), org_code=W)["breakdowns"]["points_top_households"]
+    assert [(i["label"], i["count"]) for i in viewer] == [("王**", 15), ("张**", -3)]
+    assert get(world.c("wanfu.viewer"))["breakdowns"]["points_top_households"] == []  # village scope only
+    assert drill_count(world.c("wanfucun.admin"), d["breakdowns"]["points_top_households"][0]["drill"]) == 2
+
+
+def test_county_compare_has_grid_figures(world):
+    cmp = world.c("county.admin").get("/api/v1/dashboard/compare",
+                                      params={"from": h.days_ago(30), "to": h.today().isoformat()}).json()
+    wf = next(t for t in cmp["townships"] if t["org_code"] == WT)["figures"]
+    assert (wf["patrols_completed"]["value"], wf["incidents_reported"]["value"], wf["six_no_village_rate"]["value"],
+            wf["safe_household_rate"]["value"]) == (3, 4, 0.0625, 0.6)
+    tj = next(t for t in cmp["townships"] if t["org_code"] == "340321109")["figures"]
+    assert (tj["patrols_completed"]["value"], tj["safe_household_rate"]["value"]) == (0, None)
