@@ -254,6 +254,10 @@ def test_bad_input(world):
         assert [(d["field"], d["code"]) for d in body["details"]] == [("to", "period_too_long")]
     assert v.get("/api/v1/dashboard", params={"from": "2020-01-01", "to": "2025-01-01"}).status_code == 200  # 5 years
     h.assert_error(v.get("/api/v1/dashboard", params={"from": "2026-13-01"}), 422, "validation_error")
+    for params in ({"from": "0001-01-01", "to": "0001-01-02"}, {"from": "9999-12-30", "to": "9999-12-31"}):
+        body = h.assert_error(v.get("/api/v1/dashboard", params=params), 422, "validation_error")
+        assert body["details"][0]["code"] == "out_of_range"
+        h.assert_error(v.get("/api/v1/dashboard/export", params=params), 422, "validation_error")
     h.assert_error(v.get("/api/v1/dashboard", params={"org_code": "abc"}), 422, "validation_error")
     # outside the caller's scope, or unknown: 404 (not 403)
     for org in ("340321109", "340322", "340321108299", "340321"):

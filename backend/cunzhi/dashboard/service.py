@@ -93,6 +93,9 @@ def resolve_period(conn: Connection, scope: Scope, org_code: str | None, start: 
     today = today or today_shanghai()
     end = end or today
     start = start or date(end.year if end else today.year, 1, 1)
+    for name, d in (("from", start), ("to", end)):
+        if not 1900 <= d.year <= 2999:
+            raise AppError(422, "validation_error", [FieldError(name, "out_of_range")])
     if end < start:
         raise AppError(422, "validation_error", [FieldError("to", "period_reversed")])
     try:
