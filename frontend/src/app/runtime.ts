@@ -130,6 +130,7 @@ export function stopUser() {
 async function handleAuthProblem(code: string) {
   if (code === 'session_revoked') {
     const uid = appState.session?.user.id
+    localStorage.removeItem(`cunzhi.dashboard.${appState.session?.user.username}`) // the saved dashboard (i9)
     stopUser()
     if (uid) await wipeUserDb(uid)
     await saveDeviceSession(null)
