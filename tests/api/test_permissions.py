@@ -614,6 +614,347 @@ def cell_dashboard_mediators(world: World, short: str, scope: str, exp: str) -> 
     _dashboard_cell("/mediators", world, short, scope, exp)
 
 
+# ---- grid work (issue 7): grids, household import, households, patrols, incidents --------------------
+# Every grid-work record belongs to a village: "own" is the user's village (万福村 for the township and county
+# users), "other" a village outside the user's scope.
+GW_W, GW_Z, GW_T, GW_X = "340321108200", "340321108201", "340321109200", "340322100200"
+GW_OWN = {"M": GW_W, "G": GW_W, "VA": GW_W, "ZM": GW_Z, "ZA": GW_Z, "TA": GW_W, "TV": GW_W, "TM": GW_W,
+          "OA": GW_T, "CA": GW_W}
+GW_OTHER = {"M": GW_Z, "G": GW_Z, "VA": GW_Z, "ZM": GW_W, "ZA": GW_W, "TA": GW_X, "TV": GW_X, "TM": GW_X,
+            "OA": GW_W, "CA": GW_X}
+GW_UNMASKED = {"M", "VA", "ZM", "ZA", "TA", "OA"}  # see their own village's household phone/ID in full
+GW_ADMIN = {GW_W: "wanfucun.admin", GW_Z: "zhendong.admin"}
+PERMISSIONS["grid_worker"].update({"incident": ["create", "update"], "patrol": ["create", "update"]})
+PERMISSIONS["mediator"].update({"incident": ["create", "update"]})
+for _role in ("village_admin", "township_admin"):
+    PERMISSIONS[_role].update({"household": ["create", "delete", "update"], "incident": ["create", "update"]})
+PERMISSIONS["village_admin"]["patrol"] = ["create", "update"]
+ADMINS_OWN = "F    F    ok   F    ok   ok   F    F    ok   F"
+#                                M    G    VA   ZM   ZA   TA   TV   TM   OA   CA
+EXPECT.update({
+    "grids_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "grid_create": {"own": _row("403  403  201  403  201  201  403  403  201  403"), "other": _row(ALL("403"))},
+    "grid_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "grid_update": {"own": _row("403  403  200  403  200  200  403  403  200  403"),
+                    "other": _row("403  403  404  403  404  404  403  403  404  403")},
+    "household_import": {"own": _row("403  403  200  403  200  200  403  403  200  403"), "other": _row(ALL("403"))},
+    "households_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "household_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "household_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "patrols_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "patrol_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "patrol_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "incidents_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "incident_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "incident_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "push_household_create": {"own": _row(ADMINS_OWN), "other": _row(ALL("F"))},
+    "push_household_update": {"own": _row(ADMINS_OWN), "other": _row(ALL("F"))},
+    "push_household_delete": {"own": _row(ADMINS_OWN), "other": _row(ALL("F"))},
+    "push_patrol_create": {"own": _row("F    ok   ok   F    ok   F    F    F    F    F"), "other": _row(ALL("F"))},
+    "push_patrol_update": {"own": _row("F    ok   ok   F    ok   F    F    F    F    F"), "other": _row(ALL("F"))},
+    "push_incident_create": {"own": _row("ok   ok   ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("F"))},
+    "push_incident_update": {"own": _row(ADMINS_OWN), "other": _row(ALL("F"))},
+})
+ROUTES.update({
+    ("GET", "/api/v1/grids"): ["grids_list"],
+    ("POST", "/api/v1/grids"): ["grid_create"],
+    ("GET", "/api/v1/grids/{code}"): ["grid_get"],
+    ("PATCH", "/api/v1/grids/{code}"): ["grid_update"],
+    ("POST", "/api/v1/households/import"): ["household_import"],
+    ("GET", "/api/v1/households"): ["households_list"],
+    ("GET", "/api/v1/households/{record_id}"): ["household_get"],
+    ("GET", "/api/v1/households/{record_id}/history"): ["household_history"],
+    ("GET", "/api/v1/patrols"): ["patrols_list"],
+    ("GET", "/api/v1/patrols/{record_id}"): ["patrol_get"],
+    ("GET", "/api/v1/patrols/{record_id}/history"): ["patrol_history"],
+    ("GET", "/api/v1/incidents"): ["incidents_list"],
+    ("GET", "/api/v1/incidents/{record_id}"): ["incident_get"],
+    ("GET", "/api/v1/incidents/{record_id}/history"): ["incident_history"],
+})
+ROUTES[("POST", "/api/v1/sync/push")] += ["push_household_create", "push_household_update", "push_household_delete",
+                                          "push_patrol_create", "push_patrol_update", "push_incident_create",
+                                          "push_incident_update"]
+PUSH_CELLS.update({("household", "create"): "push_household_create", ("household", "update"): "push_household_update",
+                   ("household", "delete"): "push_household_delete", ("patrol", "create"): "push_patrol_create",
+                   ("patrol", "update"): "push_patrol_update", ("incident", "create"): "push_incident_create",
+                   ("incident", "update"): "push_incident_update"})
+
+
+def _gw_write(world: World, org: str, entity: str, fields: dict, who: str | None = None,
+              rid: str | None = None, base_rev: int = 0) -> dict:
+    """A grid-work record written through the engine as that village's admin (or ``who``)."""
+    import sqlalchemy as sa
+
+    from cunzhi.core.scope import Scope
+    from cunzhi.sync.engine import Mutation, Push
+
+    rid = rid or h.new_id()
+    with world.engine.begin() as conn:
+        if who:
+            uid, role = conn.execute(sa.text("SELECT id, role FROM app_user WHERE username = :u"), {"u": who}).one()
+        else:
+            uid, role = str(uuid.uuid5(uuid.NAMESPACE_URL, f"gw-admin-{org}")), "village_admin"
+        res = Push(conn, Scope(uid, who or "gw.admin", role, org, uid)).run(
+            [Mutation(h.new_id(), entity, "upsert", rid, base_rev, {"org_code": org, **fields} if not base_rev else fields)])[0]
+    assert res.status == "applied", res
+    return dict(res.row)
+
+
+def _gw(world: World) -> dict:
+    """Per village: a grid, a household with phone and ID, a patrol, an incident (made once per world)."""
+    if getattr(world, "gw", None):
+        return world.gw
+    import sqlalchemy as sa
+
+    from cunzhi.core.clock import utcnow
+    from cunzhi.grid.models import Grid
+    from cunzhi.orgs.service import import_units
+
+    now = utcnow()
+    with world.engine.begin() as conn:
+        for org in (GW_W, GW_Z, GW_T, GW_X):
+            if org == GW_X:
+                import_units(conn, [{"code": GW_X, "name": "城关村", "level": "village", "parent_code": "340322100"}])
+            import_units(conn, [{"code": org + "001", "name": "一组网格", "level": "grid", "parent_code": org}])
+            if conn.execute(sa.select(Grid.__table__.c.code).where(Grid.__table__.c.code == org + "001")).first():
+                continue  # the test template has the demo grids of 万福村
+            conn.execute(Grid.__table__.insert().values(code=org + "001", village_code=org, worker_ids=[],
+                                                        retired=False, created_at=now, updated_at=now,
+                                                        updated_by=h.new_id()))
+    gw = {}
+    for i, org in enumerate((GW_W, GW_Z, GW_T, GW_X)):
+        ph, idn = h.phone(9, i), h.id_number(9, i)
+        hh = _gw_write(world, org, "household", {"head_name": "网格户主", "address": f"{i} 号", "members": 3,
+                                                 "grid_code": org + "001", "phone": ph, "head_id_number": idn})
+        _gw_write(world, org, "household", {"address": f"{i} 号（新）"}, rid=hh["id"], base_rev=1)
+        pt = _gw_write(world, org, "patrol", {"grid_code": org + "001", "started_at": "2026-11-20T09:00:00+08:00"})
+        inc = _gw_write(world, org, "incident", {"grid_code": org + "001", "type": "dispute", "severity": "general",
+                                                 "title": "网格矩阵事件", "occurred_at": "2026-11-20T10:00:00+08:00",
+                                                 "household_id": hh["id"]})
+        gw[org] = {"grid": org + "001", "household": hh["id"], "patrol": pt["id"], "incident": inc["id"],
+                   "secrets": [ph, idn]}
+    world.gw = gw  # type: ignore[attr-defined]
+    return gw
+
+
+def _gw_target(world: World, short: str, scope: str) -> tuple[str, dict]:
+    org = GW_OWN[short] if scope == "own" else GW_OTHER[short]
+    return org, _gw(world)[org]
+
+
+def _gw_not_revealed(world: World, short: str, text: str) -> None:
+    for org, seed in _gw(world).items():
+        if not in_scope(short, org):
+            for key in ("household", "patrol", "incident"):
+                assert seed[key] not in text, f"{USERS[short]} sees a {key} of {org}"
+        sees = in_scope(short, org) and (ROLE[short] == "township_admin" or (
+            ROLE[short] in ("mediator", "village_admin") and org == ORG[short]))
+        if not sees:
+            for secret in seed["secrets"]:
+                assert secret not in text, f"{USERS[short]} sees personal data of {org} unmasked"
+
+
+def cell_grids_list(world: World, short: str, scope: str, exp: str) -> None:
+    org, seed = _gw_target(world, short, scope)
+    r = world.c(short).get("/api/v1/grids")
+    assert r.status_code == 200, r.text
+    codes = {g["code"] for g in r.json()["items"]}
+    assert all(in_scope(short, c) for c in codes)
+    assert (seed["grid"] in codes) is (exp == "ok")
+
+
+def cell_grid_create(world: World, short: str, scope: str, exp: str) -> None:
+    org, _ = _gw_target(world, short, scope)
+    name = "矩阵网格" + h.new_id()[:8]
+    r = world.c(short).post("/api/v1/grids", json={"village_code": org, "name": name})
+    made = h.count(world.engine, "org_unit", "WHERE name = :n", n=name)
+    if exp == "201":
+        assert r.status_code == 201, r.text
+        assert r.json()["village_code"] == org and r.json()["name"] == name and made == 1
+    else:
+        h.assert_error(r, 403, "forbidden")
+        assert made == 0
+
+
+def cell_grid_get(world: World, short: str, scope: str, exp: str) -> None:
+    _, seed = _gw_target(world, short, scope)
+    r = world.c(short).get(f"/api/v1/grids/{seed['grid']}")
+    if exp == "200":
+        assert r.status_code == 200 and r.json()["code"] == seed["grid"], r.text
+    else:
+        h.assert_error(r, 404, "not_found")
+
+
+def cell_grid_update(world: World, short: str, scope: str, exp: str) -> None:
+    _, seed = _gw_target(world, short, scope)
+    name = "改名" + h.new_id()[:8]
+    r = world.c(short).patch(f"/api/v1/grids/{seed['grid']}", json={"name": name})
+    if exp == "200":
+        assert r.status_code == 200 and r.json()["name"] == name, r.text
+    else:
+        h.assert_error(r, int(exp), {"403": "forbidden", "404": "not_found"}[exp])
+        assert name not in world.c("CA").get("/api/v1/grids").text
+
+
+def cell_household_import(world: World, short: str, scope: str, exp: str) -> None:
+    org, _ = _gw_target(world, short, scope)
+    head = "导入" + h.new_id()[:6]
+    data = f"户主姓名,住址,人口,联系电话\n{head},东庄 1 号,3,{h.phone(9, 9)}\n".encode()
+    r = world.c(short).post("/api/v1/households/import", files={"file": ("roster.csv", data, "text/csv")},
+                            data={"org_code": org, "dry_run": "false"})
+    n = h.count(world.engine, "household", "WHERE head_name = :n", n=head)
+    if exp == "200":
+        assert r.status_code == 200 and r.json()["created"] == 1, r.text
+        assert n == 1
+    else:
+        h.assert_error(r, 403, "forbidden")
+        assert n == 0 and h.phone(9, 9) not in r.text
+
+
+def _gw_list(world: World, short: str, scope: str, exp: str, path: str, key: str) -> None:
+    org, seed = _gw_target(world, short, scope)
+    audit = Audit(world, short)
+    r = world.c(short).get(path, params={"limit": 500})
+    assert r.status_code == 200, r.text
+    _gw_not_revealed(world, short, r.text)
+    items = {i["id"]: i for i in r.json()["items"]}
+    assert all(in_scope(short, i["org_code"]) for i in items.values())
+    assert (seed[key] in items) is (exp == "ok")
+    if key == "household" and scope == "own":
+        rec = items[seed["household"]]
+        unmasked = short in GW_UNMASKED
+        ph, idn = seed["secrets"]
+        assert (rec["phone"], rec["head_id_number"]) == ((ph, idn) if unmasked else (h.mask_phone(ph), h.mask_id(idn)))
+        if unmasked:
+            assert seed["household"] in {rid for a in audit.new() for rid in a["record_ids"]}
+        else:
+            assert seed["household"] not in {rid for a in audit.new() for rid in a["record_ids"]}
+
+
+def _gw_get(world: World, short: str, scope: str, exp: str, path: str, key: str) -> None:
+    _, seed = _gw_target(world, short, scope)
+    audit = Audit(world, short)
+    r = world.c(short).get(path.format(id=seed[key]))
+    _gw_not_revealed(world, short, r.text)
+    if exp == "200":
+        assert r.status_code == 200, r.text
+        if key == "household":
+            audited = seed["household"] in {rid for a in audit.new() for rid in a["record_ids"]}
+            assert audited is (short in GW_UNMASKED)
+    else:
+        h.assert_error(r, 404, "not_found")
+        assert r.json() == world.c(short).get(path.format(id=h.new_id())).json()
+        audit.expect(set())
+
+
+def cell_households_list(world, short, scope, exp):
+    _gw_list(world, short, scope, exp, "/api/v1/households", "household")
+
+
+def cell_household_get(world, short, scope, exp):
+    _gw_get(world, short, scope, exp, "/api/v1/households/{id}", "household")
+
+
+def cell_household_history(world, short, scope, exp):
+    _gw_get(world, short, scope, exp, "/api/v1/households/{id}/history", "household")
+
+
+def cell_patrols_list(world, short, scope, exp):
+    _gw_list(world, short, scope, exp, "/api/v1/patrols", "patrol")
+
+
+def cell_patrol_get(world, short, scope, exp):
+    _gw_get(world, short, scope, exp, "/api/v1/patrols/{id}", "patrol")
+
+
+def cell_patrol_history(world, short, scope, exp):
+    _gw_get(world, short, scope, exp, "/api/v1/patrols/{id}/history", "patrol")
+
+
+def cell_incidents_list(world, short, scope, exp):
+    _gw_list(world, short, scope, exp, "/api/v1/incidents", "incident")
+
+
+def cell_incident_get(world, short, scope, exp):
+    _gw_get(world, short, scope, exp, "/api/v1/incidents/{id}", "incident")
+
+
+def cell_incident_history(world, short, scope, exp):
+    _gw_get(world, short, scope, exp, "/api/v1/incidents/{id}/history", "incident")
+
+
+def _gw_push(world: World, short: str, exp: str, entity: str, rid: str, fields: dict, base_rev: int = 0,
+             op: str = "upsert", secrets: list[str] = ()) -> dict:
+    r = push(world.c(short), [mutation(entity, rid, fields, base_rev=base_rev, op=op)])
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    if exp == "ok":
+        assert res["status"] == "applied", res
+        assert res["record"]["id"] == rid
+    else:
+        assert res["status"] == "rejected" and res["error"]["code"] == "forbidden", res
+        assert "record" not in res, res
+        assert not any(s in r.text for s in secrets), "a rejected answer echoes personal data"
+    return res
+
+
+def cell_push_household_create(world, short, scope, exp):
+    org, seed = _gw_target(world, short, scope)
+    rid, ph = h.new_id(), h.phone(9, 8)
+    _gw_push(world, short, exp, "household", rid, {"org_code": org, "head_name": "矩阵户", "members": 2,
+                                                    "phone": ph}, secrets=[ph])
+    assert (h.row(world.engine, "household", rid) is not None) is (exp == "ok")
+
+
+def cell_push_household_update(world, short, scope, exp):
+    org, seed = _gw_target(world, short, scope)
+    hh = _gw_write(world, org, "household", {"head_name": "待改户", "members": 2, "phone": h.phone(9, 7)})
+    _gw_push(world, short, exp, "household", hh["id"], {"members": 5}, base_rev=1, secrets=[h.phone(9, 7)])
+    assert h.row(world.engine, "household", hh["id"])["members"] == (5 if exp == "ok" else 2)
+
+
+def cell_push_household_delete(world, short, scope, exp):
+    org, seed = _gw_target(world, short, scope)
+    hh = _gw_write(world, org, "household", {"head_name": "误录户", "members": 1})
+    _gw_push(world, short, exp, "household", hh["id"], {}, base_rev=1, op="delete")
+    assert bool(h.row(world.engine, "household", hh["id"])["deleted"]) is (exp == "ok")
+
+
+def cell_push_patrol_create(world, short, scope, exp):
+    org, seed = _gw_target(world, short, scope)
+    rid = h.new_id()
+    _gw_push(world, short, exp, "patrol", rid, {"org_code": org, "grid_code": seed["grid"],
+                                                 "started_at": "2026-11-21T09:00:00+08:00"})
+    assert (h.row(world.engine, "patrol", rid) is not None) is (exp == "ok")
+
+
+def cell_push_patrol_update(world, short, scope, exp):
+    org, seed = _gw_target(world, short, scope)
+    # the patrol is the user's own when they are a grid worker (grid workers edit only their own)
+    who = USERS[short] if ROLE[short] == "grid_worker" and scope == "own" else GW_ADMIN.get(org)
+    pt = _gw_write(world, org, "patrol", {"grid_code": seed["grid"], "started_at": "2026-11-21T09:00:00+08:00"},
+                   who=who)
+    _gw_push(world, short, exp, "patrol", pt["id"], {"notes": "矩阵备注"}, base_rev=1)
+    assert (h.row(world.engine, "patrol", pt["id"])["notes"] == "矩阵备注") is (exp == "ok")
+
+
+def cell_push_incident_create(world, short, scope, exp):
+    org, seed = _gw_target(world, short, scope)
+    rid = h.new_id()
+    _gw_push(world, short, exp, "incident", rid, {"org_code": org, "type": "other", "severity": "general",
+                                                   "title": "矩阵上报", "occurred_at": "2026-11-21T09:00:00+08:00"})
+    assert (h.row(world.engine, "incident", rid) is not None) is (exp == "ok")
+
+
+def cell_push_incident_update(world, short, scope, exp):
+    """An incident reported by the village admin: its reporter, assignee and admins edit it, nobody else."""
+    org, seed = _gw_target(world, short, scope)
+    inc = _gw_write(world, org, "incident", {"type": "other", "severity": "general", "title": "待改事件",
+                                             "occurred_at": "2026-11-21T09:00:00+08:00"})
+    _gw_push(world, short, exp, "incident", inc["id"], {"description": "矩阵补充"}, base_rev=1)
+    assert (h.row(world.engine, "incident", inc["id"])["description"] == "矩阵补充") is (exp == "ok")
+
+
 CELLS = {name[len("cell_"):]: fn for name, fn in globals().items() if name.startswith("cell_")}
 
 
