@@ -2,7 +2,7 @@
 range of the index), and an expression index on an agreement's due date (perform_by, else signed_on)
 
 Revision ID: 20261130_0006
-Revises: 20261130_0002, 20261130_0005
+Revises: 20261130_0005
 Create Date: 2026-11-30 08:00:00
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '20261130_0006'
-down_revision: str | tuple[str, ...] | None = ('20261130_0002', '20261130_0005')  # joins the sync and grid/six-no lines until the lead re-chains
+down_revision: str | None = '20261130_0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
