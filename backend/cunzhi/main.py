@@ -22,6 +22,7 @@ from cunzhi.core.limits import BodyLimitMiddleware
 from cunzhi.core.security import SecurityHeadersMiddleware, install_access_log_filter
 from cunzhi.core.logging import RequestContextMiddleware, configure_logging
 from cunzhi.grid import routes as grid  # grid work (issue 7)
+from cunzhi.dashboard import routes as dashboard  # dashboard (i9)
 from cunzhi.mediation import routes as mediation
 from cunzhi.nominations import routes as nominations  # six-no, nominations, points (issue 8)
 from cunzhi.points import routes as points  # issue 8
@@ -72,6 +73,7 @@ def create_app() -> FastAPI:
     # six-no, nominations, points (issue 8)
     for r in (six_no.router, nominations.router, points.router):
         authed.include_router(r)
+    authed.include_router(dashboard.router)  # dashboard (i9)
     api.include_router(authed)
     app.include_router(api)
     _mount_metrics(app)

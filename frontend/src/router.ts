@@ -13,6 +13,7 @@ export const router = createRouter({
     { path: '/conflicts/:id', name: 'conflict', component: () => import('./features/sync/ConflictView.vue'), props: true },
     // --- security (issue 11): user administration, for township and county admins
     { path: '/admin/users', name: 'admin-users', component: () => import('./features/admin/UsersAdmin.vue'), meta: { admin: true } },
+    { path: '/dashboard', name: 'dashboard', component: () => import('./features/dashboard/DashboardPage.vue') }, // dashboard (i9)
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 })

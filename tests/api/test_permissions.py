@@ -92,6 +92,10 @@ EXPECT: dict[str, dict[str, dict[str, str]]] = {
                          "other": _row("403  403  403  403  403  404  403  403  404  404")},
     "users_activate": {"own": _row("403  403  403  403  403  200  403  403  200  200"),
                        "other": _row("403  403  403  403  403  404  403  403  404  404")},
+    # dashboard (i9): township/county admins and viewers, village admins; out of scope → 404; others → 403
+    **{cell: {"own": _row("403  403  200  403  200  200  200  403  200  200"),
+              "other": _row("403  403  404  403  404  404  404  403  404  404")}
+       for cell in ("dashboard", "dashboard_compare", "dashboard_export", "dashboard_units", "dashboard_mediators")},
 }
 
 ROUTES: dict[tuple[str, str], list[str]] = {
@@ -116,6 +120,11 @@ ROUTES: dict[tuple[str, str], list[str]] = {
     ("PUT", "/api/v1/users/{user_id}/password"): ["users_password"],
     ("POST", "/api/v1/users/{user_id}/deactivate"): ["users_deactivate"],
     ("POST", "/api/v1/users/{user_id}/activate"): ["users_activate"],
+    ("GET", "/api/v1/dashboard"): ["dashboard"],  # dashboard (i9)
+    ("GET", "/api/v1/dashboard/compare"): ["dashboard_compare"],
+    ("GET", "/api/v1/dashboard/export"): ["dashboard_export"],
+    ("GET", "/api/v1/dashboard/units"): ["dashboard_units"],
+    ("GET", "/api/v1/dashboard/mediators"): ["dashboard_mediators"],
 }
 # entity × op combinations the push cells cover (a newly registered writer op must add a cell)
 PUSH_CELLS = {("mediation_case", "create"): "push_case_create", ("mediation_case", "update"): "push_case_update",
@@ -643,6 +652,62 @@ def cell_users_deactivate(world: World, short: str, scope: str, exp: str) -> Non
 
 def cell_users_activate(world: World, short: str, scope: str, exp: str) -> None:
     _user_admin_cell(world, short, scope, exp, lambda c, uid: c.post(f"/api/v1/users/{uid}/activate"))
+
+
+# ---- dashboard (i9) ----------------------------------------------------------------------------------
+def _dashboard_cell(path: str, world: World, short: str, scope: str, exp: str) -> None:
+    org = ORG[short] if scope == "own" else world.seeds[OTHER[short]].org
+    audit = Audit(world, short)
+    r = world.c(short).get(f"/api/v1/dashboard{path}", params={"org_code": org})
+    if exp == "403":
+        h.assert_error(r, 403, "dashboard_forbidden")
+        audit.expect(set())
+        return
+    if exp == "404":
+        h.assert_error(r, 404, "not_found")
+        assert r.json() == world.c(short).get(f"/api/v1/dashboard{path}", params={"org_code": "340399"}).json()
+        audit.expect(set())
+        return
+    assert r.status_code == 200, r.text
+    text = r.content.decode("utf-8", "replace") if path != "/export" else _xlsx_text(r.content)
+    assert_not_revealed(world, short, text)
+    for seed in world.seeds.values():  # no phone or ID number in any dashboard output, masked or not
+        for secret in seed.phones + [seed.id_number]:
+            assert secret not in text and h.mask_phone(secret) not in text and h.mask_id(secret) not in text
+    if path == "":
+        body = r.json()
+        assert body["org_code"] == org
+        visible = sum(1 for name in VISIBLE[short] if world.seeds[name].org.startswith(org))
+        assert body["figures"]["disputes_received"]["value"] >= visible
+
+
+def _xlsx_text(data: bytes) -> str:
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data))
+    return "\n".join(str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None)
+
+
+def cell_dashboard(world: World, short: str, scope: str, exp: str) -> None:
+    _dashboard_cell("", world, short, scope, exp)
+
+
+def cell_dashboard_compare(world: World, short: str, scope: str, exp: str) -> None:
+    _dashboard_cell("/compare", world, short, scope, exp)
+
+
+def cell_dashboard_export(world: World, short: str, scope: str, exp: str) -> None:
+    _dashboard_cell("/export", world, short, scope, exp)
+
+
+def cell_dashboard_units(world: World, short: str, scope: str, exp: str) -> None:
+    _dashboard_cell("/units", world, short, scope, exp)
+
+
+def cell_dashboard_mediators(world: World, short: str, scope: str, exp: str) -> None:
+    _dashboard_cell("/mediators", world, short, scope, exp)
 
 
 # ---- grid work (issue 7): grids, household import, households, patrols, incidents --------------------

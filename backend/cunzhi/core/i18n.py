@@ -122,6 +122,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reversal_mismatch": ("冲正须为同一户、分值相反", "A reversal names the same household with the opposite points"),
     "already_reversed": ("该记录已被冲正", "This entry is already reversed"),
     "invalid_month": ("月份格式应为 YYYY-MM", "Months are YYYY-MM"),
+    # dashboard (i9)
+    "dashboard_forbidden": ("仪表盘仅供乡镇、区县管理员和查看人员及村两委使用", "The dashboard is for township and county admins and viewers, and village admins"),
+    "period_reversed": ("截止日期不能早于开始日期", "`to` cannot be before `from`"),
+    "period_too_long": ("统计期不能超过 5 年", "The period cannot be longer than 5 years"),
 }
 
 

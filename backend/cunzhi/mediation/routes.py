@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from cunzhi.api.deps import CurrentScope, audit
 from cunzhi.api.listing import ERRORS, HistoryOut, Page, filter_codes, history, list_page, load_in_scope
 from cunzhi.core.clock import today_shanghai
-from cunzhi.core.db import read_tx, scope_clause
+from cunzhi.core.db import get_engine, read_tx, scope_clause
 from cunzhi.mediation import rules
 from cunzhi.mediation.entities import case_event, mediation_case
 from cunzhi.sync.present import present_record
@@ -42,6 +42,12 @@ def list_cases(
     org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
     received_from: date | None = None,
     received_to: date | None = None,
+    ended_from: date | None = None,
+    ended_to: date | None = None,
+    ended_as: Annotated[str | None, Query(description="comma-separated ending states", max_length=100)] = None,
+    on_time: Annotated[bool | None, Query(description="ended on or before the deadline")] = None,
+    perform_from: Annotated[date | None, Query(description="agreement due (perform_by, else signed_on) from")] = None,
+    perform_to: date | None = None,
     updated_since: Annotated[str | None, Query(max_length=40)] = None,
     q: Annotated[str | None, Query(max_length=100, description="search in the title")] = None,
     include_deleted: bool = False,
@@ -68,10 +74,31 @@ def list_cases(
         query = query.where(case_t.c.received_on >= received_from)
     if received_to:
         query = query.where(case_t.c.received_on <= received_to)
+    query = _dashboard_filters(query, ended_from, ended_to, ended_as, on_time, perform_from, perform_to)
     if q:
         query = query.where(case_t.c.title.contains(q, autoescape=True))
     return list_page(mediation_case, scope, query, case_t.c.received_on, limit=limit, cursor=cursor,
                      action="mediation_cases.list")
+
+
+def _dashboard_filters(query, ended_from, ended_to, ended_as, on_time, perform_from, perform_to):
+    """The dashboard's drill filters (i9): ended in a period, how, on time; agreements due in a period."""
+    query = filter_codes(query, [(case_t.c.ended_as, ended_as, rules.ENDING, "ended_as")])
+    if ended_from:
+        query = query.where(case_t.c.ended_on >= ended_from)
+    if ended_to:
+        query = query.where(case_t.c.ended_on <= ended_to)
+    if on_time is not None:
+        ok = sa.and_(case_t.c.ended_on.is_not(None), case_t.c.ended_on <= case_t.c.deadline)
+        query = query.where(ok if on_time else sa.not_(ok))
+    if perform_from or perform_to:
+        from cunzhi.dashboard.service import performance_date
+
+        due = performance_date(get_engine())
+        query = query.where(due >= perform_from.isoformat()) if perform_from else query.where(due.is_not(None))
+        if perform_to:
+            query = query.where(due <= perform_to.isoformat())
+    return query
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=ERRORS)

@@ -93,6 +93,7 @@ AGREEMENT = f.obj({
     "amount": f.amount(),
     "performance": f.text(5000),
     "signed_on": f.a_date(),
+    "perform_by": f.a_date(),  # by when it is carried out (the fulfilment rate counts from it; absent → signed_on)
     "attachment_ids": f.attachment_ids(20),
     "court_confirmation": f.choice(("none", "requested", "granted"), default="none"),
 }, required_keys=("form",))

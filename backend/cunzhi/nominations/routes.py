@@ -36,6 +36,8 @@ def list_nominations(
     category: Annotated[str | None, Query(max_length=400)] = None,
     paused: bool | None = None,
     q: Annotated[str | None, Query(max_length=100, description="search in the nominee's name")] = None,
+    awarded_from: date | None = None,  # the dashboard's drill (i9)
+    awarded_to: date | None = None,
     include_deleted: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
@@ -50,6 +52,10 @@ def list_nominations(
         query = query.where(nom_t.c.paused.is_(paused))
     if q:
         query = query.where(nom_t.c.nominee_name.contains(q, autoescape=True))
+    if awarded_from:
+        query = query.where(nom_t.c.awarded_on >= awarded_from)
+    if awarded_to:
+        query = query.where(nom_t.c.awarded_on <= awarded_to)
     query = filter_codes(query, [(nom_t.c.state, state, rules.STATES, "state"),
                                  (nom_t.c.category, category, None, "category")])
     return list_page(nomination, scope, query, nom_t.c.created_at, limit=limit, cursor=cursor, kind=datetime,

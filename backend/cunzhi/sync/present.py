@@ -56,6 +56,22 @@ def present_conflict_fields(spec: EntitySpec | None, fields: list[dict], org_cod
             for f in fields]
 
 
+def mask_name(name: str) -> str:
+    """A person's name as a masked viewer sees it: the surname, then one * per other character (张** )."""
+    name = (name or "").strip()
+    return name[:1] + "*" * (len(name) - 1) if name else name
+
+
+def present_person_name(name: str, org_code: str, viewer: Scope, record_id: str | None = None) -> str:
+    """A person's name in a dashboard list or export: in full only for roles that see the record's personal
+    data (product.md: dashboards show names only where the role allows); unmasked deliveries are audited."""
+    if viewer.sees_personal_data(org_code):
+        if name and record_id:
+            viewer.unmasked_ids.add(record_id)
+        return name
+    return mask_name(name)
+
+
 def present_record(spec: EntitySpec, row: dict, viewer: Scope, today: date | None = None) -> dict:
     """The record on the wire: common fields, wire fields, server fields, computed fields; masked."""
     org_code = row["org_code"]

@@ -32,6 +32,7 @@ export interface Agreement {
   amount?: string | null
   performance?: string | null
   signed_on?: string | null
+  perform_by?: string | null
   attachment_ids?: string[]
   court_confirmation?: 'none' | 'requested' | 'granted'
 }

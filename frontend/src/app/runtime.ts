@@ -132,6 +132,7 @@ async function handleAuthProblem(code: string) {
   engineRef.value?.stop()
   if (code === 'session_revoked') {
     const uid = appState.session?.user.id
+    localStorage.removeItem(`cunzhi.dashboard.${appState.session?.user.username}`) // the saved dashboard (i9)
     stopUser()
     if (uid) await wipeUserDb(uid)
     await saveDeviceSession(null)

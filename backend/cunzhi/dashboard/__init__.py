@@ -1,0 +1,1 @@
+"""The township dashboard: every figure of shared/spec/dashboard.md, its formula, drill links and exports."""

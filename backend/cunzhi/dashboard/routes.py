@@ -1,0 +1,112 @@
+"""GET /api/v1/dashboard (figures, breakdowns, lists), /dashboard/compare (townships side by side),
+/dashboard/export (XLSX, CSV) and the two drill lists the figures about units and mediators open."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from cunzhi.api.deps import CurrentScope, Lang, audit
+from cunzhi.core.db import read_tx
+from cunzhi.core.errors import AppError, FieldError
+from cunzhi.dashboard import export, service
+from cunzhi.sync.schemas import ErrorOut
+
+router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+OrgCode = Annotated[str | None, Query(pattern=r"^\d{6,12}$", description="county, township or village code; "
+                                      "default: the caller's unit")]
+From = Annotated[date | None, Query(alias="from", description="first day (inclusive); default 1 January")]
+To = Annotated[date | None, Query(alias="to", description="last day (inclusive); default today")]
+
+
+class Dashboard(BaseModel):
+    model_config = {"extra": "allow"}
+    org_code: str
+    org_name: str
+    figures: dict
+    breakdowns: dict
+    lists: dict
+
+
+class Rows(BaseModel):
+    items: list[dict]
+
+
+@router.get("", response_model=Dashboard, responses=ERRORS)
+def dashboard(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_: From = None,
+              to: To = None) -> JSONResponse:
+    """Every figure of the unit for the period, with formula, numerator/denominator, target and drill links;
+    the breakdowns; the follow-up lists (names masked unless the role sees the unit's personal data)."""
+    with read_tx() as conn:
+        p = service.resolve_period(conn, scope, org_code, from_, to, lang)
+        data = service.compute(conn, scope, p)
+    audit(scope, "dashboard.get")
+    return JSONResponse(data)
+
+
+@router.get("/compare", responses=ERRORS)
+def compare(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_: From = None,
+            to: To = None) -> JSONResponse:
+    """The townships of a county side by side (a township compares itself alone)."""
+    with read_tx() as conn:
+        p = service.resolve_period(conn, scope, org_code, from_, to, lang)
+        data = service.compare(conn, scope, p)
+    return JSONResponse(data)
+
+
+@router.get("/export", responses={**ERRORS, 200: {"content": {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}, "text/csv": {}}}})
+def export_file(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_: From = None, to: To = None,
+                format: Annotated[str, Query(pattern="^(xlsx|csv)$")] = "xlsx",
+                table: Annotated[str | None, Query(max_length=40, description="figures, a breakdown or list key, "
+                                                   "compare; default: every table (XLSX) or figures (CSV)")] = None
+                ) -> Response:
+    """The whole dashboard (XLSX: one sheet per table after a sheet with unit, period, time and formulas) or
+    one table (XLSX or CSV, UTF-8 with BOM)."""
+    with read_tx() as conn:
+        p = service.resolve_period(conn, scope, org_code, from_, to, lang)
+        data = service.compute(conn, scope, p)
+        if p.level == "county" and (table in (None, "compare")):
+            data["compare"] = service.compare(conn, scope, p)
+    names = export.table_names(data)
+    if table is not None and table not in names:
+        raise AppError(422, "validation_error", [FieldError("table", "invalid_choice")])
+    stem = f"dashboard-{p.org_code}-{p.start.isoformat()}-{p.end.isoformat()}" + (f"-{table}" if table else "")
+    if format == "csv":
+        body, mime = export.to_csv(data, table or "figures", lang), "text/csv; charset=utf-8"
+        fname = stem + ".csv"
+    else:
+        body = export.to_xlsx(data, [table] if table else names, lang)
+        mime, fname = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", stem + ".xlsx"
+    audit(scope, "dashboard.export")
+    title = "仪表盘" if lang != "en" else "dashboard"
+    disp = f"attachment; filename=\"{fname}\"; filename*=UTF-8''{quote(title + '-' + fname)}"
+    return Response(body, media_type=mime, headers={"Content-Disposition": disp, "Cache-Control": "no-store"})
+
+
+@router.get("/units", response_model=Rows, responses=ERRORS)
+def units(scope: CurrentScope, lang: Lang, org_code: OrgCode = None,
+          level: Annotated[str, Query(pattern="^(village|township)$")] = "village",
+          has_mediator: bool | None = None) -> JSONResponse:
+    """Villages (or townships) of the unit with their count of active mediators: the drill of
+    six_no_village_rate's and mediators_villages' denominators, and of mediators_villages."""
+    with read_tx() as conn:
+        p = service.resolve_period(conn, scope, org_code, None, None, lang)
+        items = service.unit_rows(conn, p, level, has_mediator)
+    return JSONResponse({"items": items})
+
+
+@router.get("/mediators", response_model=Rows, responses=ERRORS)
+def mediators(scope: CurrentScope, lang: Lang, org_code: OrgCode = None,
+              level: Annotated[str, Query(pattern="^(village|township)$")] = "township") -> JSONResponse:
+    """Active mediator accounts of the unit at township (or village) level: the drill of mediators_township."""
+    with read_tx() as conn:
+        p = service.resolve_period(conn, scope, org_code, None, None, lang)
+        items = service.mediator_rows(conn, p, level)
+    return JSONResponse({"items": items})
