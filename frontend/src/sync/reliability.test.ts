@@ -121,6 +121,7 @@ describe('defect 3: the replay honours every answer, by its effective status', (
     // a record another device created; this device edited it; the restore lost both
     const id = newId()
     server.records.set(id, { entity: 'mediation_case', record: { ...baseCase(), id, rev: 1, deleted: false }, fieldRev: {} })
+    ;(server as any).bump(id)
     await eng.pullAll()
     await recordChange(db, { entity: 'mediation_case', recordId: id, fields: { place: '村口' } })
     await eng.syncNow()
@@ -295,6 +296,6 @@ describe('defect 8: the conflicts count is the person\'s own', () => {
     server.conflicts.set('c1', { id: 'c1', entity: 'mediation_case', record_id: 'r1', base_rev: 1, fields: [], status: 'open', created_by: 'A' })
     server.conflicts.set('c2', { id: 'c2', entity: 'mediation_case', record_id: 'r2', base_rev: 1, fields: [], status: 'open', created_by: 'B' })
     await engineFor(db, server).syncNow()
-    expect(await db.conflicts.where('mine').equals(1).primaryKeys()).toEqual(['c1'])
+    expect((await db.conflicts.toArray()).filter((c) => c.mine).map((c) => c.id)).toEqual(['c1'])
   })
 })
