@@ -37,7 +37,7 @@ export function indexRow(view: Record<string, any>): CaseIndexRow {
     ti: view.title || '', n: view.case_number || null,
     p: Array.isArray(view.parties) ? view.parties.map((x: any) => x?.name || '').join('、') : '',
     dl: effectiveDeadline(view, settings), e: view.ended_on || view._local_ended_on || null, pe: view._pending ? 1 : 0,
-    rj: view._rejected ? 1 : 0, o: view.org_code || '',
+    rj: view._rejected ? 1 : 0, o: view.org_code || '', ea: view.ended_as || null,
   }
 }
 
