@@ -12,7 +12,7 @@
  *   ...
  *   await draft.clear()          // after a successful save
  */
-import { onBeforeUnmount, onMounted, ref, toRaw, watch } from 'vue'
+import { onBeforeUnmount, onMounted, ref, watch } from 'vue'
 import { onBeforeRouteLeave } from 'vue-router'
 import { showConfirmDialog } from 'vant'
 import 'vant/es/dialog/style'
@@ -27,8 +27,9 @@ export interface DraftOptions {
   db?: () => CunzhiDB | null
 }
 
+/** JSON of the form; reads every (nested) property, so a watch on it sees any change. */
 function snapshot(v: unknown): string {
-  return JSON.stringify(toRaw(v))
+  return JSON.stringify(v)
 }
 
 /** Puts saved values into the live form (top-level keys; arrays and objects replaced). */
