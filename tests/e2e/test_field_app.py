@@ -155,8 +155,8 @@ def test_conflict_resolved_on_the_conflicts_screen(server, browser):
         ctx_b.set_offline(True)
         for page, value in ((a, "村口"), (b, "祠堂")):
             page.get_by_test_id("edit-case").click()
-            page.get_by_test_id("edit-place").locator("input").fill(value)
-            page.get_by_test_id("save-edit").click()
+            page.get_by_test_id("case-place").locator("input").fill(value)
+            page.get_by_test_id("save-case").click()
             page.get_by_test_id("detail-pending").wait_for()
 
         ctx_a.set_offline(False)
@@ -228,8 +228,16 @@ def test_rejected_change_needs_attention_then_fixed(server, context):
     assert "今天" in field.inner_text()  # the server's reason, next to the field
     assert page.get_by_test_id("case-title").locator("input").input_value() == title
     field.locator("input").fill(real_today)
+    page.on("console", lambda m: print("CONSOLE", m.type, m.text))
+    page.on("pageerror", lambda e: print("PAGEERROR", e))
     page.get_by_test_id("save-case").click()
-    page.get_by_test_id("detail-title").wait_for()
+    time.sleep(0.3)
+    time.sleep(2)
+    print("TOAST", page.locator(".van-toast").all_inner_texts(), page.url, page.locator(".cz-empty").all_inner_texts())
+    try:
+        page.get_by_test_id("detail-title").wait_for()
+    finally:
+        shot(page, "debug-fix", full_page=True)
     page.get_by_test_id("detail-refused").wait_for(state="detached", timeout=30_000)
     wait_synced(page)
     recs = [r for r in server.pull_all("wanfu.admin").values() if r.get("title") == title]
