@@ -87,7 +87,7 @@ export async function startUser(session: Session): Promise<CunzhiDB> {
     if (s.storageWarning) appState.storageWarning = true
   }))
   void engine.loadStatus()
-  const onOnline = () => void engine.syncNow()
+  const onOnline = () => void engine.onlineAgain()
   window.addEventListener('online', onOnline)
   cleanups.push(() => window.removeEventListener('online', onOnline))
   const onVisible = () => {

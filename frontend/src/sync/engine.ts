@@ -145,16 +145,33 @@ export class SyncEngine {
     this.timer = setTimeout(() => void this.syncNow(), ms)
   }
 
+  /**
+   * The network is back: photos waiting out a back-off from the offline time are due now, and a
+   * cycle runs at once.
+   */
+  async onlineAgain(): Promise<CycleOutcome> {
+    await this.db.attachments.where('uploaded').equals(0).filter((a) => !a.failed).modify({ next_try_at: 0 }).catch(() => undefined)
+    return this.syncNow()
+  }
+
+  private again = false
+
   /** Runs one cycle under the cross-tab lock; returns 'locked' if another tab is syncing. */
   async syncNow(): Promise<CycleOutcome> {
     if (this.stopped) return 'failed'
     const name = this.o.lockName || `cunzhi-sync-${this.db.name}`
     const locks: any = (globalThis as any).navigator?.locks
     if (locks?.request) {
-      return locks.request(name, { ifAvailable: true }, async (lock: unknown) => {
+      const out: CycleOutcome = await locks.request(name, { ifAvailable: true }, async (lock: unknown) => {
         if (!lock) return 'locked'
         return this.cycle()
       })
+      if (out === 'locked') this.again = true // a cycle asked for while one runs (in this tab): run once more after it
+      else if (this.again) {
+        this.again = false
+        this.requestSync(100)
+      }
+      return out
     }
     const prev = inProcessLock
     let release!: () => void
