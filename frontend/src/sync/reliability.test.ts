@@ -299,3 +299,20 @@ describe('defect 8: the conflicts count is the person\'s own', () => {
     expect((await db.conflicts.toArray()).filter((c) => c.mine).map((c) => c.id)).toEqual(['c1'])
   })
 })
+
+describe('sync log (7 days)', () => {
+  it('records what was sent and answered, and forgets lines older than 7 days', async () => {
+    const db = freshDb()
+    const server = new FakeServer()
+    const eng = engineFor(db, server)
+    await recordChange(db, { entity: 'mediation_case', recordId: newId(), fields: baseCase('ok') })
+    await recordChange(db, { entity: 'mediation_case', recordId: newId(), fields: { ...baseCase(), title: '' } })
+    await eng.syncNow()
+    const push = (await db.sync_log.toArray()).find((r) => r.kind === 'push')!
+    expect(push.counts).toEqual({ applied: 1, rejected: 1 })
+    expect(push.items?.map((i) => i.status)).toEqual(['applied', 'rejected'])
+    await db.sync_log.add({ at: new Date(Date.now() - 8 * 86400_000).toISOString(), kind: 'pull', counts: { received: 1 } })
+    await eng.pruneLog()
+    expect((await db.sync_log.toArray()).every((r) => r.at > new Date(Date.now() - 7 * 86400_000).toISOString())).toBe(true)
+  })
+})
