@@ -423,6 +423,23 @@ def erase_id_number_cmd(reason: Annotated[str, typer.Option(help="why (kept in t
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     _finish_erase(erased, compact)
+# ---- field app (issue 12): a phone's local backup, replayed through the normal push ----
+device_backup_app = typer.Typer(help="Backups exported by a phone (what it had not synced).", no_args_is_help=True)
+app.add_typer(device_backup_app, name="device-backup")
+
+
+@device_backup_app.command("import")
+def device_backup_import(file: Path) -> None:
+    """Replay a phone's backup file as its user on its device: same mutation ids (no double writes)."""
+    from cunzhi.device_backup import BackupError, import_backup
+
+    _upgrade()
+    try:
+        out = import_backup(json.loads(file.read_text(encoding="utf-8")))
+    except (BackupError, json.JSONDecodeError, OSError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(out, ensure_ascii=False))
 
 
 @app.command()

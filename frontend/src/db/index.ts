@@ -69,15 +69,40 @@ export interface AttachmentRow {
   id: string
   entity: string
   record_id: string
-  blob: Blob
+  /** the photo; null once uploaded (the server has it; the thumbnail stays) */
+  blob: Blob | null
   content_type: string
   size: number
   sha256: string
   uploaded: 0 | 1
+  /** the server refused it for good (size, type): needs attention, never retried */
+  failed?: 0 | 1
+  /** a small JPEG kept after the full photo is uploaded and freed */
+  thumb?: Blob | null
   attempts: number
   next_try_at: number
   last_error?: string | null
   created_at: string
+}
+
+/** One line of the sync log (7 days): what was sent and how the server answered. */
+export interface SyncLogRow {
+  id?: number
+  at: string
+  kind: 'push' | 'pull' | 'photo' | 'reset' | 'error'
+  /** push: answers by effective status; pull: records received; photo: uploaded / refused */
+  counts: Record<string, number>
+  /** push: each mutation (entity, record, op, effective status, error code) — at most 50 */
+  items?: { entity: string; record_id: string; status: string; code?: string | null }[]
+  /** error: the code of the problem */
+  code?: string | null
+}
+
+/** A form's unsaved input, kept as the person types (survives reload, camera killing the tab). */
+export interface DraftRow {
+  key: string
+  updated_at: string
+  value: any
 }
 
 export interface MetaRow {
@@ -105,11 +130,15 @@ export interface CaseIndexRow {
   dl: string | null // effective deadline
   e: string | null // ended_on (server) or the local date it ended
   pe: 0 | 1 // has pending changes
+  rj?: 0 | 1 // a create the server refused (needs attention)
+  o?: string // org_code (village), for township staff
+  ea?: string | null // ended_as (server): an archived case that was declined stays grey
 }
 
 /** A mediation case as the UI sees it: server copy + pending fields + derived index fields. */
 export type CaseView = AnyRecord & {
   _pending: 0 | 1
+  _rejected?: 0 | 1
   _open_deadline: string
   _local_ended_on?: string | null
 }
@@ -125,6 +154,8 @@ export class CunzhiDB extends Dexie {
   cases!: Table<CaseView, string>
   events!: Table<AnyRecord, string>
   case_index!: Table<CaseIndexRow, string>
+  sync_log!: Table<SyncLogRow, number>
+  drafts!: Table<DraftRow, string>
 
   constructor(name: string) {
     super(name)
@@ -145,6 +176,15 @@ export class CunzhiDB extends Dexie {
       .stores({
         cases: '&id, received_on, _pending',
         case_index: '&id',
+      })
+      .upgrade(async (tx) => {
+        await tx.table('cases').toCollection().each((c: any) => tx.table('case_index').put(indexRow(c)))
+      })
+    // ---- field app (issue 12): sync log, form drafts; index rows gain village and "refused" ----
+    this.version(3)
+      .stores({
+        sync_log: '++id, at',
+        drafts: '&key, updated_at',
       })
       .upgrade(async (tx) => {
         await tx.table('cases').toCollection().each((c: any) => tx.table('case_index').put(indexRow(c)))
