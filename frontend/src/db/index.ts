@@ -115,6 +115,14 @@ export type CaseView = AnyRecord & {
   _local_ended_on?: string | null
 }
 
+/** Points of a patrol being recorded on this device, saved every few seconds (a killed tab loses seconds). */
+export interface RouteBuffer {
+  patrol_id: string
+  points: { lat: number; lon: number; at: string; accuracy: number | null }[]
+  places: string[]
+  saved_at: string
+}
+
 export class CunzhiDB extends Dexie {
   server!: Table<ServerRow, string>
   outbox!: Table<OutboxEntry, number>
@@ -128,6 +136,7 @@ export class CunzhiDB extends Dexie {
   case_index!: Table<CaseIndexRow, string>
   /** grid work, six-no, nominations, points (issues 7, 8): see sync/records.ts */
   records!: Table<RecordRow, string>
+  route_buffer!: Table<RouteBuffer, string>
 
   constructor(name: string) {
     super(name)
@@ -159,6 +168,8 @@ export class CunzhiDB extends Dexie {
     this.version(3)
       .stores({
         records: '&_key, [_e+_d], [_e+_s], [_e+_h], [_e+_p], _pending',
+        // the route of a patrol being recorded, saved every few seconds (features/grid/recorder.ts)
+        route_buffer: '&patrol_id',
       })
       .upgrade(async (tx) => {
         const server = await tx.table('server').toArray()
