@@ -4,6 +4,8 @@ import enUS from 'vant/es/locale/lang/en-US'
 import zhCN from 'vant/es/locale/lang/zh-CN'
 import zh from './locales/zh-CN.json'
 import en from './locales/en.json'
+import featuresZh from './locales/features.zh-CN.json' // f78: grid work, six-no, nominations, points, home
+import featuresEn from './locales/features.en.json' // f78
 
 export type Lang = 'zh-CN' | 'en'
 const KEY = 'cunzhi.lang'
@@ -20,7 +22,7 @@ export const i18n = createI18n({
   legacy: false,
   locale: savedLang(),
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': zh, en },
+  messages: { 'zh-CN': { ...zh, ...featuresZh }, en: { ...en, ...featuresEn } },
 })
 
 export function currentLang(): Lang {
