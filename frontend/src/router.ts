@@ -9,8 +9,9 @@ export const router = createRouter({
   routes: [
     { path: '/', name: 'cases', component: CaseList },
     { path: '/login', name: 'login', component: () => import('./features/auth/LoginPage.vue'), meta: { public: true } },
-    { path: '/cases/new', name: 'new-case', component: () => import('./features/mediation/NewCase.vue') },
+    { path: '/cases/new', name: 'new-case', component: () => import('./features/mediation/NewCase.vue'), meta: { tabs: false } },
     { path: '/cases/:id', name: 'case', component: () => import('./features/mediation/CaseDetail.vue'), props: true },
+    { path: '/me', name: 'me', component: () => import('./features/me/MePage.vue') },
     { path: '/sync', name: 'sync', component: () => import('./features/sync/SyncCenter.vue') },
     { path: '/conflicts/:id', name: 'conflict', component: () => import('./features/sync/ConflictView.vue'), props: true },
     ...featureRoutes, // f78

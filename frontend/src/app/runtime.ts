@@ -13,6 +13,7 @@ import { fetchMe, fetchReference } from '../api/client'
 import { currentLang } from '../i18n'
 import { saveDeviceSession } from './device'
 import type { Reference } from '../api/types'
+import { checkPersistence, storageState } from './storage'
 
 export const engineRef = shallowRef<SyncEngine | null>(null)
 export const syncStatus = ref<SyncStatus | null>(null)
@@ -44,15 +45,10 @@ export async function refreshReference(db: CunzhiDB) {
   }
 }
 
+/** Asks for persistent storage (at sign-in and each start; the outcome is shown in 我的 and the sync page). */
 export async function checkStorage() {
-  const nav: any = navigator
-  try {
-    if (nav.storage?.persist && !(await nav.storage.persisted?.())) await nav.storage.persist()
-    const est = await nav.storage?.estimate?.()
-    if (est?.quota && est.usage / est.quota > 0.85) appState.storageWarning = true
-  } catch {
-    /* not available */
-  }
+  await checkPersistence()
+  if (storageState.nearFull) appState.storageWarning = true
 }
 
 /** Registers a Background Sync so the service worker pushes even if the page is closed. */
@@ -76,6 +72,7 @@ export async function startUser(session: Session): Promise<CunzhiDB> {
   const engine = new SyncEngine({
     db,
     clientId: clientId(),
+    userId: session.user.id,
     transport: new HttpTransport({ getToken: token, getLanguage: currentLang }),
     onAuthProblem: (code) => void handleAuthProblem(code),
     onUpdateRequired: () => {
@@ -103,8 +100,9 @@ export async function startUser(session: Session): Promise<CunzhiDB> {
     void registerBackgroundSync()
   }))
   cleanups.push(onQuotaError(() => (appState.storageWarning = true)))
+  // the periodic tick respects the back-off and Retry-After (engine.tick)
   const tick = setInterval(() => {
-    if (navigator.onLine && engine.status.state !== 'syncing') void engine.syncNow()
+    if (navigator.onLine) void engine.tick()
   }, 60_000)
   cleanups.push(() => clearInterval(tick))
   const onMsg = (e: MessageEvent) => {

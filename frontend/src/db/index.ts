@@ -70,11 +70,16 @@ export interface AttachmentRow {
   id: string
   entity: string
   record_id: string
-  blob: Blob
+  /** the photo; null once uploaded (the server has it; the thumbnail stays) */
+  blob: Blob | null
   content_type: string
   size: number
   sha256: string
   uploaded: 0 | 1
+  /** the server refused it for good (size, type): needs attention, never retried */
+  failed?: 0 | 1
+  /** a small JPEG kept after the full photo is uploaded and freed */
+  thumb?: Blob | null
   attempts: number
   next_try_at: number
   last_error?: string | null
@@ -106,11 +111,14 @@ export interface CaseIndexRow {
   dl: string | null // effective deadline
   e: string | null // ended_on (server) or the local date it ended
   pe: 0 | 1 // has pending changes
+  rj?: 0 | 1 // a create the server refused (needs attention)
+  o?: string // org_code (village), for township staff
 }
 
 /** A mediation case as the UI sees it: server copy + pending fields + derived index fields. */
 export type CaseView = AnyRecord & {
   _pending: 0 | 1
+  _rejected?: 0 | 1
   _open_deadline: string
   _local_ended_on?: string | null
 }

@@ -42,12 +42,61 @@ export async function compressImage(file: Blob, maxSide = MAX_SIDE, quality = 0.
   return out
 }
 
-/** Stores a (compressed) photo for a record; returns its attachment id. */
-export async function storeAttachment(db: CunzhiDB, blob: Blob, entity: string, recordId: string): Promise<string> {
+/** Formats the server takes as they are, and the largest photo stored uncompressed. */
+export const RAW_TYPES = ['image/jpeg', 'image/png', 'image/webp']
+export const MAX_RAW_BYTES = 4 * 1024 * 1024
+
+export class PhotoUnsupportedError extends Error {
+  constructor(public type: string, public size: number) {
+    super('photo_unsupported')
+    this.name = 'PhotoUnsupportedError'
+  }
+}
+
+/**
+ * A photo ready to store: compressed to JPEG; when the phone cannot decode it (HEIC on some
+ * browsers, a broken file) it is kept as it is only if the server takes that format at that
+ * size; otherwise PhotoUnsupportedError (the person is told at once, not after a week of retries).
+ */
+export async function preparePhoto(
+  file: Blob,
+  compress: (f: Blob) => Promise<Blob> = (f) => compressImage(f),
+  thumbnail: (f: Blob) => Promise<Blob> = (f) => compressImage(f, THUMB_SIDE, 0.7),
+): Promise<{ blob: Blob; thumb: Blob | null }> {
+  let blob: Blob
+  try {
+    blob = await compress(file)
+  } catch {
+    if (!RAW_TYPES.includes(file.type) || file.size > MAX_RAW_BYTES) throw new PhotoUnsupportedError(file.type, file.size)
+    blob = file
+  }
+  let thumb: Blob | null = null
+  try {
+    thumb = await thumbnail(blob)
+  } catch {
+    thumb = null
+  }
+  return { blob, thumb }
+}
+
+export const THUMB_SIDE = 240
+
+/** Photos still to upload (not refused for good). */
+export async function waitingPhotoCount(db: CunzhiDB): Promise<number> {
+  return db.attachments.where('uploaded').equals(0).filter((a) => !a.failed).count()
+}
+
+/** Photos the server refused for good: "needs attention". */
+export function failedPhotos(db: CunzhiDB): Promise<AttachmentRow[]> {
+  return db.attachments.where('uploaded').equals(0).filter((a) => !!a.failed).toArray()
+}
+
+/** Stores a (compressed) photo for a record, with an optional thumbnail; returns its attachment id. */
+export async function storeAttachment(db: CunzhiDB, blob: Blob, entity: string, recordId: string, thumb: Blob | null = null): Promise<string> {
   const id = newId()
   const row: AttachmentRow = {
-    id, entity, record_id: recordId, blob, content_type: blob.type || 'image/jpeg', size: blob.size,
-    sha256: await sha256Hex(blob), uploaded: 0, attempts: 0, next_try_at: 0, created_at: new Date().toISOString(),
+    id, entity, record_id: recordId, blob, thumb, content_type: blob.type || 'image/jpeg', size: blob.size,
+    sha256: await sha256Hex(blob), uploaded: 0, failed: 0, attempts: 0, next_try_at: 0, created_at: new Date().toISOString(),
   }
   try {
     await db.attachments.add(row)
@@ -63,19 +112,30 @@ export function attachmentBackoff(attempts: number, random = Math.random): numbe
   return Math.round(exp / 2 + random() * (exp / 2))
 }
 
-/** Uploads every photo that is due; failures are rescheduled with backoff. Returns uploaded count. */
+/** Answers that will not change on a retry: the photo itself is refused (too large, not an image, bad checksum). */
+const REFUSED = new Set([400, 413, 415, 422])
+
+/**
+ * Uploads every photo that is due. A photo the server refuses for good is marked failed
+ * ("needs attention"); other failures are rescheduled with backoff. An uploaded photo's blob is
+ * freed (the server has it; the thumbnail stays for the lists). Returns the uploaded count.
+ */
 export async function uploadPendingAttachments(db: CunzhiDB, transport: Transport, now = Date.now()): Promise<number> {
   if (!transport.putAttachment) return 0
-  const due = await db.attachments.where('uploaded').equals(0).filter((a) => a.next_try_at <= now).toArray()
+  const due = await db.attachments.where('uploaded').equals(0).filter((a) => a.next_try_at <= now && !a.failed && !!a.blob).toArray()
   let done = 0
   for (const a of due) {
     try {
       await transport.putAttachment({
-        id: a.id, blob: a.blob, sha256: a.sha256, entity: a.entity, record_id: a.record_id, content_type: a.content_type,
+        id: a.id, blob: a.blob!, sha256: a.sha256, entity: a.entity, record_id: a.record_id, content_type: a.content_type,
       })
-      await db.attachments.update(a.id, { uploaded: 1, last_error: null })
+      await db.attachments.update(a.id, { uploaded: 1, last_error: null, blob: null })
       done++
     } catch (e) {
+      if (e instanceof HttpError && REFUSED.has(e.status)) {
+        await db.attachments.update(a.id, { failed: 1, attempts: a.attempts + 1, last_error: e.code })
+        continue
+      }
       const attempts = a.attempts + 1
       await db.attachments.update(a.id, {
         attempts, next_try_at: Date.now() + attachmentBackoff(attempts),

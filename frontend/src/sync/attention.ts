@@ -17,11 +17,14 @@ export async function resendRejected(db: CunzhiDB, mutationId: string, fields: R
   await db.transaction('rw', CHANGE_TABLES(db), async () => {
     const r = await db.rejected.get(mutationId)
     if (!r) throw new Error('not found')
+    const create = r.mutation.base_rev === 0 && r.mutation.op !== 'delete'
+    await db.rejected.delete(mutationId)
     await addToOutbox(db, {
       entity: r.entity, recordId: r.record_id, fields, op: r.mutation.op,
       resolvesConflict: r.mutation.resolves_conflict || null,
+      // a fixed create takes its original place, before the changes that waited for it
+      seq: create ? r.seq : undefined, baseRev: create ? 0 : undefined,
     })
-    await db.rejected.delete(mutationId)
   })
   notify()
 }

@@ -298,12 +298,14 @@ describe('reset_required', () => {
     expect(await eng.syncNow()).toBe('ok')
     const pushes = server.pushes.slice(pushesBefore)
     const acked = await db.acked.orderBy('seq').toArray()
-    // the cycle pushed the queued entry before its pull met the 409; then the reset path
-    // re-sent the whole acknowledged log in its original order (the server answers duplicate
-    // for what it kept, applies what it lost)
-    expect(pushes[0].mutations.map((m) => m.fields)).toEqual([{ description: 'queued' }])
-    const replayed = pushes.slice(1).flatMap((p) => p.mutations)
-    expect(replayed.map((m) => m.mutation_id)).toEqual(acked.map((m) => m.mutation_id))
+    // the cycle's pull meets the 409 before anything is pushed; the reset path re-sends the whole
+    // acknowledged log in its original order first (the server answers duplicate for what it
+    // kept, applies what it lost), and only then the outbox (sync-protocol.md, Pull/reset)
+    const sent = pushes.flatMap((p) => p.mutations)
+    const replayedIds = acked.slice(0, 3).map((m) => m.mutation_id)
+    expect(sent.slice(0, 3).map((m) => m.mutation_id)).toEqual(replayedIds)
+    expect(sent.slice(3).map((m) => m.fields)).toEqual([{ description: 'queued' }])
+    expect(acked[3].fields).toEqual({ description: 'queued' })
     expect(acked.length).toBe(4)
     expect(server.records.get(b)?.record.title).toBe('lost by restore')
     expect(server.records.get(a)?.record.place).toBe('also lost')

@@ -15,6 +15,7 @@ import { HttpError, NetworkError, type Transport } from './transport'
 import { rebuildView, serverKey, storeServerRecords, VIEW_TABLES } from './view'
 import { uploadPendingAttachments } from './attachments'
 import { isQuotaError } from './outbox'
+import { newId } from './ids'
 
 export const BATCH_LIMIT = 500
 export const ACKED_RETENTION_DAYS = 180
@@ -44,12 +45,17 @@ export interface EngineOptions {
   maxDelayMs?: number
   onAuthProblem?: (code: string) => void
   onUpdateRequired?: () => void
+  /** the signed-in user's id: conflicts this user's pushes caused count as "mine" */
+  userId?: string
   /** used to avoid timers in tests */
   autoSchedule?: boolean
   lockName?: string
 }
 
 export type CycleOutcome = 'ok' | 'locked' | 'failed' | 'auth' | 'update_required'
+
+/** Status codes of a push refused as a whole because of what it carries (not the network, not the session). */
+const ENVELOPE_ERRORS = new Set([400, 413, 422])
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -159,26 +165,61 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * The periodic tick: a cycle only when no back-off or Retry-After wait is running
+   * (the 60-second timer must not hammer a busy server). `now` is for tests.
+   */
+  async tick(now = Date.now()): Promise<CycleOutcome | 'waiting'> {
+    if (this.status.state === 'syncing') return 'waiting'
+    if (this.status.nextRetryAt && now < this.status.nextRetryAt) return 'waiting'
+    return this.syncNow()
+  }
+
+  /**
+   * One cycle. A reset left unfinished (the app was killed, the network dropped) is finished
+   * first; then a pull, so a 409 reset_required is met before the outbox is pushed (the spec's
+   * order on a reset: the acknowledged log first, then the outbox); then the outbox, and a pull
+   * of what the push changed. Photos upload whatever happened to the pull or push.
+   */
   private async cycle(): Promise<CycleOutcome> {
     this.set({ state: 'syncing', nextRetryAt: null })
+    let failure: unknown = null
     try {
-      try {
-        await this.pushOutbox()
-        await this.pullAll()
-      } catch (e) {
-        if (e instanceof HttpError && e.status === 409 && e.code === 'reset_required') {
-          await this.resetAndReplay()
-        } else throw e
-      }
+      await this.pullOrReset()
+      const pushed = await this.pushOutbox()
+      if (pushed) await this.pullOrReset()
       await this.refreshConflicts().catch(() => undefined)
-      if (this.o.transport.putAttachment) await uploadPendingAttachments(this.db, this.o.transport).catch(() => undefined)
       await this.pruneAcked()
-      const now = new Date().toISOString()
-      await setMeta(this.db, 'last_sync_at', now)
-      this.set({ state: 'idle', lastSyncAt: now, lastError: null, failures: 0 })
-      return 'ok'
     } catch (e) {
-      return this.handleFailure(e)
+      failure = e
+    }
+    try {
+      await this.uploadPhotos()
+    } catch (e) {
+      failure = failure || e
+    }
+    if (failure) return this.handleFailure(failure)
+    const now = new Date().toISOString()
+    await setMeta(this.db, 'last_sync_at', now)
+    this.set({ state: 'idle', lastSyncAt: now, lastError: null, failures: 0 })
+    return 'ok'
+  }
+
+  private async uploadPhotos(): Promise<void> {
+    if (!this.o.transport.putAttachment) return
+    await uploadPendingAttachments(this.db, this.o.transport)
+  }
+
+  /** Finishes an interrupted reset, then pulls; a 409 reset_required starts (and finishes) a reset. */
+  async pullOrReset(): Promise<void> {
+    try {
+      await this.finishReset()
+      await this.pullAll()
+    } catch (e) {
+      if (!(e instanceof HttpError && e.status === 409 && e.code === 'reset_required')) throw e
+      await this.beginReset()
+      await this.finishReset()
+      await this.pullAll()
     }
   }
 
@@ -205,40 +246,73 @@ export class SyncEngine {
     }
     const failures = this.status.failures + 1
     const offline = e instanceof NetworkError
-    if (isQuotaError(e)) this.set({ storageWarning: true }) // a pulled page did not fit: tell the person
+    const quota = isQuotaError(e)
+    if (quota) this.set({ storageWarning: true }) // a pulled page did not fit: tell the person
+    // a code, never a raw message ("Failed to fetch"): the UI turns it into words (sync/errors.ts)
     this.set({
       state: offline ? 'offline' : 'error',
-      lastError: e instanceof HttpError ? e.code : String((e as any)?.message || e),
+      lastError: offline ? 'network' : e instanceof HttpError ? e.code : quota ? 'storage_full' : 'internal',
       failures,
     })
+    if (!offline && !quota && !(e instanceof HttpError)) console.error('sync cycle failed', e)
     this.scheduleRetry(this.backoffDelay(failures))
     return 'failed'
   }
 
-  /** Pushes the outbox in order, in batches, until nothing sendable is left. */
-  async pushOutbox(): Promise<void> {
+  /**
+   * Pushes the outbox in order, in batches, until nothing sendable is left; returns how many
+   * mutations were answered. A push refused as a whole because of what it carries (400/422,
+   * 413) is narrowed by halving the batch until the one bad mutation is alone; that one goes to
+   * "needs attention" and the rest keep moving. Entries waiting for a rejected create of their
+   * record (or of their case) are held until the person fixes it.
+   */
+  async pushOutbox(): Promise<number> {
     const tried = new Set<string>()
-    let batchSize = this.o.batchSize ?? BATCH_LIMIT
+    const full = this.o.batchSize ?? BATCH_LIMIT
+    let batchSize = full
+    let answered = 0
     for (;;) {
+      const blocked = await rejectedCreates(this.db)
       const batch = await this.db.outbox
         .orderBy('seq')
-        .filter((e) => !tried.has(e.mutation_id))
+        .filter((e) => !tried.has(e.mutation_id) && !dependsOn(e, blocked))
         .limit(batchSize)
         .toArray()
-      if (!batch.length) return
+      if (!batch.length) return answered
       let res
       try {
         res = await this.o.transport.push({ client_id: this.o.clientId, mutations: batch.map(stripOutbox) })
       } catch (e) {
-        if (e instanceof HttpError && e.status === 413 && batchSize > 1) {
-          batchSize = Math.max(1, Math.floor(batchSize / 2))
+        if (e instanceof HttpError && ENVELOPE_ERRORS.has(e.status)) {
+          if (batch.length > 1) {
+            batchSize = Math.max(1, Math.floor(batch.length / 2))
+            continue
+          }
+          await this.isolate(batch[0], e)
+          tried.add(batch[0].mutation_id)
           continue
         }
         throw e
       }
       batch.forEach((m) => tried.add(m.mutation_id))
+      answered += batch.length
       await this.applyPushResults(batch, res.results)
+      batchSize = Math.min(full, batchSize * 2)
     }
+  }
+
+  /** One mutation the server refuses to even read: "needs attention" with the server's reason. */
+  private async isolate(m: OutboxEntry, e: HttpError): Promise<void> {
+    const db = this.db
+    const error = e.body && e.body.code ? e.body : { code: e.status === 413 ? 'payload_too_large' : 'validation_error', message: '' }
+    await db.transaction('rw', [db.server, db.outbox, db.rejected, ...VIEW_TABLES(db), db.meta, db.conflicts], async () => {
+      await db.outbox.delete(m.seq!)
+      await db.rejected.put({
+        mutation_id: m.mutation_id, seq: m.seq!, mutation: stripOutbox(m), error,
+        rejected_at: new Date().toISOString(), record_id: m.record_id, entity: m.entity,
+      })
+      await rebuildView(db, m.entity, m.record_id)
+    })
   }
 
   /** Stores a batch's answers in one transaction: acks, conflicts, rejections, server copies. */
@@ -248,10 +322,17 @@ export class SyncEngine {
     await db.transaction('rw', [db.server, db.outbox, db.acked, db.rejected, db.conflicts, ...VIEW_TABLES(db), db.meta], async () => {
       const now = new Date().toISOString()
       const touched = new Set<string>()
+      const blocked = await rejectedCreates(db)
       for (const r of results) {
         const m = byId.get(r.mutation_id)
         if (!m) continue
         const eff = effectiveStatus(r)
+        if (eff === 'rejected' && dependsOn(m, blocked)) {
+          // its record's (or its case's) create was refused: it waits for the person's fix. The
+          // server keeps its answer to this id for good, so it goes again under a new id.
+          await db.outbox.update(m.seq!, { mutation_id: newId(), last_error: 'waiting_for_create' })
+          continue
+        }
         if (r.record && r.record.id) await putServerRecord(db, m.entity, r.record)
         touched.add(`${m.entity}\u0000${m.record_id}`)
         if (eff === 'rejected' && r.error?.code === 'unknown_record') {
@@ -278,6 +359,7 @@ export class SyncEngine {
             error: r.error || { code: 'rejected', message: '' },
             rejected_at: now, record_id: m.record_id, entity: m.entity,
           })
+          if (isCreate(m)) blocked.add(m.record_id)
           if (m.resolves_conflict) await db.conflicts.update(m.resolves_conflict, { status: 'open', resolving_mutation_id: null })
           continue
         }
@@ -329,8 +411,19 @@ export class SyncEngine {
    * answers duplicate for those it has and applies those it lost); then push the outbox.
    */
   async resetAndReplay(): Promise<void> {
+    await this.beginReset()
+    await this.finishReset()
+    await this.pushOutbox()
+    await this.pullAll()
+  }
+
+  /**
+   * Clears the replica and the cursor and records "reset in progress" in the same transaction,
+   * so a reset cut off later (network, app killed) is finished on the next cycle.
+   */
+  async beginReset(): Promise<void> {
     const db = this.db
-    await db.transaction('rw', [db.server, db.outbox, ...VIEW_TABLES(db), db.meta, db.conflicts], async () => {
+    await db.transaction('rw', [db.server, db.outbox, db.rejected, ...VIEW_TABLES(db), db.meta, db.conflicts], async () => {
       await db.server.clear()
       await db.cases.clear()
       await db.case_index.clear()
@@ -338,7 +431,8 @@ export class SyncEngine {
       await db.records.clear()
       await db.meta.delete('cursor')
       await db.meta.delete('server_epoch')
-      const pending = await db.outbox.toArray()
+      await setMeta(db, 'reset', { started_at: new Date().toISOString(), replayed_seq: -1 })
+      const pending = [...await db.outbox.toArray(), ...(await db.rejected.toArray())]
       const seen = new Set<string>()
       for (const e of pending) {
         const k = `${e.entity}\u0000${e.record_id}`
@@ -347,36 +441,58 @@ export class SyncEngine {
         await rebuildView(db, e.entity, e.record_id)
       }
     })
-    await this.pullAll()
-    await this.replayAcked()
-    await this.pushOutbox()
-    await this.pullAll()
   }
 
+  /** Finishes a reset in progress: the full pull (resumes from its stored cursor), then the rest of the acknowledged log. */
+  async finishReset(): Promise<void> {
+    if (!(await getMeta(this.db, 'reset'))) return
+    await this.pullAll()
+    await this.replayAcked()
+    await this.db.meta.delete('reset')
+  }
+
+  /**
+   * Re-sends the acknowledged log after the last batch already replayed (progress is stored
+   * with each batch's answers), honouring each answer by its effective status: a conflict is
+   * stored, a rejection goes to "needs attention", an unknown_record goes back to the outbox.
+   */
   async replayAcked(): Promise<void> {
     const cutoff = new Date(Date.now() - ACKED_RETENTION_DAYS * 86400_000).toISOString()
-    const log = (await this.db.acked.orderBy('seq').toArray()).filter((a) => a.acked_at >= cutoff)
+    const progress = (await getMeta<{ replayed_seq: number }>(this.db, 'reset'))?.replayed_seq ?? -1
+    const log = (await this.db.acked.where('seq').above(progress).sortBy('seq')).filter((a) => a.acked_at >= cutoff)
     const size = this.o.batchSize ?? BATCH_LIMIT
     for (let i = 0; i < log.length; i += size) {
       const batch = log.slice(i, i + size)
       const res = await this.o.transport.push({ client_id: this.o.clientId, mutations: batch.map(stripOutbox) })
       const db = this.db
       const byId = new Map(batch.map((m) => [m.mutation_id, m]))
-      await db.transaction('rw', [db.server, db.outbox, ...VIEW_TABLES(db), db.conflicts, db.meta], async () => {
+      await db.transaction('rw', [db.server, db.outbox, db.acked, db.rejected, ...VIEW_TABLES(db), db.conflicts, db.meta], async () => {
+        const now = new Date().toISOString()
         for (const r of res.results) {
           const m = byId.get(r.mutation_id)
           if (!m) continue
-          if (r.record && r.record.id) {
-            await putServerRecord(db, m.entity, r.record)
-            await rebuildView(db, m.entity, m.record_id)
-          }
-          if (r.status === 'conflict' && r.conflict_id) {
+          const eff = effectiveStatus(r)
+          if (r.record && r.record.id) await putServerRecord(db, m.entity, r.record)
+          if (eff === 'rejected' && r.error?.code === 'unknown_record') {
+            // its record is not on the server (yet): keep sending it, as any queued change
+            await db.acked.delete(m.seq)
+            const { acked_at: _a, status: _s, ...mutation } = m
+            await db.outbox.put({ ...mutation, attempts: 1, last_error: 'unknown_record', created_at: now })
+          } else if (eff === 'rejected') {
+            await db.acked.delete(m.seq)
+            await db.rejected.put({
+              mutation_id: m.mutation_id, seq: m.seq, mutation: stripOutbox(m),
+              error: r.error || { code: 'rejected', message: '' }, rejected_at: now, record_id: m.record_id, entity: m.entity,
+            })
+          } else if (eff === 'conflict' && r.conflict_id) {
             await db.conflicts.put({
               id: r.conflict_id, entity: m.entity, record_id: m.record_id, base_rev: r.record?.rev ?? m.base_rev,
-              fields: r.conflicts || [], status: 'open', created_at: new Date().toISOString(), mine: 1,
+              fields: r.conflicts || [], status: 'open', created_at: now, mine: 1,
             })
           }
+          await rebuildView(db, m.entity, m.record_id)
         }
+        await setMeta(db, 'reset', { ...(await getMeta(db, 'reset')), replayed_seq: batch[batch.length - 1].seq })
       })
     }
   }
@@ -397,7 +513,8 @@ export class SyncEngine {
         if (existing?.status === 'resolving') continue
         await db.conflicts.put({
           id: c.id, entity: c.entity, record_id: c.record_id, base_rev: c.base_rev, fields: c.fields,
-          status: 'open', created_at: c.created_at || new Date().toISOString(), mine: existing?.mine ?? 0,
+          status: 'open', created_at: c.created_at || new Date().toISOString(),
+          mine: existing?.mine || (this.o.userId && c.created_by === this.o.userId ? 1 : 0),
         })
       }
     })
@@ -407,6 +524,22 @@ export class SyncEngine {
     const cutoff = new Date(Date.now() - ACKED_RETENTION_DAYS * 86400_000).toISOString()
     await this.db.acked.where('acked_at').below(cutoff).delete()
   }
+}
+
+const isCreate = (m: { op: string; base_rev: number }) => m.op !== 'delete' && m.base_rev === 0
+
+/** Records whose create was refused and waits in "needs attention" (not fixed and resent yet). */
+async function rejectedCreates(db: CunzhiDB): Promise<Set<string>> {
+  const rows = (await db.rejected.toArray()).filter((r) => isCreate(r.mutation))
+  if (!rows.length) return new Set()
+  const ids = rows.map((r) => r.record_id)
+  const resent = new Set((await db.outbox.where('record_id').anyOf(ids).toArray()).filter(isCreate).map((e) => e.record_id))
+  return new Set(ids.filter((id) => !resent.has(id)))
+}
+
+/** A change that cannot go before the create of its record (or of the case it belongs to). */
+function dependsOn(m: { record_id: string; fields: Record<string, any> }, blocked: Set<string>): boolean {
+  return blocked.size > 0 && (blocked.has(m.record_id) || (typeof m.fields?.case_id === 'string' && blocked.has(m.fields.case_id)))
 }
 
 /** Keeps the newest server copy (never goes back to an older rev). */

@@ -47,6 +47,8 @@ export interface ChangeInput {
   resolvesConflict?: string | null
   /** defaults to the rev of the server copy (0 when the server has never had it) */
   baseRev?: number
+  /** a place in the outbox order (a fixed create goes back to where it was); default: the end */
+  seq?: number
 }
 
 export const CHANGE_TABLES = (db: CunzhiDB) => [db.server, db.outbox, ...VIEW_TABLES(db), db.meta, db.conflicts, db.rejected]
@@ -90,6 +92,7 @@ export async function addToOutbox(db: CunzhiDB, input: ChangeInput): Promise<Out
     attempts: 0,
     created_at: new Date().toISOString(),
   }
+  if (input.seq != null) entry.seq = input.seq
   entry.seq = await db.outbox.add(entry)
   await rebuildView(db, input.entity, input.recordId)
   return entry

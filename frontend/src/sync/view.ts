@@ -38,6 +38,7 @@ export function indexRow(view: Record<string, any>): CaseIndexRow {
     ti: view.title || '', n: view.case_number || null,
     p: Array.isArray(view.parties) ? view.parties.map((x: any) => x?.name || '').join('、') : '',
     dl: effectiveDeadline(view, settings), e: view.ended_on || view._local_ended_on || null, pe: view._pending ? 1 : 0,
+    rj: view._rejected ? 1 : 0, o: view.org_code || '',
   }
 }
 
@@ -57,14 +58,18 @@ export function overlayFields(entries: OutboxEntry[]): { fields: Record<string, 
  * The read view of one record: its server copy with its pending outbox entries laid over it,
  * plus derived fields; null when the record is gone (deleted, or neither copy nor pending).
  */
-export function computeView(entity: string, id: string, server: Record<string, any> | undefined, mine: OutboxEntry[]): Record<string, any> | null {
-  if (!server && mine.length === 0) return null
+export function computeView(entity: string, id: string, server: Record<string, any> | undefined, mine: OutboxEntry[],
+  rejectedCreate?: Record<string, any> | null): Record<string, any> | null {
+  // a create the server refused stays visible (marked) until it is fixed and resent, or discarded
+  const refused = !server && rejectedCreate ? rejectedCreate : null
+  if (!server && mine.length === 0 && !refused) return null
   const { fields, deleted, endedOn } = overlayFields(mine)
-  const base: Record<string, any> = server ? { ...server } : { id, rev: 0, deleted: false }
+  const base: Record<string, any> = server ? { ...server } : { ...(refused || {}), id, rev: 0, deleted: false }
   const merged: Record<string, any> = { ...base, ...fields, id }
   if (deleted) merged.deleted = true
   if (merged.deleted) return null
   merged._pending = mine.length ? 1 : 0
+  merged._rejected = refused && !mine.some((e) => e.base_rev === 0 && e.op !== 'delete') ? 1 : 0
   if (entity === 'mediation_case') {
     const open = OPEN_STATUSES.includes(merged.status) || !merged.status
     merged._open_deadline = open ? effectiveDeadline(merged, settings) || '9999-12-31' : '9999-12-31'
@@ -88,7 +93,13 @@ export async function rebuildView(db: CunzhiDB, entity: string, id: string): Pro
   if (entity !== 'mediation_case' && entity !== 'case_event' && !GENERIC_ENTITIES.has(entity)) return
   const srv = await db.server.get(serverKey(entity, id))
   const mine = (await db.outbox.where('record_id').equals(id).sortBy('seq')).filter((e) => e.entity === entity)
-  await writeViews(db, [[entity, id, computeView(entity, id, srv?.record, mine)]])
+  let refused: Record<string, any> | null = null
+  if (!srv) {
+    const rej = (await db.rejected.where('record_id').equals(id).toArray())
+      .filter((r) => r.entity === entity && r.mutation.base_rev === 0 && r.mutation.op !== 'delete')
+    if (rej.length) refused = rej.sort((a, b) => a.seq - b.seq)[0].mutation.fields
+  }
+  await writeViews(db, [[entity, id, computeView(entity, id, srv?.record, mine, refused)]])
 }
 
 async function writeViews(db: CunzhiDB, items: [string, string, Record<string, any> | null][]): Promise<void> {

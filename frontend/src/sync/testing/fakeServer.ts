@@ -30,12 +30,27 @@ export class FakeServer {
   upgradeRequired = false
   authError: string | null = null
   failNetwork = false
+  /** the whole push is refused (400/422 envelope error) when a mutation matches */
+  envelopeError: ((m: Mutation) => boolean) | null = null
+  /** the whole push answers 413 when a mutation matches */
+  tooLarge: ((m: Mutation) => boolean) | null = null
+  /** every pull fails with this (e.g. a 500) */
+  pullError: Error | null = null
+  /** photo uploads: stored bodies; refuseAttachments answers every upload with this status/code */
+  attachments = new Map<string, { sha256: string; size: number }>()
+  refuseAttachments: { status: number; code: string } | null = null
 
   transport(user = 'A', clientId = 'client-A'): Transport {
     return {
       push: async (body) => this.push(body, user, clientId),
       pull: async (cursor, limit) => this.pull(cursor, limit),
       openConflicts: async () => [...this.conflicts.values()].filter((c) => c.status === 'open'),
+      putAttachment: async (a) => {
+        this.gate()
+        if (this.refuseAttachments) throw new HttpError(this.refuseAttachments.status, { code: this.refuseAttachments.code, message: '' })
+        this.attachments.set(a.id, { sha256: a.sha256, size: a.blob.size })
+        return { id: a.id, sha256: a.sha256, size: a.blob.size, content_type: a.content_type } as any
+      },
     }
   }
 
@@ -51,6 +66,9 @@ export class FakeServer {
 
   push(body: PushRequest, user: string, clientId: string): PushResponse {
     this.gate()
+    if (this.tooLarge && body.mutations.some(this.tooLarge)) throw new HttpError(413, { code: 'payload_too_large', message: '' })
+    if (this.envelopeError && body.mutations.some(this.envelopeError))
+      throw new HttpError(422, { code: 'validation_error', message: 'bad request', details: [{ field: 'mutations.0.fields', code: 'invalid', message: '' }] })
     this.pushes.push(JSON.parse(JSON.stringify(body)))
     const results = body.mutations.map((m) => this.applyOne(m, user, clientId))
     if (this.loseNextAnswers > 0) {
@@ -85,6 +103,8 @@ export class FakeServer {
         return { ...base, status: 'rejected', error: { code: 'validation_error', message: 'server-owned', details: [{ field: k, code: 'read_only', message: '' }] } }
     }
     if (!held) {
+      if (m.entity === 'case_event' && m.base_rev === 0 && !this.records.has(m.fields.case_id))
+        return { ...base, status: 'rejected', error: { code: 'validation_error', message: 'case not found', details: [{ field: 'case_id', code: 'case_not_found', message: '' }] } }
       if (m.base_rev > 0 || m.op === 'delete')
         return { ...base, status: 'rejected', error: { code: 'unknown_record', message: 'unknown record' } }
       if (m.entity === 'mediation_case' && !m.fields.title)
@@ -152,6 +172,7 @@ export class FakeServer {
 
   pull(cursor: string | null, limit: number): PullResponse {
     this.gate()
+    if (this.pullError) throw this.pullError
     if (this.resetOnNextPull && cursor) {
       this.resetOnNextPull = false
       throw new HttpError(409, { code: 'reset_required', message: '' })
