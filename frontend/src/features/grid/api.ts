@@ -43,28 +43,48 @@ export interface Grid {
   code: string
   name: string
   village_code?: string
-  parent_code?: string
   worker_ids: string[]
-  active: boolean
+  retired: boolean
 }
 
 export async function listGrids(villageCode?: string): Promise<Grid[]> {
-  const q = villageCode ? `?org_code=${encodeURIComponent(villageCode)}` : ''
+  const q = villageCode ? `?village_code=${encodeURIComponent(villageCode)}` : ''
   const body = await call(`/api/v1/grids${q}`)
-  return (body?.items || body || []).map((g: any) => ({ ...g, worker_ids: g.worker_ids || [], active: g.active !== false }))
+  const grids: Grid[] = (body?.items || []).map((g: any) => ({ ...g, worker_ids: g.worker_ids || [], retired: !!g.retired }))
+  rememberGrids(grids)
+  return grids
 }
 
 export function createGrid(villageCode: string, name: string, workerIds: string[]): Promise<Grid> {
-  return call('/api/v1/grids', { method: 'POST', body: JSON.stringify({ village_code: villageCode, org_code: villageCode, name, worker_ids: workerIds }) })
+  return call('/api/v1/grids', { method: 'POST', body: JSON.stringify({ village_code: villageCode, name, worker_ids: workerIds }) })
 }
 
-export function updateGrid(code: string, fields: Partial<Pick<Grid, 'name' | 'worker_ids' | 'active'>>): Promise<Grid> {
+export function updateGrid(code: string, fields: Partial<Pick<Grid, 'name' | 'worker_ids' | 'retired'>>): Promise<Grid> {
   return call(`/api/v1/grids/${encodeURIComponent(code)}`, { method: 'PATCH', body: JSON.stringify(fields) })
+}
+
+const GRIDS_KEY = 'cunzhi.grids'
+
+/** The last grid list seen online (workers, retired), kept for offline use; /reference has names only. */
+export function rememberGrids(grids: Grid[]) {
+  try {
+    localStorage.setItem(GRIDS_KEY, JSON.stringify(grids))
+  } catch {
+    /* storage full: the reference names still work */
+  }
+}
+export function rememberedGrids(): Grid[] {
+  try {
+    return JSON.parse(localStorage.getItem(GRIDS_KEY) || '[]')
+  } catch {
+    return []
+  }
 }
 
 export interface ImportRowError {
   row: number
   field?: string
+  column?: string
   code?: string
   message: string
 }
@@ -84,23 +104,16 @@ export async function importRoster(file: File, villageCode: string, dryRun: bool
   form.append('file', file)
   form.append('org_code', villageCode)
   form.append('dry_run', dryRun ? 'true' : 'false')
-  const body = await call(`/api/v1/households/import?dry_run=${dryRun ? 'true' : 'false'}&org_code=${encodeURIComponent(villageCode)}`, { method: 'POST', body: form })
+  const body = await call('/api/v1/households/import', { method: 'POST', body: form })
   return normaliseImport(body, dryRun)
 }
 
-/** Accepts the few reasonable shapes of an import answer (rows / errors, counts). */
+/** The import answer: counts, and an error per bad cell (row, field, its column header, code, message). */
 export function normaliseImport(body: any, dryRun: boolean): ImportResult {
   const errors: ImportRowError[] = []
-  for (const e of body?.errors || []) {
-    if (Array.isArray(e.details) && e.details.length) {
-      for (const d of e.details) errors.push({ row: e.row, field: d.field, code: d.code, message: d.message || d.code })
-    } else errors.push({ row: e.row, field: e.field, code: e.code, message: e.message || e.code })
-  }
-  for (const r of body?.rows || []) {
-    if (r.ok === false || r.errors?.length) for (const d of r.errors || []) errors.push({ row: r.row, field: d.field, code: d.code, message: d.message || d.code })
-  }
+  for (const e of body?.errors || []) errors.push({ row: e.row, field: e.field, column: e.column, code: e.code, message: e.message || e.code })
   return {
-    dry_run: body?.dry_run ?? dryRun, total: body?.total ?? body?.rows?.length ?? 0,
-    valid: body?.valid ?? body?.ok ?? 0, created: body?.created, updated: body?.updated, errors,
+    dry_run: body?.dry_run ?? dryRun, total: typeof body?.rows === 'number' ? body.rows : 0,
+    valid: body?.valid ?? 0, created: body?.created, updated: body?.updated, errors,
   }
 }

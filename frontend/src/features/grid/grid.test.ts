@@ -60,7 +60,7 @@ describe('incident deadline', () => {
     expect(incidentDeadline({ occurred_at: '2026-11-29T23:30:00Z', severity: 'major' })).toBe('2026-12-01')
     expect(incidentDeadline({ occurred_at: '2026-11-30T10:00:00+08:00', severity: 'serious' })).toBe('2026-12-03')
     expect(incidentDeadline({ occurred_at: '2026-11-30T10:00:00+08:00', severity: 'general' })).toBe('2026-12-07')
-    expect(incidentDeadline({ occurred_at: '2026-11-30T10:00:00+08:00', severity: 'general' }, { incident_days_general: 10 })).toBe('2026-12-10')
+    expect(incidentDeadline({ occurred_at: '2026-11-30T10:00:00+08:00', severity: 'general' }, { incident_deadline_days_general: 10 })).toBe('2026-12-10')
     expect(incidentDeadline({ deadline: '2026-12-24', occurred_at: '2026-11-30T10:00:00+08:00', severity: 'general' })).toBe('2026-12-24')
   })
 

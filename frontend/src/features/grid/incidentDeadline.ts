@@ -12,7 +12,7 @@ export const INCIDENT_OPEN = ['reported', 'assigned', 'handling']
 export const SEVERITY_DAYS_DEFAULT: Record<string, number> = { major: 1, serious: 3, general: 7 }
 
 export function severityDays(severity: string, settings: Record<string, any> = {}): number {
-  const v = settings[`incident_days_${severity}`] ?? settings.incident_deadline_days?.[severity]
+  const v = settings[`incident_deadline_days_${severity}`]
   const n = Number(v)
   return Number.isFinite(n) && n > 0 ? n : SEVERITY_DAYS_DEFAULT[severity] ?? 7
 }
@@ -25,7 +25,7 @@ export function incidentDeadline(rec: Record<string, any>, settings: Record<stri
 
 /** Warning days: a 1-day deadline is yellow on its day; longer ones a day before. */
 function warnDays(rec: Record<string, any>, settings: Record<string, any>): number {
-  const w = Number(settings.incident_warn_days)
+  const w = Number(settings.incident_deadline_warn_days)
   return Number.isFinite(w) && w >= 0 ? w : 1
 }
 

@@ -112,7 +112,7 @@ export class PatrolRecorder {
     if (!grew && !Object.keys(extra).length) return
     const fields: Record<string, any> = { ...extra }
     if (grew || extra.state) {
-      fields.route = this.state.points.map((p) => ({ lat: p.lat, lon: p.lon, at: p.at, accuracy: p.accuracy ?? null }))
+      fields.route = this.state.points.map((p) => (p.accuracy == null ? { lat: p.lat, lon: p.lon, at: p.at } : { lat: p.lat, lon: p.lon, at: p.at, accuracy: Math.round(p.accuracy * 10) / 10 }))
       fields.places_visited = [...this.state.places]
     }
     await recordChange(this.db, { entity: 'patrol', recordId: this.patrolId, fields })

@@ -5,6 +5,7 @@
  */
 import { useI18n } from 'vue-i18n'
 import { appState } from '../../app/session'
+import { rememberedGrids } from '../grid/api'
 
 export const DEFAULT_CODES: Record<string, string[]> = {
   incident_type: ['dispute', 'safety_hazard', 'public_order', 'environment', 'illegal_building', 'livelihood', 'special_population', 'other',
@@ -71,11 +72,16 @@ export function settings(): Record<string, any> {
   return { notice_days: 7, safe_household_target: 97, ...(appState.reference?.settings || {}) }
 }
 
-/** Grids of a village (org units of level grid in /reference), with their workers where given. */
-export function gridsOf(villageCode: string): { code: string; name: string; worker_ids?: string[]; active?: boolean }[] {
+/**
+ * Grids of a village that are in use: the org units of level grid in /reference (names), with
+ * workers and retirement from the last online grid list (features/grid/api.ts) where known.
+ */
+export function gridsOf(villageCode: string): { code: string; name: string; worker_ids?: string[] }[] {
+  const known = new Map(rememberedGrids().map((g) => [g.code, g]))
   return (appState.reference?.orgs || [])
-    .filter((o: any) => o.level === 'grid' && (o.parent_code === villageCode || o.code.startsWith(villageCode)) && o.active !== false)
-    .map((o: any) => ({ code: o.code, name: o.name, worker_ids: o.worker_ids, active: o.active }))
+    .filter((o: any) => o.level === 'grid' && (o.parent_code === villageCode || o.code.startsWith(villageCode)))
+    .map((o: any) => ({ code: o.code, name: known.get(o.code)?.name || o.name, worker_ids: known.get(o.code)?.worker_ids ?? o.worker_ids, retired: known.get(o.code)?.retired ?? o.retired }))
+    .filter((g: any) => !g.retired)
 }
 
 export function gridName(code: string | null | undefined): string {

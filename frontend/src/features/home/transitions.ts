@@ -31,10 +31,11 @@ export const MACHINES: Record<string, Record<string, Record<string, Rule>>> = {
     },
   },
   incident: {
+    // the server: admins assign, verify, cancel and send back; only the assignee starts handling and resolves
     reported: { assigned: isAdmin, cancelled: isAdmin },
-    assigned: { handling: (c) => isAssignee(c) || isAdmin(c), assigned: isAdmin, cancelled: isAdmin },
-    handling: { resolved: (c) => isAssignee(c) || isAdmin(c), cancelled: isAdmin },
-    resolved: { verified: isAdmin },
+    assigned: { handling: isAssignee, assigned: isAdmin, cancelled: isAdmin },
+    handling: { resolved: isAssignee, cancelled: isAdmin },
+    resolved: { verified: isAdmin, handling: isAdmin },
   },
   six_no_report: {
     open: { self_assessed: isVillage },
@@ -43,14 +44,14 @@ export const MACHINES: Record<string, Record<string, Record<string, Rule>>> = {
     self_assessed: { township_certified: isTownship, rejected: isTownship },
   },
   nomination: {
-    nominated: { village_reviewed: isVillage },
-    village_reviewed: { public_notice: isVillage },
+    nominated: { village_reviewed: isVillage, rejected: isTownship },
+    village_reviewed: { public_notice: isVillage, rejected: isTownship },
     public_notice: {
       // approval only after the notice ended with no open objection
       township_approved: (c) => isTownship(c) && !c.record.paused && !!c.record.notice_ends_on && c.record.notice_ends_on < c.today,
       rejected: isTownship,
     },
-    township_approved: { awarded: isTownship },
+    township_approved: { awarded: isTownship, rejected: isTownship },
   },
   nomination_objection: {
     open: { upheld: isAdmin, dismissed: isAdmin },
