@@ -73,15 +73,20 @@ export function settings(): Record<string, any> {
 }
 
 /**
- * Grids of a village that are in use: the org units of level grid in /reference (names), with
- * workers and retirement from the last online grid list (features/grid/api.ts) where known.
+ * Grids of a village that are in use: the org units of level grid in /reference, with workers and
+ * retirement from /reference `grids` (or the last online grid list, features/grid/api.ts).
  */
 export function gridsOf(villageCode: string): { code: string; name: string; worker_ids?: string[] }[] {
-  const known = new Map(rememberedGrids().map((g) => [g.code, g]))
-  return (appState.reference?.orgs || [])
-    .filter((o: any) => o.level === 'grid' && (o.parent_code === villageCode || o.code.startsWith(villageCode)))
-    .map((o: any) => ({ code: o.code, name: known.get(o.code)?.name || o.name, worker_ids: known.get(o.code)?.worker_ids ?? o.worker_ids, retired: known.get(o.code)?.retired ?? o.retired }))
-    .filter((g: any) => !g.retired)
+  const fromRef: any[] = (appState.reference as any)?.grids || []
+  const known = new Map<string, any>([...rememberedGrids(), ...fromRef].map((g) => [g.code, g]))
+  const orgGrids = (appState.reference?.orgs || []).filter((o: any) => o.level === 'grid')
+  const all = new Map<string, any>()
+  for (const o of orgGrids) all.set(o.code, { ...o, ...(known.get(o.code) || {}) })
+  for (const g of known.values()) if (!all.has(g.code)) all.set(g.code, g)
+  return [...all.values()]
+    .filter((g) => (g.village_code || g.parent_code || g.code.slice(0, 12)) === villageCode && !g.retired)
+    .map((g) => ({ code: g.code, name: g.name, worker_ids: g.worker_ids }))
+    .sort((a, b) => a.code.localeCompare(b.code))
 }
 
 export function gridName(code: string | null | undefined): string {

@@ -1,7 +1,7 @@
 /**
  * Which state changes each role may offer on the device, per records.md. The server checks
  * every change again (a wrong one comes back under "needs attention"); the device only offers
- * what the role may do. Where /reference carries `transitions[entity]` (state → next states),
+ * what the role may do. Where /reference carries `<entity>_transitions` (state → next states),
  * that table wins over the default below; the role rules stay.
  */
 import { appState } from '../../app/session'
@@ -62,7 +62,8 @@ export const MACHINES: Record<string, Record<string, Record<string, Rule>>> = {
 export function allowedTransitions(entity: string, ctx: TransitionContext): string[] {
   const machine = MACHINES[entity] || {}
   const state = ctx.record.state || ''
-  const fromServer: string[] | undefined = (appState.reference as any)?.transitions?.[entity]?.[state]
+  const ref: any = appState.reference
+  const fromServer: string[] | undefined = (ref?.[`${entity}_transitions`] || ref?.transitions?.[entity])?.[state]
   const rules = machine[state] || {}
   const targets = fromServer || Object.keys(rules)
   return targets.filter((to) => (rules[to] ? rules[to](ctx) : false))
