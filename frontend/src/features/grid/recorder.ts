@@ -141,5 +141,29 @@ export class PatrolRecorder {
     await this.stop()
     await this.writeRecord({ ...extra, state, ended_at: shanghaiIso() })
     await this.db.route_buffer.delete(this.patrolId)
+    forgetRecorder(this)
   }
+}
+
+/**
+ * The patrol being recorded on this device: one recorder for the whole app, so leaving the patrol
+ * screen (to report an incident, say) keeps the route recording while the app is open.
+ */
+let active: PatrolRecorder | null = null
+
+export function activeRecorder(): PatrolRecorder | null {
+  return active
+}
+
+/** The running recorder of this patrol, started (with its saved route) on first use. */
+export function recorderFor(db: CunzhiDB, patrolId: string, route: RoutePoint[], places: string[]): PatrolRecorder {
+  if (active && active.patrolId === patrolId) return active
+  if (active) void active.stop()
+  active = new PatrolRecorder(db, patrolId)
+  void active.start(route, places)
+  return active
+}
+
+export function forgetRecorder(r: PatrolRecorder) {
+  if (active === r) active = null
 }
