@@ -29,10 +29,11 @@ from cunzhi.orgs.models import OrgUnit
 from cunzhi.reference.service import county_settings
 from cunzhi.sync import state
 from cunzhi.sync.cursor import Cursor, decode_cursor, encode_cursor, now_ts
-from cunzhi.sync.fields import Invalid, parse_uuid
+from cunzhi.sync.fields import MASKERS, PERSONAL_KINDS, FieldType, Invalid, is_masked, parse_uuid
 from cunzhi.sync.models import RecordHistory, SyncConflict, SyncFeed, SyncMutation
-from cunzhi.sync.present import _jsonable, present_record, present_value
-from cunzhi.sync.registry import SERVER_OWNED_COMMON, EntitySpec, WriteContext, entities, get_entity
+from cunzhi.sync.present import dump_value, present_conflict_fields, present_record
+from cunzhi.sync.registry import (SERVER_OWNED_COMMON, SYSTEM_ACTOR, DerivedWrite, EntitySpec, WriteContext,
+                                  derivations, entities, get_entity)
 
 mutation_t = SyncMutation.__table__
 conflict_t = SyncConflict.__table__
@@ -126,6 +127,8 @@ class Push:
         self._cache: dict = {}  # per-push memo for the entities' rules (e.g. a village's mediators)
         # new rows not inserted yet: written together (one multi-row INSERT) before anything reads them
         self._pending: dict[str, list[dict]] = {}
+        # changes of entities with derivations, waiting for their derive fns: (spec, op, before, after, changed)
+        self._caused: list[tuple] = []
 
     # ---- public -------------------------------------------------------------------------------
     def run(self, mutations: list[Mutation]) -> list[Result]:
@@ -146,7 +149,10 @@ class Push:
         else:
             try:
                 res = self._judge(spec, m)
+                if self._caused:
+                    self._derive(m)
             except Reject as r:
+                self._caused = []
                 row = r.row if r.code == "validation_error" else None
                 res = Result(m.mutation_id, "rejected", spec.name, row=row, error={
                     "code": r.code, "details": [{"field": _no_nul(d.field), "code": d.code} for d in r.details]})
@@ -209,6 +215,7 @@ class Push:
             raise Reject("append_only")
         resolving = self._conflict_for(spec, m) if m.resolves_conflict else None
         if op == "delete":
+            self._authorize(spec, m, "delete", row, {"deleted": True})
             return self._delete(spec, m, row, resolving)
         return self._update(spec, m, row, resolving)
 
@@ -219,20 +226,25 @@ class Push:
             raise _validation([FieldError("resolves_conflict", "conflict_unknown")])
         org_code = self._org_for_create(spec, m.fields)
         parsed, errors = self._parse(spec, m.fields, creating=True)
+        self._authorize(spec, m, "create", None, parsed, org_code)
         missing = [FieldError(f, "required") for f in sorted(spec.required_on_create)
                    if f not in parsed or parsed[f] in (None, "", [])]
         bad = {x.field.split(".")[0] for x in errors}
         errors += [e for e in missing if e.field not in bad]
+        if not errors:
+            errors = self._guard_personal(spec, None, parsed)
+        if not errors and spec.natural_key is not None:
+            if spec.derived_id({**parsed, "org_code": org_code}) != m.record_id:
+                errors = [FieldError("id", "id_not_derived")]
         if errors:
             raise _validation(errors)
         row = self._defaults(spec)
         row.update(parsed)
-        meta_rev = [1, self.actor.sender, 0, self.epoch, None]
         row.update({
             "id": m.record_id, "org_code": org_code, "rev": 1, "deleted": False,
             "created_at": self.now, "updated_at": self.now,
             "created_by": self.actor.user_id, "updated_by": self.actor.user_id,
-            "field_meta": {_meta_key(g): list(meta_rev) for g in spec.all_groups() + [DELETED]},
+            "field_meta": self._create_meta(spec, parsed, self.actor),
         })
         ctx = self._ctx(spec, "create", None, row, set(parsed) | {"org_code"})
         self._check(spec, ctx)
@@ -241,13 +253,18 @@ class Push:
         self._pending.setdefault(spec.name, []).append(row)
         self._rows[(spec.name, row["id"])] = row  # the same object: a serial taken later shows everywhere
         self._record_change(spec, m, row, "create", {k: row.get(k) for k in parsed} | {"org_code": org_code})
+        if derivations(spec.name):
+            self._caused.append((spec, "create", None, row, set(parsed) | {"org_code"}))
         return Result(m.mutation_id, "applied", spec.name, row=row)
 
     def _update(self, spec: EntitySpec, m: Mutation, row: dict, resolving: dict | None) -> Result:
         parsed, errors = self._parse(spec, m.fields, creating=False, current=row, resolving=bool(resolving))
+        self._authorize(spec, m, "update", row, parsed)
         if errors:
             raise _validation(errors, row)
-        self._guard_masked(spec, row, parsed)
+        errors = self._guard_personal(spec, row, parsed)
+        if errors:
+            raise _validation(errors, row)
         stale_epoch = bool(m.base_epoch) and m.base_epoch != self.epoch
         meta = row["field_meta"] or {}
         applied: dict[str, Any] = {}
@@ -330,34 +347,107 @@ class Push:
             return (last_foreign_epoch == self.epoch) if mine else (last_epoch == self.epoch)
         return (last_foreign_rev > m.base_rev) if mine else (last_rev > m.base_rev)
 
-    def _write(self, spec: EntitySpec, m: Mutation, row: dict, new_row: dict, changed: set[str], op: str) -> None:
+    def _write(self, spec: EntitySpec, m: Mutation, row: dict, new_row: dict, changed: set[str], op: str,
+               by: Scope | None = None, cause: tuple[str, str] | None = None) -> None:
+        by = by or self.actor
         rev = row["rev"] + 1
         meta = dict(row["field_meta"] or {})
         groups = {spec.group_of(f) if f != "deleted" else DELETED for f in changed}
         for g in groups:
             key = _meta_key(g)
             old = meta.get(key) or [0, "", 0, None, None]
-            if old[1] == self.actor.sender:
-                meta[key] = [rev, self.actor.sender, old[2], self.epoch, old[4]]
+            if old[1] == by.sender:
+                meta[key] = [rev, by.sender, old[2], self.epoch, old[4]]
             else:
-                meta[key] = [rev, self.actor.sender, old[0], self.epoch, old[3]]
-        new_row.update({"rev": rev, "updated_at": self.now, "updated_by": self.actor.user_id, "field_meta": meta})
+                meta[key] = [rev, by.sender, old[0], self.epoch, old[3]]
+        new_row.update({"rev": rev, "updated_at": self.now, "updated_by": by.user_id, "field_meta": meta})
         diff = {c.name for c in spec.table.columns if c.name in new_row and new_row[c.name] != row.get(c.name)}
         values = {k: new_row[k] for k in diff | {"rev", "updated_at", "updated_by", "field_meta"}}
         self.conn.execute(spec.table.update().where(spec.table.c.id == row["id"]).values(**values))
         self._rows[(spec.name, row["id"])] = dict(new_row)
         shown = (diff | changed) - {"rev", "updated_at", "updated_by", "field_meta"}
-        self._record_change(spec, m, new_row, op, {k: new_row.get(k) for k in shown})
+        self._record_change(spec, m, new_row, op, {k: new_row.get(k) for k in shown}, by, cause)
+        if derivations(spec.name):
+            self._caused.append((spec, op, row, new_row, changed))
 
-    def _record_change(self, spec: EntitySpec, m: Mutation, row: dict, op: str, changes: dict) -> None:
+    def _record_change(self, spec: EntitySpec, m: Mutation, row: dict, op: str, changes: dict,
+                       by: Scope | None = None, cause: tuple[str, str] | None = None) -> None:
+        by = by or self.actor
         self._history.append({
             "entity": spec.name, "record_id": row["id"], "org_code": row["org_code"], "rev": row["rev"],
-            "op": op, "user_id": self.actor.user_id, "client_id": self.actor.client_id,
+            "op": op, "user_id": by.user_id, "client_id": by.client_id,
             "mutation_id": m.mutation_id, "at": self.now, "changes": _jsonable_dict(spec, changes),
+            "cause_entity": cause[0] if cause else None, "cause_record_id": cause[1] if cause else None,
         })
         key = (spec.name, row["id"])
         self._touched.pop(key, None)
         self._touched[key] = row["org_code"]
+
+    # ---- derived writes (sync-protocol.md, "Writes the server derives") ------------------------
+    def _derive(self, m: Mutation, depth: int = 0) -> None:
+        """Run the derivations of what mutation ``m`` changed; apply their writes as the system actor."""
+        while self._caused:
+            if depth > 8:
+                raise RuntimeError("derived writes do not settle (a derivation cycle)")
+            caused, self._caused = self._caused, []
+            self._insert_pending()  # a derive fn queries through ctx.conn: it must see the new rows
+            for spec, op, current, row, changed in caused:
+                for fn in derivations(spec.name):
+                    ctx = self._ctx(spec, op, current, dict(row), set(changed), mutation_id=m.mutation_id)
+                    for w in fn(ctx) or []:
+                        self._apply_derived(w, m, (spec.name, row["id"]))
+            depth += 1
+
+    def _apply_derived(self, w: DerivedWrite, m: Mutation, cause: tuple[str, str]) -> None:
+        spec = get_entity(w.entity)
+        if spec is None:
+            raise RuntimeError(f"a derived write names an unknown entity {w.entity!r}")
+        self._insert_pending()
+        current = self._load(spec, w.record_id)
+        if current is None and not w.create:
+            return
+        server = {k: v for k, v in w.fields.items() if k in spec.server_fields}
+        sent = {k: v for k, v in w.fields.items() if k not in spec.server_fields}
+        parsed, errors = self._parse(spec, sent, creating=current is None, current=current)
+        if errors:
+            raise RuntimeError(f"derived write of {w.entity} is invalid: {[(e.field, e.code) for e in errors]}")
+        parsed.update(server)
+        sysm = Mutation(m.mutation_id, spec.name, "upsert", w.record_id, 0, w.fields)
+        if current is None:
+            org_code = w.fields.get("org_code")
+            if not isinstance(org_code, str) or not org_code:
+                raise RuntimeError(f"a derived create of {w.entity} needs org_code")
+            row = self._defaults(spec)
+            row.update(parsed)
+            row.update({"id": w.record_id, "org_code": org_code, "rev": 1, "deleted": False,
+                        "created_at": self.now, "updated_at": self.now,
+                        "created_by": SYSTEM_ACTOR.user_id, "updated_by": SYSTEM_ACTOR.user_id,
+                        "field_meta": self._create_meta(spec, parsed, SYSTEM_ACTOR)})
+            ctx = self._ctx(spec, "create", None, row, set(parsed) | {"org_code"}, actor=SYSTEM_ACTOR,
+                            mutation_id=m.mutation_id)
+            self._check_derived(spec, ctx)
+            self._pending.setdefault(spec.name, []).append(row)
+            self._rows[(spec.name, row["id"])] = row
+            self._insert_pending()
+            self._record_change(spec, sysm, row, "derive", {k: row.get(k) for k in parsed} | {"org_code": org_code},
+                                SYSTEM_ACTOR, cause)
+            if derivations(spec.name):
+                self._caused.append((spec, "create", None, row, set(parsed) | {"org_code"}))
+            return
+        changed = {k for k, v in parsed.items() if v != current.get(k)}
+        if not changed:
+            return
+        new_row = {**current, **parsed}
+        ctx = self._ctx(spec, "update", current, new_row, changed, actor=SYSTEM_ACTOR, mutation_id=m.mutation_id)
+        self._check_derived(spec, ctx)
+        self._write(spec, sysm, current, new_row, changed, "derive", by=SYSTEM_ACTOR, cause=cause)
+
+    def _check_derived(self, spec: EntitySpec, ctx: WriteContext) -> None:
+        try:
+            self._check(spec, ctx)
+        except Reject as r:
+            raise RuntimeError(f"derived write of {spec.name} fails its rules: "
+                               f"{[(e.field, e.code) for e in r.details]}") from None
 
     def _finish_conflict(self, spec: EntitySpec, m: Mutation, row: dict, conflicts: list[dict]) -> Result:
         conflict_id = str(uuid.uuid4())
@@ -391,12 +481,14 @@ class Push:
         if errors:
             raise _validation(errors, ctx.current)
 
-    def _ctx(self, spec: EntitySpec, op: str, current: dict | None, row: dict, changed: set[str]) -> WriteContext:
+    def _ctx(self, spec: EntitySpec, op: str, current: dict | None, row: dict, changed: set[str],
+             sent: dict | None = None, mutation_id: str | None = None, actor: Scope | None = None) -> WriteContext:
         county = row["org_code"][:6]
         if county not in self._settings:
             self._settings[county] = county_settings(self.conn, county)
-        return WriteContext(self.conn, self.actor, op, current, row, changed, self.now, self.today,
-                            self._settings[county], self._cache)
+        return WriteContext(self.conn, actor or self.actor, op, current, row, changed, self.now, self.today,
+                            self._settings[county], self._cache, sent if sent is not None else {}, mutation_id,
+                            spec.name)
 
     def _org_for_create(self, spec: EntitySpec, fields: dict) -> str:
         sent = fields.get("org_code")
@@ -447,31 +539,36 @@ class Push:
                 errors.append(FieldError(f"{name}.{e.field}" if e.field else name, e.code))
         return parsed, errors
 
-    def _guard_masked(self, spec: EntitySpec, row: dict, parsed: dict) -> None:
-        """A caller who sees personal fields masked may not change them: masked echoes keep the stored value."""
-        if not spec.personal or self.actor.sees_personal_data(row["org_code"]):
-            return
-        from cunzhi.sync.present import _MASKERS
+    def _create_meta(self, spec: EntitySpec, parsed: dict, by: Scope) -> dict:
+        """Field revisions of a new record: the groups it sent changed at rev 1; the others at rev 0 (so a second
+        create of the same natural key fills them without a conflict: nobody changed them)."""
+        sent = {spec.group_of(f) for f in parsed} | {DELETED}
+        return {_meta_key(g): [1, by.sender, 0, self.epoch, None] if g in sent else [0, by.sender, 0, None, None]
+                for g in spec.all_groups() + [DELETED]}
 
-        errors = []
-        for list_field, keys in spec.personal.items():
-            if list_field not in parsed or not isinstance(parsed[list_field], list):
-                continue
-            stored = row.get(list_field) or []
-            fixed = []
-            for i, item in enumerate(parsed[list_field]):
-                old = stored[i] if i < len(stored) and isinstance(stored[i], dict) else {}
-                item = dict(item)
-                for k in keys:
-                    new, was = item.get(k), old.get(k)
-                    if new == was or (was and new == _MASKERS[k](was)):
-                        item[k] = was
-                    elif new:
-                        errors.append(FieldError(f"{list_field}.{i}.{k}", "masked_field_readonly"))
-                fixed.append(item)
-            parsed[list_field] = fixed
-        if errors:
-            raise _validation(errors, row)
+    def _authorize(self, spec: EntitySpec, m: Mutation, op: str, current: dict | None, sent: dict,
+                   org_code: str | None = None) -> None:
+        """The entity's per-change permission, before the merge (e.g. only the assignee starts handling)."""
+        if spec.authorize is None:
+            return
+        row = {**(current or {}), **sent, "org_code": org_code or (current or {}).get("org_code")}
+        ctx = self._ctx(spec, op, current, row, set(sent), sent=sent, mutation_id=m.mutation_id)
+        if spec.authorize(ctx):
+            raise Reject("forbidden")
+
+    def _guard_personal(self, spec: EntitySpec, row: dict | None, parsed: dict) -> list[FieldError]:
+        """Personal data on write (found by type, nested included). A masked value (``*``) is accepted only
+        when it equals the mask of the stored one, which then stays; a writer who sees the record masked may
+        not change a personal value at all, to empty included."""
+        if not spec.personal_fields:
+            return []
+        masked_writer = row is not None and not self.actor.sees_personal_data(row["org_code"])
+        errors: list[FieldError] = []
+        for name in spec.personal_fields:
+            if name in parsed:
+                parsed[name] = _guard(spec.fields[name], parsed[name], (row or {}).get(name), name, masked_writer,
+                                      errors)
+        return errors
 
     def _defaults(self, spec: EntitySpec) -> dict:
         """A new row's defaults (column defaults and the model's default factories), fresh copies."""
@@ -586,11 +683,40 @@ def _covers(conflict: dict, m: Mutation) -> bool:
     return all(f["field"] in sent for f in conflict.get("fields", []))
 
 
-def _dump(spec: EntitySpec, name: str, value: Any) -> Any:
-    if name == "deleted":
-        return bool(value)
-    ftype = spec.fields.get(name)
-    return ftype.dump(value) if ftype is not None and value is not None else _jsonable(value)
+_dump = dump_value
+
+
+def _guard(ftype: FieldType, new: Any, old: Any, path: str, masked_writer: bool, errors: list[FieldError]) -> Any:
+    """``new`` with masked echoes replaced by the stored values; errors for what may not be written."""
+    if ftype.kind in PERSONAL_KINDS:
+        if new == old:
+            return new
+        if is_masked(new):
+            if old and new == MASKERS[ftype.kind](old):
+                return old
+            errors.append(FieldError(path, f"invalid_{ftype.kind}"))
+            return new
+        if masked_writer:
+            errors.append(FieldError(path, "masked_field_readonly"))
+        return new
+    if not ftype.item or new is None:
+        return new
+    if ftype.kind == "obj":
+        return _guard_obj(ftype.item, new, old if isinstance(old, dict) else {}, path, masked_writer, errors)
+    olds = old if isinstance(old, list) else []
+    return [_guard_obj(ftype.item, x, olds[i] if i < len(olds) and isinstance(olds[i], dict) else {},
+                       f"{path}.{i}", masked_writer, errors) for i, x in enumerate(new)]
+
+
+def _guard_obj(item: dict[str, FieldType], new: Any, old: dict, path: str, masked_writer: bool,
+               errors: list[FieldError]) -> Any:
+    if not isinstance(new, dict):
+        return new
+    out = dict(new)
+    for k, t in item.items():
+        if t.personal and k in out:
+            out[k] = _guard(t, out[k], old.get(k), f"{path}.{k}", masked_writer, errors)
+    return out
 
 
 def _jsonable_dict(spec: EntitySpec, changes: dict) -> dict:
@@ -644,18 +770,11 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
 
 # ---- conflicts ----------------------------------------------------------------------------------
 def present_conflict(row: dict, viewer: Scope) -> dict:
-    spec = get_entity(row["entity"])
-    fields = [{"field": f["field"],
-               "client_value": present_value(spec, f["field"], f["client_value"], row["org_code"], viewer),
-               "server_value": present_value(spec, f["field"], f["server_value"], row["org_code"], viewer)}
-              for f in row["fields"]] if spec else row["fields"]
-    if spec and spec.personal and viewer.sees_personal_data(row["org_code"]):
-        from cunzhi.sync.present import _has_personal
-
-        sides = ("client_value", "server_value")
-        if any(_has_personal(spec, {f["field"]: f[side]}) for f in row["fields"] for side in sides):
-            viewer.unmasked_ids.add(row["record_id"])  # personal data delivered unmasked: the audit trail notes it
     from cunzhi.core.clock import iso
+
+    spec = get_entity(row["entity"])
+    # unmasked personal data delivered: the record id goes to the audit trail
+    fields = present_conflict_fields(spec, row["fields"], row["org_code"], viewer, row["record_id"])
 
     return {"id": row["id"], "entity": row["entity"], "record_id": row["record_id"], "client_id": row["client_id"],
             "created_by": row["created_by"], "base_rev": row["base_rev"], "fields": fields,

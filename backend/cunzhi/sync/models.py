@@ -75,6 +75,9 @@ class RecordHistory(SQLModel, table=True):
     mutation_id: str | None = Field(default=None, sa_type=UUIDStr)
     at: datetime
     changes: dict = Field(sa_type=JSONType)
+    # a write the server derived (user_id is the system actor): the change that caused it (with mutation_id)
+    cause_entity: str | None = Field(default=None, max_length=40)
+    cause_record_id: str | None = Field(default=None, sa_type=UUIDStr)
 
 
 class Counter(SQLModel, table=True):

@@ -15,7 +15,7 @@ from cunzhi.core.db import read_tx, write_tx
 from cunzhi.core.errors import AppError, FieldError, render_error
 from cunzhi.core.scope import Scope
 from cunzhi.sync import engine
-from cunzhi.sync.present import present_record
+from cunzhi.sync.present import present_conflict_fields, present_record
 from cunzhi.sync.registry import get_entity
 from cunzhi.sync.schemas import ConflictOut, ConflictPage, ErrorOut, PullOut, PushIn, PushOut, ResolveIn, RecordOut
 
@@ -43,10 +43,8 @@ def render_result(res: engine.Result, viewer: Scope, lang: str) -> dict:
         out["conflict_id"] = res.conflict_id
     if res.conflicts and spec is not None:
         org = res.row["org_code"] if res.row else viewer.org_code
-        out["conflicts"] = [{"field": c["field"],
-                             "client_value": engine.present_value(spec, c["field"], c["client_value"], org, viewer),
-                             "server_value": engine.present_value(spec, c["field"], c["server_value"], org, viewer)}
-                            for c in res.conflicts]
+        out["conflicts"] = present_conflict_fields(spec, res.conflicts, org, viewer,
+                                                   res.row["id"] if res.row else None)
     if res.error:
         out["error"] = render_error(res.error["code"],
                                     [FieldError(d["field"], d["code"]) for d in res.error.get("details", [])], lang)
