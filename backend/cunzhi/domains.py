@@ -6,4 +6,6 @@ nothing of a domain by name, so domains may import the engine without a circle.
 
 DOMAINS: tuple[str, ...] = (
     "cunzhi.mediation.entities",
+    # grid work (issue 7): household, patrol, incident; the derived write of a case on its incident
+    "cunzhi.grid.entities",
 )

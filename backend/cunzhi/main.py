@@ -16,6 +16,7 @@ from cunzhi.attachments import routes as attachments
 from cunzhi.core.config import get_settings
 from cunzhi.core.errors import AppError, install_error_handlers
 from cunzhi.core.limits import BodyLimitMiddleware
+from cunzhi.grid import routes as grid  # grid work (issue 7)
 from cunzhi.mediation import routes as mediation
 from cunzhi.reference import routes as reference
 from cunzhi.sync import routes as sync
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
     for r in (users.router, reference.router, sync.router, sync.conflicts_router, mediation.router,
               attachments.router):
         authed.include_router(r)
+    authed.include_router(grid.router)  # grid work (issue 7): /grids, /households, /patrols, /incidents
     api.include_router(authed)
     app.include_router(api)
     _mount_frontend(app, get_settings().frontend_dir)

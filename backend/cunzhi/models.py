@@ -1,6 +1,7 @@
 """Every table, imported in one place (for Alembic and the tests)."""
 
 from cunzhi.attachments.models import Attachment  # noqa: F401
+from cunzhi.grid.models import Grid, Household, Incident, Patrol  # noqa: F401  (grid work)
 from cunzhi.mediation.models import CaseEvent, MediationCase  # noqa: F401
 from cunzhi.orgs.models import OrgUnit  # noqa: F401
 from cunzhi.reference.models import CodeEntry, CountySetting  # noqa: F401

@@ -65,6 +65,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file_too_large": ("文件超过 10 MB", "The file is over 10 MB"),
     "checksum_mismatch": ("文件校验值不符", "The file does not match its sha256"),
     "attachment_exists": ("该附件编号已用于其他文件", "This attachment id holds another file"),
+    # grid work (issue 7)
+    "unknown_grid": ("网格不存在或不属于该村", "Not a grid of this village"),
+    "grid_retired": ("该网格已撤销，不能再登记新记录", "This grid is retired: it takes no new records"),
+    "grid_name_taken": ("本村已有同名网格", "The village already has a grid of this name"),
+    "unknown_worker": ("不是本村的网格员", "Not a grid worker of this village"),
+    "too_many_grids": ("一个村最多 999 个网格", "A village has at most 999 grids"),
+    "too_many_points": ("路线最多 5000 个点", "A route has at most 5,000 points"),
+    "ended_at_required": ("完成巡查时必须填写结束时间", "A completed patrol needs its end time"),
+    "ended_before_started": ("结束时间不能早于开始时间", "Cannot end before it started"),
+    "unknown_checklist_item": ("不是本县巡查清单中的项目", "Not an item of the county's patrol checklist"),
+    "duplicate_checklist_item": ("巡查清单项目重复", "This checklist item is listed twice"),
+    "assignee_required": ("指派或处置事件时必须指定处置人", "An assigned incident needs an assignee"),
+    "unknown_assignee": ("处置人不是本村的用户", "The assignee is not a user of this village"),
+    "resolution_required": ("办结事件时必须填写处置结果", "Say how the incident was resolved"),
+    "other_village": ("关联的记录属于其他村", "The linked record belongs to another village"),
+    "household_referenced": ("已有事件关联此户，不能删除（可标记为迁出）", "Incidents name this household: mark it inactive instead"),
+    "import_unsupported_file": ("只能导入 XLSX 或 CSV 文件", "Only XLSX or CSV files can be imported"),
+    "import_too_many_rows": ("一次最多导入 10000 行", "At most 10,000 rows per import"),
+    "import_missing_column": ("缺少必需的列", "A required column is missing"),
+    "import_duplicate_row": ("与文件中前面的一行重复（户主姓名和住址相同）", "Repeats an earlier row (same head name and address)"),
 }
 
 

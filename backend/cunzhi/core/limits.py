@@ -12,6 +12,8 @@ def limit_for(path: str) -> int:
     s = get_settings()
     if path == "/api/v1/sync/push":
         return s.max_push_bytes
+    if path == "/api/v1/households/import":  # grid work: a roster of up to 10,000 rows (XLSX or CSV)
+        return s.max_push_bytes
     if path.startswith("/api/v1/attachments/"):
         return s.max_attachment_bytes + 256 * 1024  # multipart framing and form fields
     return s.max_body_bytes

@@ -215,6 +215,11 @@ def load_demo(conn_factory, today: date | None = None) -> Loaded:
                     events += r.entity == "case_event"
                 else:
                     raise RuntimeError(f"demo mutation {r.mutation_id} was {r.status}: {r.error}")
+    # grid work (issue 7): grids, households, patrols, incidents of 万福村
+    from cunzhi.demo import grid as grid_demo
+
+    grid_applied, grid_duplicates = grid_demo.load(conn_factory, users, today)
+    applied, duplicates = applied + grid_applied, duplicates + grid_duplicates
     return Loaded(counts.total("inserted"), len(users), int(cases), int(events), applied, duplicates)
 
 

@@ -75,6 +75,25 @@ FIXED_TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("referral", "转交", "Referral"),
         ("note", "备注", "Note"),
     ],
+    # grid work (issue 7): states and severities fixed by records.md
+    "patrol_state": [
+        ("in_progress", "巡查中", "In progress"),
+        ("completed", "已完成", "Completed"),
+        ("cancelled", "已取消", "Cancelled"),
+    ],
+    "incident_state": [
+        ("reported", "已上报", "Reported"),
+        ("assigned", "已指派", "Assigned"),
+        ("handling", "处置中", "Handling"),
+        ("resolved", "已办结", "Resolved"),
+        ("verified", "已核实", "Verified"),
+        ("cancelled", "已撤销", "Cancelled"),
+    ],
+    "incident_severity": [
+        ("major", "重大", "Major"),
+        ("serious", "较大", "Serious"),
+        ("general", "一般", "General"),
+    ],
 }
 
 SETTINGS: dict[str, str] = {

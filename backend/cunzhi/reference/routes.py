@@ -9,6 +9,8 @@ from pydantic import BaseModel
 
 from cunzhi.api.deps import CurrentScope
 from cunzhi.core.db import read_tx
+from cunzhi.grid import rules as grid_rules
+from cunzhi.grid.grids import list_grids
 from cunzhi.mediation.rules import TRANSITIONS
 from cunzhi.orgs.models import OrgUnit
 from cunzhi.reference.service import code_tables, county_settings, version_of
@@ -24,6 +26,10 @@ class ReferenceOut(BaseModel):
     settings: dict[str, int | str]
     orgs: list[dict]
     users: list[dict]
+    # grid work (issue 7): the grids in scope with their workers, and the state machines of patrol and incident
+    grids: list[dict] = []
+    patrol_transitions: dict[str, list[str]] = {}
+    incident_transitions: dict[str, list[str]] = {}
 
 
 @router.get("/reference", response_model=ReferenceOut)
@@ -41,11 +47,16 @@ def reference(scope: CurrentScope) -> JSONResponse:
         users = conn.execute(sa.select(user_t.c.id, user_t.c.display_name, user_t.c.role, user_t.c.org_code)
                              .where(scope.clause(user_t.c.org_code), user_t.c.active.is_(True))
                              .order_by(user_t.c.org_code, user_t.c.display_name).limit(5000)).mappings().all()
+        grids = list_grids(conn, scope)  # grid work (issue 7)
     payload = {
         "code_tables": tables,
         "case_transitions": {k: list(v) for k, v in TRANSITIONS.items()},
         "settings": settings,
         "orgs": [{"code": o["code"], "name": o["name"], "level": o["level"], "parent_code": o["parent_code"]} for o in orgs],
         "users": [dict(u) for u in users],
+        # grid work (issue 7)
+        "grids": grids,
+        "patrol_transitions": {k: list(v) for k, v in grid_rules.PATROL_TRANSITIONS.items()},
+        "incident_transitions": {k: list(v) for k, v in grid_rules.INCIDENT_TRANSITIONS.items()},
     }
     return JSONResponse({"version": version_of(payload), **payload})
