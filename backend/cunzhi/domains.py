@@ -8,4 +8,8 @@ DOMAINS: tuple[str, ...] = (
     "cunzhi.mediation.entities",
     # grid work (issue 7): household, patrol, incident; the derived write of a case on its incident
     "cunzhi.grid.entities",
+    # six-no, nominations, points (issue 8)
+    "cunzhi.six_no.entities",
+    "cunzhi.nominations.entities",
+    "cunzhi.points.entities",
 )

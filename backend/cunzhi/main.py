@@ -18,6 +18,9 @@ from cunzhi.core.errors import AppError, install_error_handlers
 from cunzhi.core.limits import BodyLimitMiddleware
 from cunzhi.grid import routes as grid  # grid work (issue 7)
 from cunzhi.mediation import routes as mediation
+from cunzhi.nominations import routes as nominations  # six-no, nominations, points (issue 8)
+from cunzhi.points import routes as points  # issue 8
+from cunzhi.six_no import routes as six_no  # issue 8
 from cunzhi.reference import routes as reference
 from cunzhi.sync import routes as sync
 from cunzhi.sync.registry import load_entities
@@ -48,8 +51,14 @@ def create_app() -> FastAPI:
               attachments.router):
         authed.include_router(r)
     authed.include_router(grid.router)  # grid work (issue 7): /grids, /households, /patrols, /incidents
+    # six-no, nominations, points (issue 8)
+    for r in (six_no.router, nominations.router, points.router):
+        authed.include_router(r)
     api.include_router(authed)
     app.include_router(api)
+    # public pages without sign-in (issue 8): the notice poster and the points ranking of a village
+    app.include_router(nominations.public_router)
+    app.include_router(points.public_router)
     _mount_frontend(app, get_settings().frontend_dir)
     _document_errors(app)
     return app

@@ -7,3 +7,7 @@ from cunzhi.orgs.models import OrgUnit  # noqa: F401
 from cunzhi.reference.models import CodeEntry, CountySetting  # noqa: F401
 from cunzhi.sync.models import Counter, RecordHistory, ServerState, SyncConflict, SyncFeed, SyncMutation  # noqa: F401
 from cunzhi.users.models import AuditEntry, AuthSession, User  # noqa: F401
+# six-no, nominations, points (issue 8)
+from cunzhi.nominations.models import Nomination, NominationObjection  # noqa: F401,E402
+from cunzhi.points.models import PointsEntry  # noqa: F401,E402
+from cunzhi.six_no.models import SixNoReport  # noqa: F401,E402

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+_offset = timedelta(0)  # moved by tests (a notice period ends, a deadline passes); zero in production
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(timezone.utc) + _offset
+
+
+@contextmanager
+def moved(delta: timedelta) -> Iterator[None]:
+    """Run with the server clock moved by ``delta`` (tests: every rule reads time through this module)."""
+    global _offset
+    before, _offset = _offset, _offset + delta
+    try:
+        yield
+    finally:
+        _offset = before
 
 
 def today_shanghai(now: datetime | None = None) -> date:

@@ -85,6 +85,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import_too_many_rows": ("一次最多导入 10000 行", "At most 10,000 rows per import"),
     "import_missing_column": ("缺少必需的列", "A required column is missing"),
     "import_duplicate_row": ("与文件中前面的一行重复（户主姓名和住址相同）", "Repeats an earlier row (same head name and address)"),
+    # six-no, nominations, points (issue 8)
+    "id_not_derived": ("编号必须由村代码和年度生成", "The id must be derived from the village and year"),
+    "self_assessment_required": ("自评时必须填写自评意见", "A self-assessment is required to self-assess"),
+    "decision_note_required": ("请填写决定理由", "Say why (a decision note is required)"),
+    "indicator_broken": ("有指标未达标（存在相关事件），不能认定", "An indicator is broken: the report cannot be certified"),
+    "household_required": ("最美家庭必须关联一户", "A best-family nomination names a household"),
+    "household_not_found": ("该户不存在或不属于本村", "No such household in this village"),
+    "disqualifiers_unchecked": ("评议前须记录否决情形核查（含核查人和日期）",
+                                "Record the disqualifier check (with who and when) before the review"),
+    "disqualified": ("存在否决情形，不能审批", "A disqualifier is recorded: it cannot be approved"),
+    "notice_not_over": ("公示期尚未结束，不能审批", "The public notice has not ended yet"),
+    "objection_open": ("有未处理的异议，不能审批", "An objection is still open"),
+    "award_title_required": ("授予时必须填写荣誉称号", "An award title is required to award"),
+    "review_note_required": ("请填写审核意见", "A review note is required"),
+    "not_in_notice": ("只能对公示中的推荐提出异议", "Objections are filed only while the notice runs"),
+    "points_zero": ("分值不能为 0", "Points cannot be 0"),
+    "points_must_be_negative": ("兑换的分值必须为负数", "Redeemed points are negative"),
+    "entry_not_found": ("被冲正的记录不存在", "The entry to reverse does not exist"),
+    "reversal_of_reversal": ("冲正记录不能再冲正", "A reversal cannot be reversed"),
+    "reversal_mismatch": ("冲正须为同一户、分值相反", "A reversal names the same household with the opposite points"),
+    "already_reversed": ("该记录已被冲正", "This entry is already reversed"),
+    "invalid_month": ("月份格式应为 YYYY-MM", "Months are YYYY-MM"),
 }
 
 

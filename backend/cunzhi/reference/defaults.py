@@ -39,15 +39,35 @@ CODE_TABLES: dict[str, list[tuple[str, str, str]]] = {
         ("pyramid_selling", "传销", "Pyramid selling"),
         ("major_safety_accident", "重大安全生产事故", "Major work-safety accident"),
     ],
+    # six-no, nominations, points (issue 8; migration 20261130_0005 inserts these rows as literal data).
+    # Indicator codes are records.md's wire names: "no_" + the six-no incident type that breaks it.
     "six_no_indicator": [
-        ("criminal_case", "无刑事案件", "No criminal case"),
-        ("mass_incident", "无群体性事件", "No mass incident"),
-        ("cult", "无邪教人员", "No cult members"),
-        ("drugs", "无吸毒人员", "No drug users"),
-        ("pyramid_selling", "无传销", "No pyramid selling"),
-        ("major_safety_accident", "无重大安全生产事故", "No major work-safety accident"),
+        ("no_criminal_case", "无刑事案件", "No criminal case"),
+        ("no_mass_incident", "无群体性事件", "No mass incident"),
+        ("no_cult", "无邪教人员", "No cult members"),
+        ("no_drugs", "无吸毒人员", "No drug users"),
+        ("no_pyramid_selling", "无传销", "No pyramid selling"),
+        ("no_major_safety_accident", "无重大安全生产事故", "No major work-safety accident"),
+    ],
+    "nomination_category": [
+        ("helping_others", "助人为乐", "Helping others"),
+        ("bravery", "见义勇为", "Bravery"),
+        ("honesty", "诚实守信", "Honesty"),
+        ("dedication", "敬业奉献", "Dedication"),
+        ("filial_piety", "孝老爱亲", "Filial piety"),
+        ("best_family", "最美家庭", "Best family"),
+    ],
+    "points_rule": [  # default points in POINTS_RULE_POINTS (the code_entry.points column)
+        ("volunteer", "志愿服务", "Volunteering"),
+        ("filial", "孝老爱亲", "Filial piety"),
+        ("clean_yard", "庭院整洁", "Clean yard"),
+        ("littering", "乱扔垃圾", "Littering"),
+        ("redeem", "兑换", "Redeemed"),
     ],
 }
+# points_rule → default points (None: the points are entered by hand; redeem is always negative)
+POINTS_RULE_POINTS: dict[str, int | None] = {"volunteer": 5, "filial": 10, "clean_yard": 2, "littering": -5,
+                                             "redeem": None}
 
 # Fixed by the protocol (not configurable), listed in /reference with their labels for the devices.
 FIXED_TABLES: dict[str, list[tuple[str, str, str]]] = {
@@ -100,4 +120,6 @@ SETTINGS: dict[str, str] = {
     "deadline_days": "30",
     "deadline_warn_days": "5",
     "notice_days": "7",
+    # six-no, nominations, points (issue 8): 1 lets mediators and grid workers add points entries
+    "points_field_writers": "0",
 }

@@ -15,6 +15,8 @@ class CodeEntry(SQLModel, table=True):
     name_en: str = Field(max_length=100)
     sort: int = 0
     active: bool = True
+    # a value some tables carry per code (points_rule: the rule's default points; None = entered by hand)
+    points: int | None = None
 
 
 class CountySetting(SQLModel, table=True):

@@ -40,6 +40,7 @@ def code_tables(conn: Connection, county: str) -> dict[str, list[dict]]:
     for name, by_county in tables.items():
         chosen = by_county.get(county) or by_county.get("", [])
         out[name] = [{"code": r["code"], "name_zh": r["name_zh"], "name_en": r["name_en"]}
+                     | ({"points": r["points"]} if r.get("points") is not None else {})
                      for r in chosen if r["active"]]
     for name, entries in FIXED_TABLES.items():
         out[name] = [{"code": c, "name_zh": zh, "name_en": en} for c, zh, en in entries]

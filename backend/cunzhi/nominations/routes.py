@@ -1,0 +1,199 @@
+"""Read API of nominations and objections, the 好人档案 (honours), and the public notice page."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from cunzhi.api.deps import CurrentScope, audit
+from cunzhi.api.listing import ERRORS, HistoryOut, Page, filter_codes, get_one, history, list_page
+from cunzhi.core.clock import today_shanghai
+from cunzhi.core.db import read_tx, scope_clause
+from cunzhi.core.errors import AppError
+from cunzhi.nominations import rules
+from cunzhi.nominations.entities import nomination, nomination_objection
+from cunzhi.orgs.models import OrgUnit
+from cunzhi.reference.service import code_tables
+
+router = APIRouter(tags=["nominations"])
+public_router = APIRouter(include_in_schema=False)
+nom_t = nomination.table
+obj_t = nomination_objection.table
+org_t = OrgUnit.__table__
+
+
+@router.get("/nominations", response_model=Page, responses=ERRORS)
+def list_nominations(
+    scope: CurrentScope,
+    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    state: Annotated[str | None, Query(max_length=200, description="comma-separated states")] = None,
+    category: Annotated[str | None, Query(max_length=400)] = None,
+    paused: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="search in the nominee's name")] = None,
+    include_deleted: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> JSONResponse:
+    """Nominations in the caller's scope, newest first (nominee phone and ID number masked by role)."""
+    query = sa.select(nom_t).where(scope.clause(nom_t.c.org_code))
+    if org_code:
+        query = query.where(scope_clause(nom_t.c.org_code, org_code))
+    if not include_deleted:
+        query = query.where(nom_t.c.deleted.is_(False))
+    if paused is not None:
+        query = query.where(nom_t.c.paused.is_(paused))
+    if q:
+        query = query.where(nom_t.c.nominee_name.contains(q, autoescape=True))
+    query = filter_codes(query, [(nom_t.c.state, state, rules.STATES, "state"),
+                                 (nom_t.c.category, category, None, "category")])
+    return list_page(nomination, scope, query, nom_t.c.created_at, limit=limit, cursor=cursor, kind=datetime,
+                     action="nominations.list")
+
+
+@router.get("/nominations/{nomination_id}", responses=ERRORS)
+def get_nomination(nomination_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    return get_one(nomination, scope, nomination_id, "nominations.get")
+
+
+@router.get("/nominations/{nomination_id}/history", response_model=HistoryOut, responses=ERRORS)
+def nomination_history(nomination_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    return history(nomination, scope, nomination_id, "nominations.history")
+
+
+@router.get("/nomination-objections", response_model=Page, responses=ERRORS)
+def list_objections(
+    scope: CurrentScope,
+    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    nomination_id: uuid.UUID | None = None,
+    state: Annotated[str | None, Query(max_length=100)] = None,
+    include_deleted: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> JSONResponse:
+    """Objections in the caller's scope, newest first (the objector's contact masked by role)."""
+    query = sa.select(obj_t).where(scope.clause(obj_t.c.org_code))
+    if org_code:
+        query = query.where(scope_clause(obj_t.c.org_code, org_code))
+    if nomination_id:
+        query = query.where(obj_t.c.nomination_id == str(nomination_id))
+    if not include_deleted:
+        query = query.where(obj_t.c.deleted.is_(False))
+    query = filter_codes(query, [(obj_t.c.state, state, rules.OBJECTION_STATES, "state")])
+    return list_page(nomination_objection, scope, query, obj_t.c.created_at, limit=limit, cursor=cursor,
+                     kind=datetime, action="nomination_objections.list")
+
+
+@router.get("/nomination-objections/{objection_id}", responses=ERRORS)
+def get_objection(objection_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    return get_one(nomination_objection, scope, objection_id, "nomination_objections.get")
+
+
+@router.get("/nomination-objections/{objection_id}/history", response_model=HistoryOut, responses=ERRORS)
+def objection_history(objection_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    return history(nomination_objection, scope, objection_id, "nomination_objections.history")
+
+
+@router.get("/honours", responses=ERRORS)
+def honours(
+    scope: CurrentScope,
+    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> JSONResponse:
+    """好人档案: awarded people and families by village and year (award date), newest first.
+
+    Names, category, title, deeds and date only: the archive never carries phone or ID numbers."""
+    query = sa.select(nom_t).where(scope.clause(nom_t.c.org_code), nom_t.c.state == "awarded",
+                                   nom_t.c.deleted.is_(False))
+    if org_code:
+        query = query.where(scope_clause(nom_t.c.org_code, org_code))
+    if year:
+        query = query.where(nom_t.c.awarded_on >= date(year, 1, 1), nom_t.c.awarded_on <= date(year, 12, 31))
+    query = query.order_by(nom_t.c.awarded_on.desc(), nom_t.c.id).limit(2000)
+    with read_tx() as conn:
+        rows = conn.execute(query).mappings().all()
+    items = [{"id": r["id"], "org_code": r["org_code"], "category": r["category"], "nominee_name": r["nominee_name"],
+              "household_id": r["household_id"], "award_title": r["award_title"],
+              "awarded_on": r["awarded_on"].isoformat() if r["awarded_on"] else None,
+              "year": r["awarded_on"].year if r["awarded_on"] else None, "deeds": r["deeds"]} for r in rows]
+    audit(scope, "honours.list")
+    return JSONResponse({"items": items})
+
+
+# ---- the public notice (公示), no sign-in ---------------------------------------------------------
+def village_or_404(conn, code: str) -> dict:
+    if not code.isdigit() or len(code) != 12:
+        raise AppError(404, "not_found")
+    unit = conn.execute(sa.select(org_t).where(org_t.c.code == code, org_t.c.level == "village")).mappings().first()
+    if unit is None:
+        raise AppError(404, "not_found")
+    parent = conn.execute(sa.select(org_t.c.name).where(org_t.c.code == unit["parent_code"])).scalar()
+    return {"code": unit["code"], "name": unit["name"], "township": parent}
+
+
+PRINT_CSS = """
+body{font-family:"Noto Sans SC","PingFang SC","Microsoft YaHei",sans-serif;margin:0 auto;max-width:60rem;
+padding:1.5rem;color:#111;line-height:1.6}
+h1{text-align:center;font-size:1.8rem;margin:.5rem 0}
+.sub{text-align:center;color:#444;margin:0 0 1rem}
+table{width:100%;border-collapse:collapse;margin:1rem 0}
+th,td{border:1px solid #333;padding:.4rem .6rem;vertical-align:top;text-align:left}
+th{background:#f2f2f2}
+.paused{color:#b00;font-weight:bold}
+.how{border:2px solid #333;padding:.6rem 1rem;margin-top:1rem}
+.foot{margin-top:1.5rem;text-align:right}
+@page{size:A4 portrait;margin:15mm}
+@media print{body{max-width:none;padding:0;font-size:11pt}th{background:none}a{color:inherit;text-decoration:none}
+.noprint{display:none}tr{page-break-inside:avoid}}
+"""
+
+
+def summary(text: str | None, n: int = 120) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def page(title: str, body: str) -> HTMLResponse:
+    doc = (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+           f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+           f'<meta name="robots" content="noindex"><title>{html.escape(title)}</title>'
+           f"<style>{PRINT_CSS}</style></head><body>{body}</body></html>")
+    return HTMLResponse(doc, headers={"Cache-Control": "no-cache", "Content-Security-Policy":
+                                      "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+@public_router.get("/notice/{village_code}", response_class=HTMLResponse)
+def public_notice(village_code: str) -> HTMLResponse:
+    """公示: the village's nominations in their notice period — nominee, category, deeds, period, how to object."""
+    e = html.escape
+    today = today_shanghai()
+    with read_tx() as conn:
+        village = village_or_404(conn, village_code)
+        labels = {c["code"]: c["name_zh"] for c in code_tables(conn, village_code[:6]).get("nomination_category", [])}
+        rows = conn.execute(sa.select(nom_t.c.nominee_name, nom_t.c.category, nom_t.c.deeds, nom_t.c.notice_starts_on,
+                                      nom_t.c.notice_ends_on, nom_t.c.paused)
+                            .where(nom_t.c.org_code == village_code, nom_t.c.state == "public_notice",
+                                   nom_t.c.deleted.is_(False))
+                            .order_by(nom_t.c.notice_starts_on, nom_t.c.nominee_name)).mappings().all()
+    name = f"{village['township'] or ''}{village['name']}"
+    trs = "".join(
+        f"<tr><td>{e(r['nominee_name'])}</td><td>{e(labels.get(r['category'], r['category']))}</td>"
+        f"<td>{e(summary(r['deeds']))}</td>"
+        f"<td>{e(str(r['notice_starts_on']))} 至 {e(str(r['notice_ends_on']))}"
+        + ('<br><span class="paused">异议核查中，公示暂停</span>' if r["paused"] else "") + "</td></tr>"
+        for r in rows)
+    table = (f"<table><thead><tr><th>被推荐人（户）</th><th>类别</th><th>主要事迹</th><th>公示期</th></tr></thead>"
+             f"<tbody>{trs}</tbody></table>") if rows else "<p>目前没有正在公示的推荐对象。</p>"
+    body = (f"<h1>{e(name)}道德模范、最美家庭推荐对象公示</h1>"
+            f"<p class=\"sub\">公示日期：{e(today.isoformat())}</p>"
+            f"<p>经群众推荐、村两委评议，现将以下推荐对象予以公示，接受群众监督。</p>{table}"
+            f"<div class=\"how\"><strong>如何提出异议：</strong>公示期内，对推荐对象有异议的，可到{e(village['name'])}"
+            f"村民委员会当面反映，或通过电话向村两委反映（可匿名）。异议须实事求是，村两委将记录并核查，"
+            f"核查期间该对象的公示暂停。</div>"
+            f"<p class=\"foot\">{e(village['name'])}村民委员会<br>{e(today.isoformat())}</p>")
+    return page(f"{name} 公示", body)
