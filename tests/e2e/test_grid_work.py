@@ -19,12 +19,16 @@ def grid_context(browser):
     return ctx
 
 
-def walk(context, page, steps: int, start: tuple[float, float], north: float = 0.0002) -> tuple[float, float]:
-    """Moves the mocked position north in steps of ~22 m; the app keeps each fix that moved ≥ 5 m."""
+STEPS = [(0.0002, 0.0), (0.0001, 0.00025), (0.0002, 0.0001), (0.0, 0.0003), (-0.00015, 0.0002)]
+
+
+def walk(context, page, steps: int, start: tuple[float, float]) -> tuple[float, float]:
+    """Moves the mocked position along village lanes in steps of ~20–30 m; the app keeps each fix that moved ≥ 5 m."""
     lat, lon = start
-    for _ in range(steps):
+    for i in range(steps):
         before = route_points(page)
-        lat += north
+        dlat, dlon = STEPS[(i + route_points(page)) % len(STEPS)]
+        lat, lon = lat + dlat, lon + dlon
         context.set_geolocation({"latitude": lat, "longitude": lon, "accuracy": 8})
         deadline = time.time() + 10
         while route_points(page) <= before:
@@ -39,7 +43,7 @@ def test_patrol_offline_closed_midway_resumed_and_synced(server, browser):
         page = context.new_page()
         sign_in(page, server.url, "wanfucun.grid")
         page.get_by_test_id("home-start-patrol").wait_for()
-        shot(page, "grid-home")
+        shot(page, "grid-worker-home")
 
         context.set_offline(True)
         page.get_by_test_id("home-start-patrol").click()
@@ -59,7 +63,8 @@ def test_patrol_offline_closed_midway_resumed_and_synced(server, browser):
         kept = route_points(page)
         assert kept >= 4
         time.sleep(3.5)  # the route is saved to IndexedDB every 3 s
-        shot(page, "patrol-recording", full_page=True)
+        page.evaluate("window.scrollTo(0, 0)")
+        shot(page, "patrol-recording")
 
         # the tab is closed mid-patrol (no goodbye); a new one opens offline and resumes with the route
         page.close()
