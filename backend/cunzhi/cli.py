@@ -184,6 +184,25 @@ def keys_create(username: Annotated[str, typer.Argument(help="an account with ro
     typer.echo(f"key (shown once): {out['key']}\nsession {out['session_id']}, expires {out['expires_at']:%Y-%m-%d}")
 
 
+# ---- field app (issue 12): a phone's local backup, replayed through the normal push ----
+device_backup_app = typer.Typer(help="Backups exported by a phone (what it had not synced).", no_args_is_help=True)
+app.add_typer(device_backup_app, name="device-backup")
+
+
+@device_backup_app.command("import")
+def device_backup_import(file: Path) -> None:
+    """Replay a phone's backup file as its user on its device: same mutation ids (no double writes)."""
+    from cunzhi.device_backup import BackupError, import_backup
+
+    _upgrade()
+    try:
+        out = import_backup(json.loads(file.read_text(encoding="utf-8")))
+    except (BackupError, json.JSONDecodeError, OSError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(out, ensure_ascii=False))
+
+
 @app.command()
 def openapi() -> None:
     """Print the OpenAPI schema (for generating the PWA's types)."""

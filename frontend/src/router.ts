@@ -10,8 +10,12 @@ export const router = createRouter({
     { path: '/', name: 'cases', component: CaseList },
     { path: '/login', name: 'login', component: () => import('./features/auth/LoginPage.vue'), meta: { public: true } },
     { path: '/cases/new', name: 'new-case', component: () => import('./features/mediation/NewCase.vue'), meta: { tabs: false } },
+    { path: '/cases/fix/:mutationId', name: 'fix-case', component: () => import('./features/mediation/NewCase.vue'), props: true, meta: { tabs: false } },
+    { path: '/cases/:id/edit', name: 'edit-case', component: () => import('./features/mediation/NewCase.vue'), props: true, meta: { tabs: false } },
+    { path: '/cases/:id/agreement', name: 'agreement-doc', component: () => import('./features/mediation/AgreementDoc.vue'), props: true, meta: { tabs: false } },
     { path: '/cases/:id', name: 'case', component: () => import('./features/mediation/CaseDetail.vue'), props: true },
     { path: '/me', name: 'me', component: () => import('./features/me/MePage.vue') },
+    { path: '/sync/log', name: 'sync-log', component: () => import('./features/sync/SyncLog.vue') },
     { path: '/sync', name: 'sync', component: () => import('./features/sync/SyncCenter.vue') },
     { path: '/conflicts/:id', name: 'conflict', component: () => import('./features/sync/ConflictView.vue'), props: true },
     ...featureRoutes, // f78

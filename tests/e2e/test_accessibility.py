@@ -33,4 +33,7 @@ def test_field_screens_have_no_serious_accessibility_violations(server, context)
     page.goto(server.url + "/sync")
     page.get_by_test_id("sync-now").wait_for()
     found["sync"] = violations(page)
+    page.goto(server.url + "/me")
+    page.get_by_test_id("me-page").wait_for()
+    found["me"] = violations(page)
     assert not any(found.values()), found

@@ -65,8 +65,10 @@ def test_offline_case_with_photo_reaches_server(server, context):
     page.get_by_test_id("detail-title").wait_for()
     assert page.get_by_test_id("detail-number").inner_text().endswith("待编号")
 
-    # start mediating, then record the agreement with a photo of the signed paper — all offline
+    # start mediating (a state change asks first), then record the agreement with a photo of the
+    # signed paper — all offline
     page.get_by_test_id("to-mediating").click()
+    page.locator(".van-dialog__confirm").click()
     page.get_by_test_id("to-agreed").click()
     page.get_by_test_id("agreement-terms").locator("textarea").fill("双方按村委会测量结果重新立界。")
     page.locator(".van-popup [data-testid=photo-input]").set_input_files(
@@ -191,19 +193,24 @@ def test_conflict_resolved_on_the_conflicts_screen(server, browser):
 
 
 def test_rejected_change_needs_attention_then_fixed(server, context):
+    """A phone whose clock runs days ahead lets a future intake date through its own check; the server refuses
+    the create. It stays in the list marked, needs attention, and is fixed in the same form it was made in."""
     page = context.new_page()
     login(page, server.url)
+    real_today = time.strftime("%Y-%m-%d")
+    page.clock.set_system_time(time.time() + 3 * 86400)
+    page.reload()
+    page.get_by_test_id("case-row").first.wait_for()
     context.set_offline(True)
     title = f"劳务费纠纷 {uuid.uuid4().hex[:6]}"
     fill_new_case(page, title, "王五", "labor_wage", "blue")
-    page.locator(".van-collapse-item__title").click()
-    # a date in the future: the server rejects it (received_on must not be in the future)
-    page.locator("input[type=date]").first.evaluate("(el) => { el.removeAttribute('max') }")
-    page.locator("input[type=date]").first.fill("2099-01-01")
+    future = page.evaluate("new Date(Date.now()).toISOString().slice(0, 10)")
+    page.get_by_test_id("received-on").locator("input").fill(future)
     page.get_by_test_id("save-case").click()
     page.get_by_test_id("detail-title").wait_for()
 
     context.set_offline(False)
+    page.get_by_test_id("detail-refused").wait_for(timeout=30_000)  # the case stays, with the server's reason
     page.get_by_test_id("sync-indicator").click()
     item = page.get_by_test_id("rejected-item")
     item.first.wait_for(timeout=30_000)
@@ -216,12 +223,17 @@ def test_rejected_change_needs_attention_then_fixed(server, context):
     assert page.get_by_test_id("rejected-item").count() == 1
 
     item.first.get_by_test_id("fix").click()
-    page.get_by_test_id("fix-received_on").locator("input").fill(time.strftime("%Y-%m-%d"))
-    page.get_by_test_id("resend").click()
-    page.get_by_test_id("rejected-item").first.wait_for(state="detached", timeout=30_000)
+    field = page.get_by_test_id("received-on")
+    field.wait_for()
+    assert "今天" in field.inner_text()  # the server's reason, next to the field
+    assert page.get_by_test_id("case-title").locator("input").input_value() == title
+    field.locator("input").fill(real_today)
+    page.get_by_test_id("save-case").click()
+    page.get_by_test_id("detail-title").wait_for()
+    page.get_by_test_id("detail-refused").wait_for(state="detached", timeout=30_000)
     wait_synced(page)
     recs = [r for r in server.pull_all("wanfu.admin").values() if r.get("title") == title]
-    assert len(recs) == 1 and recs[0]["case_number"]
+    assert len(recs) == 1 and recs[0]["case_number"] and recs[0]["received_on"] == real_today
 
 
 def test_revoked_session_wipes_local_data(server, context):
@@ -256,7 +268,7 @@ def test_expired_session_asks_for_password_and_keeps_the_outbox(server, context)
     assert "1 条待同步" in page.get_by_test_id("sync-pending").inner_text()
     page.unroute("**/api/v1/sync/**")
     page.get_by_test_id("relogin-password").locator("input").fill("cunzhi-demo")
-    page.get_by_test_id("relogin").get_by_role("button").last.click()
+    page.get_by_test_id("relogin").get_by_role("button", name="登录", exact=True).click()
     page.get_by_test_id("relogin").wait_for(state="detached", timeout=30_000)
     wait_synced(page)
     assert any(r.get("title") == title for r in server.pull_all("wanfu.admin").values())
@@ -295,9 +307,11 @@ def test_each_user_has_their_own_database_and_outbox(server, context):
     # Background Sync is asked for where the browser has it
     tags = page.evaluate("navigator.serviceWorker.ready.then((r) => r.sync ? r.sync.getTags() : null)")
     assert tags is None or "cunzhi-sync" in tags
-    # sign out offline: the outbox stays on the phone, in this user's database
-    page.goto(server.url + "/sync")
-    page.get_by_role("button", name="退出登录").click()
+    # sign out offline (我的 → 退出登录, which says what waits): the outbox stays on the phone, in this user's database
+    page.get_by_test_id("tab-me").click()
+    page.get_by_test_id("sign-out").click()
+    assert "1 项没有同步" in page.locator(".van-dialog").inner_text()
+    page.locator(".van-dialog__confirm").click()
     page.get_by_test_id("login-submit").wait_for()
     context.set_offline(False)
     login(page, server.url, "zhendong.mediator")
@@ -305,8 +319,9 @@ def test_each_user_has_their_own_database_and_outbox(server, context):
     page.wait_for_function("document.querySelector('[data-testid=case-count]').textContent.includes('共 0 件')")
     assert not any(r.get("title") == title for r in server.pull_all("wanfu.admin").values())
     # back as the author: the case is still waiting, and now syncs under the author's session
-    page.goto(server.url + "/sync")
-    page.get_by_role("button", name="退出登录").click()
+    page.get_by_test_id("tab-me").click()
+    page.get_by_test_id("sign-out").click()
+    page.locator(".van-dialog__confirm").click()
     login(page, server.url, "wanfucun.mediator")
     recs = [r for r in server.pull_all("wanfu.admin").values() if r.get("title") == title]
     assert len(recs) == 1 and recs[0]["created_by"] == page.evaluate(

@@ -54,6 +54,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "extensions_append_only": ("延期记录只能追加", "Extensions can only be appended"),
     "masked_field_readonly": ("您看不到该字段的完整内容，因此不能修改它", "You see this field masked, so you cannot change it"),
     "agreement_required": ("达成协议时必须填写协议内容", "An agreement is required to reach agreed"),
+    # field app (issue 12): what an agreement needs when a case reaches agreed
+    "terms_required": ("达成协议须填写协议内容", "An agreement needs its terms"),
+    "signed_on_required": ("书面协议须填写签订日期", "A written agreement needs its signing date"),
     "outcome_note_required": ("请说明已告知当事人的其他途径", "Say which other routes the parties were told of"),
     "case_not_found": ("所属案件不存在或不在权限范围内", "The case does not exist or is outside your scope"),
     "org_mismatch": ("必须与所属案件的组织机构一致", "Must be the case's organisation"),

@@ -72,8 +72,8 @@ def _validate_case(ctx: WriteContext) -> list[FieldError]:
                 errors.append(FieldError("status", "invalid_initial_status"))
         elif row["status"] != cur.get("status") and row["status"] not in rules.TRANSITIONS.get(cur.get("status"), ()):
             errors.append(FieldError("status", "invalid_transition"))
-    if ch & {"status", "agreement"} and row.get("status") in rules.NEEDS_AGREEMENT and not row.get("agreement"):
-        errors.append(FieldError("agreement", "agreement_required"))
+    if ch & {"status", "agreement"} and row.get("status") in rules.NEEDS_AGREEMENT:
+        errors += [FieldError(f, code) for f, code in rules.agreement_errors(row.get("agreement"), ctx.today)]
     if ch & {"status", "outcome_note"} and row.get("status") in rules.NEEDS_OUTCOME_NOTE and not row.get("outcome_note"):
         errors.append(FieldError("outcome_note", "outcome_note_required"))
     if "mediator_ids" in ch and row.get("mediator_ids"):

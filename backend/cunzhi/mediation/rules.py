@@ -65,6 +65,22 @@ def _strict_keys(item: dict, allowed: set[str], where: str) -> None:
             raise Invalid("unknown_field", f"{where}.{str(k)[:40]}")
 
 
+def agreement_errors(agreement: dict | None, today: date) -> list[tuple[str, str]]:
+    """What a case reaching (or staying in) agreed needs of its agreement (issue 12): the agreement,
+    its terms, and for a written one the date it was signed (not in the future). (field, code) pairs."""
+    if not agreement:
+        return [("agreement", "agreement_required")]
+    errors: list[tuple[str, str]] = []
+    if not (agreement.get("terms") or "").strip():
+        errors.append(("agreement.terms", "terms_required"))
+    signed = agreement.get("signed_on")
+    if agreement.get("form") == "written" and not signed:
+        errors.append(("agreement.signed_on", "signed_on_required"))
+    if signed and date.fromisoformat(str(signed)) > today:
+        errors.append(("agreement.signed_on", "future_date"))
+    return errors
+
+
 def _parse_extensions(value: Any) -> list[dict]:
     if not isinstance(value, list) or len(value) > 20:
         raise Invalid("invalid_type")

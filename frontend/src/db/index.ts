@@ -86,6 +86,26 @@ export interface AttachmentRow {
   created_at: string
 }
 
+/** One line of the sync log (7 days): what was sent and how the server answered. */
+export interface SyncLogRow {
+  id?: number
+  at: string
+  kind: 'push' | 'pull' | 'photo' | 'reset' | 'error'
+  /** push: answers by effective status; pull: records received; photo: uploaded / refused */
+  counts: Record<string, number>
+  /** push: each mutation (entity, record, op, effective status, error code) — at most 50 */
+  items?: { entity: string; record_id: string; status: string; code?: string | null }[]
+  /** error: the code of the problem */
+  code?: string | null
+}
+
+/** A form's unsaved input, kept as the person types (survives reload, camera killing the tab). */
+export interface DraftRow {
+  key: string
+  updated_at: string
+  value: any
+}
+
 export interface MetaRow {
   key: string
   value: any
@@ -113,6 +133,7 @@ export interface CaseIndexRow {
   pe: 0 | 1 // has pending changes
   rj?: 0 | 1 // a create the server refused (needs attention)
   o?: string // org_code (village), for township staff
+  ea?: string | null // ended_as (server): an archived case that was declined stays grey
 }
 
 /** A mediation case as the UI sees it: server copy + pending fields + derived index fields. */
@@ -145,6 +166,8 @@ export class CunzhiDB extends Dexie {
   /** grid work, six-no, nominations, points (issues 7, 8): see sync/records.ts */
   records!: Table<RecordRow, string>
   route_buffer!: Table<RouteBuffer, string>
+  sync_log!: Table<SyncLogRow, number>
+  drafts!: Table<DraftRow, string>
 
   constructor(name: string) {
     super(name)
@@ -169,11 +192,20 @@ export class CunzhiDB extends Dexie {
       .upgrade(async (tx) => {
         await tx.table('cases').toCollection().each((c: any) => tx.table('case_index').put(indexRow(c)))
       })
-    // ---- v3 (f78-front, issues 7 + 8: grid work, six-no, nominations, points) ----------------
+    // ---- field app (issue 12): sync log, form drafts; index rows gain village and "refused" ----
+    this.version(3)
+      .stores({
+        sync_log: '++id, at',
+        drafts: '&key, updated_at',
+      })
+      .upgrade(async (tx) => {
+        await tx.table('cases').toCollection().each((c: any) => tx.table('case_index').put(indexRow(c)))
+      })
+    // ---- v4 (f78-front, issues 7 + 8: grid work, six-no, nominations, points) ----------------
     // One generic indexed view for household, patrol, incident, six_no_report, nomination,
     // nomination_objection, points_entry (sync/records.ts). Server copies of these already sit in
     // `server` (pulled since v1); the upgrade builds their views from it and the outbox.
-    this.version(3)
+    this.version(4)
       .stores({
         records: '&_key, [_e+_d], [_e+_s], [_e+_h], [_e+_p], _pending',
         // the route of a patrol being recorded, saved every few seconds (features/grid/recorder.ts)
@@ -185,7 +217,7 @@ export class CunzhiDB extends Dexie {
         const rows = genericViewRows(server, outbox)
         if (rows.length) await tx.table('records').bulkPut(rows)
       })
-    // ---- end v3 ------------------------------------------------------------------------------
+    // ---- end v4 ------------------------------------------------------------------------------
   }
 }
 

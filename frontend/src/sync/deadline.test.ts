@@ -43,3 +43,17 @@ describe('case list filtering', () => {
     expect(filterCases(rows, { overdue: true }, today)).toEqual(['b'])
   })
 })
+
+describe('one badge rule for ended cases (issue 12, item 11)', () => {
+  it('an archived case that was declined stays grey; an archived agreed one says how it ended', async () => {
+    const { deadlineColor, deadlineLabelKey } = await import('./deadline')
+    const declined = { status: 'archived', ended_as: 'declined', received_on: '2026-10-01', ended_on: '2026-10-02' }
+    expect(deadlineColor(declined, '2026-11-30')).toBe('grey')
+    expect(deadlineLabelKey(declined, 'grey')).toBe('color.grey')
+    const agreed = { status: 'archived', ended_as: 'agreed', received_on: '2026-10-01', ended_on: '2026-10-05' }
+    expect(deadlineColor(agreed, '2026-11-30')).toBe('green')
+    expect(deadlineLabelKey(agreed, 'green')).toBe('colorEnded.green')
+    expect(deadlineLabelKey({ status: 'mediating' }, 'green')).toBe('color.green')
+    expect(deadlineLabelKey({ status: 'declined' }, 'grey')).toBe('color.grey')
+  })
+})

@@ -32,7 +32,7 @@ export function deadlineColor(
   today: string = shanghaiDate(),
   s: DeadlineSettings = defaultDeadlineSettings,
 ): DeadlineColor {
-  if (GREY_STATUSES.includes(rec.status)) return 'grey'
+  if (GREY_STATUSES.includes(rec.status) || (rec.status === 'archived' && GREY_STATUSES.includes(rec.ended_as))) return 'grey'
   const deadline = effectiveDeadline(rec, s)
   if (!deadline) return 'grey'
   if (OPEN_STATUSES.includes(rec.status) || !rec.status) {
@@ -43,4 +43,15 @@ export function deadlineColor(
   }
   const ended = rec.ended_on || rec._local_ended_on || today
   return ended <= deadline ? 'green' : 'red'
+}
+
+/**
+ * The one rule for the badge's words, everywhere (list, detail): an open case says how its
+ * deadline stands (正常 / 将到期 / 超期); an ended one — archived included — says how it ended
+ * (按期办结 / 超期办结), or 已结束 for declined, terminated and referred. Returns an i18n key.
+ */
+export function deadlineLabelKey(rec: Record<string, any>, color: DeadlineColor): string {
+  const open = OPEN_STATUSES.includes(rec.status) || !rec.status
+  if (color === 'grey') return 'color.grey'
+  return open ? `color.${color}` : `colorEnded.${color}`
 }

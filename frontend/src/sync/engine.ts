@@ -8,7 +8,7 @@
  * session was revoked, lets the app wipe this user's database; 426 keeps the outbox and
  * offers the update; 409 reset_required runs the reset path (see resetAndReplay).
  */
-import type { CunzhiDB, OutboxEntry, AckedEntry } from '../db'
+import type { CunzhiDB, OutboxEntry, AckedEntry, SyncLogRow } from '../db'
 import { getMeta, setMeta } from '../db'
 import type { Mutation, MutationResult, PullResponse, StoredConflict } from '../api/types'
 import { HttpError, NetworkError, type Transport } from './transport'
@@ -21,6 +21,8 @@ export const BATCH_LIMIT = 500
 export const ACKED_RETENTION_DAYS = 180
 /** An update answered unknown_record this many times with no create of its record left here → needs attention. */
 export const UNKNOWN_RECORD_GIVE_UP = 5
+/** How long the sync log keeps its lines. */
+export const SYNC_LOG_DAYS = 7
 
 export type SyncState =
   | 'idle' | 'syncing' | 'offline' | 'error' | 'auth_required' | 'revoked' | 'update_required' | 'busy'
@@ -198,7 +200,12 @@ export class SyncEngine {
     } catch (e) {
       failure = failure || e
     }
-    if (failure) return this.handleFailure(failure)
+    await this.pruneLog()
+    if (failure) {
+      const outcome = this.handleFailure(failure)
+      await this.log({ kind: 'error', counts: {}, code: this.status.lastError })
+      return outcome
+    }
     const now = new Date().toISOString()
     await setMeta(this.db, 'last_sync_at', now)
     this.set({ state: 'idle', lastSyncAt: now, lastError: null, failures: 0 })
@@ -207,7 +214,10 @@ export class SyncEngine {
 
   private async uploadPhotos(): Promise<void> {
     if (!this.o.transport.putAttachment) return
-    await uploadPendingAttachments(this.db, this.o.transport)
+    const before = await this.db.attachments.where('uploaded').equals(0).filter((a) => !!a.failed).count()
+    const done = await uploadPendingAttachments(this.db, this.o.transport)
+    const refused = (await this.db.attachments.where('uploaded').equals(0).filter((a) => !!a.failed).count()) - before
+    if (done || refused > 0) await this.log({ kind: 'photo', counts: { uploaded: done, refused: Math.max(0, refused) } })
   }
 
   /** Finishes an interrupted reset, then pulls; a 409 reset_required starts (and finishes) a reset. */
@@ -297,8 +307,36 @@ export class SyncEngine {
       batch.forEach((m) => tried.add(m.mutation_id))
       answered += batch.length
       await this.applyPushResults(batch, res.results)
+      await this.logPush(batch, res.results)
       batchSize = Math.min(full, batchSize * 2)
     }
+  }
+
+  /** A line of the sync log; never fails a cycle. */
+  async log(row: Omit<SyncLogRow, 'at'>): Promise<void> {
+    try {
+      await this.db.sync_log.add({ ...row, at: new Date().toISOString() })
+    } catch {
+      /* the log is a convenience */
+    }
+  }
+
+  private async logPush(sent: OutboxEntry[], results: MutationResult[]): Promise<void> {
+    const byId = new Map(sent.map((m) => [m.mutation_id, m]))
+    const counts: Record<string, number> = {}
+    const items: NonNullable<SyncLogRow['items']> = []
+    for (const r of results) {
+      const eff = effectiveStatus(r)
+      counts[eff] = (counts[eff] || 0) + 1
+      const m = byId.get(r.mutation_id)
+      if (m && items.length < 50) items.push({ entity: m.entity, record_id: m.record_id, status: eff, code: r.error?.code || null })
+    }
+    await this.log({ kind: 'push', counts, items })
+  }
+
+  async pruneLog(now = Date.now()): Promise<void> {
+    const cutoff = new Date(now - SYNC_LOG_DAYS * 86400_000).toISOString()
+    await this.db.sync_log.where('at').below(cutoff).delete().catch(() => undefined)
   }
 
   /** One mutation the server refuses to even read: "needs attention" with the server's reason. */
@@ -393,6 +431,7 @@ export class SyncEngine {
       count += page.changes.length
       if (!page.has_more) break
     }
+    if (count) await this.log({ kind: 'pull', counts: { received: count } })
     return count
   }
 
@@ -422,6 +461,7 @@ export class SyncEngine {
    * so a reset cut off later (network, app killed) is finished on the next cycle.
    */
   async beginReset(): Promise<void> {
+    await this.log({ kind: 'reset', counts: {} })
     const db = this.db
     await db.transaction('rw', [db.server, db.outbox, db.rejected, ...VIEW_TABLES(db), db.meta, db.conflicts], async () => {
       await db.server.clear()

@@ -41,7 +41,7 @@ describe('generic record views (issues 7, 8)', () => {
     expect(await db.records.get(`household:${hh}`)).toBeUndefined()
   })
 
-  it('the v2 → v3 upgrade builds the views from server copies and the outbox', async () => {
+  it('the upgrade to v4 builds the views from server copies and the outbox', async () => {
     const name = `records-upgrade-${Math.random()}`
     const v2 = new Dexie(name)
     v2.version(2).stores({

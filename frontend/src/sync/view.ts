@@ -38,7 +38,7 @@ export function indexRow(view: Record<string, any>): CaseIndexRow {
     ti: view.title || '', n: view.case_number || null,
     p: Array.isArray(view.parties) ? view.parties.map((x: any) => x?.name || '').join('、') : '',
     dl: effectiveDeadline(view, settings), e: view.ended_on || view._local_ended_on || null, pe: view._pending ? 1 : 0,
-    rj: view._rejected ? 1 : 0, o: view.org_code || '',
+    rj: view._rejected ? 1 : 0, o: view.org_code || '', ea: view.ended_as || null,
   }
 }
 
@@ -158,7 +158,7 @@ export async function storeServerRecords(db: CunzhiDB, changes: { entity: string
   await writeViews(db, rows.map((r) => [r.entity, r.id, computeView(r.entity, r.id, r.record, byRecord.get(r.key) || [])]))
 }
 
-/** The generic views (sync/records.ts) of all server copies and outbox entries: the v3 upgrade. */
+/** The generic views (sync/records.ts) of all server copies and outbox entries: the v4 upgrade. */
 export function genericViewRows(server: ServerRow[], outbox: OutboxEntry[]): RecordRow[] {
   const mine = new Map<string, OutboxEntry[]>()
   for (const e of [...outbox].sort((a, b) => a.seq! - b.seq!)) {

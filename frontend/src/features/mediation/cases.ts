@@ -31,30 +31,42 @@ function clean(fields: Record<string, any>): Record<string, any> {
   return out
 }
 
+/** Parties as the server takes them: named ones only, empty optional values left out. */
+export function cleanParties(parties: Party[]): Party[] {
+  return parties
+    .filter((p) => p.name && p.name.trim())
+    .map((p) => clean({
+      ...p, name: p.name.trim(), phone: p.phone ? p.phone.replace(/ /g, '') : undefined,
+      id_number: p.id_number ? p.id_number.toUpperCase() : undefined, address: (p as any).address || undefined,
+    }) as Party)
+}
+
+/** Every field of a new case (also what a fixed, refused create resends). */
+export function newCaseFields(input: NewCaseInput): Record<string, any> {
+  return clean({
+    org_code: input.org_code,
+    title: input.title.trim(),
+    description: input.description || undefined,
+    category: input.category,
+    source: input.source,
+    received_on: input.received_on || shanghaiDate(),
+    place: input.place || undefined,
+    parties: cleanParties(input.parties),
+    risk_level: input.risk_level,
+    escalation_flag: !!input.escalation_flag,
+    escalation_note: input.escalation_flag ? input.escalation_note || undefined : undefined,
+    mediator_ids: input.mediator_ids && input.mediator_ids.length ? input.mediator_ids : undefined,
+    incident_id: input.incident_id || undefined,
+    status: 'registered',
+  })
+}
+
 export async function createCase(db: CunzhiDB, input: NewCaseInput): Promise<string> {
   const id = newId()
-  const parties = input.parties
-    .filter((p) => p.name.trim())
-    .map((p) => clean({ ...p, name: p.name.trim(), phone: p.phone || undefined, id_number: p.id_number || undefined }))
   await recordChange(db, {
     entity: 'mediation_case',
     recordId: id,
-    fields: clean({
-      org_code: input.org_code,
-      title: input.title.trim(),
-      description: input.description || undefined,
-      category: input.category,
-      source: input.source,
-      received_on: input.received_on || shanghaiDate(),
-      place: input.place || undefined,
-      parties,
-      risk_level: input.risk_level,
-      escalation_flag: !!input.escalation_flag,
-      escalation_note: input.escalation_flag ? input.escalation_note || undefined : undefined,
-      mediator_ids: input.mediator_ids,
-      incident_id: input.incident_id || undefined,
-      status: 'registered',
-    }),
+    fields: newCaseFields(input),
   })
   return id
 }

@@ -1,0 +1,114 @@
+"""Issue 12 end to end: drafts survive a reload and the back gesture asks; a photo the server refuses reaches
+"needs attention"; sign-out says what waits and keeps it; each role is offered only what it may do."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from .conftest import login, shot, sync_now, wait_synced
+
+
+def test_a_draft_survives_a_reload_and_back_asks_before_discarding(server, context):
+    page = context.new_page()
+    login(page, server.url)
+    page.get_by_test_id("new-case").click()
+    title = f"草稿 {uuid.uuid4().hex[:6]}"
+    page.get_by_test_id("case-title").locator("input").fill(title)
+    page.get_by_test_id("party-name-0").locator("input").fill("周九")
+    page.get_by_test_id("party-phone-0").locator("input").fill("13812345678")
+    page.get_by_test_id("category").locator("[data-code=neighbor]").click()
+    time.sleep(0.8)  # saved as typed (debounced)
+    # the camera app killed the tab, or the person reloaded: everything typed is back
+    page.reload()
+    page.get_by_test_id("draft-restored").wait_for(timeout=15_000)
+    assert page.get_by_test_id("case-title").locator("input").input_value() == title
+    assert page.get_by_test_id("party-name-0").locator("input").input_value() == "周九"
+    assert page.get_by_test_id("party-phone-0").locator("input").input_value() == "13812345678"
+    assert page.get_by_test_id("category").locator("[data-code=neighbor]").get_attribute("aria-checked") == "true"
+    shot(page, "draft-restored")
+    # the back gesture asks first; "keep editing" stays on the form
+    page.go_back()
+    dialog = page.locator(".van-dialog")
+    dialog.wait_for()
+    assert "放弃" in dialog.inner_text()
+    page.locator(".van-dialog__cancel").click()
+    assert page.get_by_test_id("case-title").locator("input").input_value() == title
+    # a saved form leaves no draft behind
+    page.get_by_test_id("risk").locator("[data-code=blue]").click()
+    page.get_by_test_id("save-case").click()
+    page.get_by_test_id("detail-title").wait_for()
+    page.goto(server.url + "/cases/new")
+    page.get_by_test_id("case-title").wait_for()
+    assert page.get_by_test_id("case-title").locator("input").input_value() == ""
+    assert page.get_by_test_id("draft-restored").count() == 0
+
+
+def test_a_photo_the_server_refuses_needs_attention(server, context):
+    page = context.new_page()
+    login(page, server.url)
+    page.get_by_test_id("case-row").first.click()
+    page.get_by_test_id("add-event").click()
+    page.get_by_test_id("event-content").locator("textarea").fill("现场查看")
+    # a file the phone cannot decode, named like a photo: stored as it is, refused by the server (not an image)
+    page.locator(".van-popup [data-testid=photo-pick]").set_input_files(
+        files=[{"name": "broken.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8\xff\xe0" + b"not a picture" * 20}])
+    page.locator(".van-popup .cz-photo").first.wait_for(timeout=15_000)
+    page.get_by_test_id("save-event").click()
+    page.get_by_test_id("sync-attention").wait_for(timeout=30_000)
+    page.get_by_test_id("sync-indicator").click()
+    item = page.get_by_test_id("failed-photo")
+    item.first.wait_for(timeout=15_000)
+    assert "照片格式不支持" in item.first.get_by_test_id("failed-photo-reason").inner_text()
+    # not retried for ever: the count of waiting photos is 0, the bar no longer says photos wait
+    assert "0 张照片待上传" in page.get_by_test_id("sync-center-photos").inner_text()
+    shot(page, "photo-refused")
+    item.first.get_by_test_id("failed-photo-discard").click()
+    page.locator(".van-dialog__confirm").click()
+    item.first.wait_for(state="detached")
+
+
+def test_sign_out_with_changes_waiting_says_so_and_keeps_them(server, context):
+    page = context.new_page()
+    login(page, server.url)
+    context.set_offline(True)
+    title = f"退出前未同步 {uuid.uuid4().hex[:6]}"
+    page.get_by_test_id("new-case").click()
+    page.get_by_test_id("case-title").locator("input").fill(title)
+    page.get_by_test_id("party-name-0").locator("input").fill("吴十")
+    page.get_by_test_id("category").locator("[data-code=neighbor]").click()
+    page.get_by_test_id("risk").locator("[data-code=blue]").click()
+    page.get_by_test_id("save-case").click()
+    page.get_by_test_id("detail-title").wait_for()
+    page.get_by_test_id("tab-me").click()
+    page.get_by_test_id("me-page").wait_for()
+    shot(page, "me")
+    page.get_by_test_id("sign-out").click()
+    dialog = page.locator(".van-dialog")
+    dialog.wait_for()
+    assert "1 项没有同步" in dialog.inner_text()
+    page.locator(".van-dialog__cancel").click()  # changed their mind: still signed in
+    assert page.get_by_test_id("me-page").is_visible()
+    page.get_by_test_id("sign-out").click()
+    page.locator(".van-dialog__confirm").click()
+    page.get_by_test_id("login-submit").wait_for()
+    context.set_offline(False)
+    login(page, server.url)
+    sync_now(page)
+    wait_synced(page)
+    assert any(r.get("title") == title for r in server.pull_all("wanfu.admin").values())
+
+
+def test_each_role_is_offered_only_what_it_may_do(server, context):
+    page = context.new_page()
+    login(page, server.url, "wanfu.viewer")
+    assert page.get_by_test_id("new-case").count() == 0
+    page.get_by_test_id("case-row").first.click()
+    page.get_by_test_id("detail-title").wait_for()
+    for action in ("edit-case", "add-event", "to-mediating", "to-agreed", "extend"):
+        assert page.get_by_test_id(action).count() == 0, action
+    # township staff see which village a case is from, and can filter by it
+    page.get_by_test_id("tab-home").click()
+    assert page.get_by_test_id("filter-village").count() == 1
+    assert page.get_by_test_id("case-village").count() > 0
+    shot(page, "viewer-list")
