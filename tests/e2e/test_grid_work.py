@@ -198,3 +198,54 @@ def test_roster_import_with_one_bad_row(server, context):
     listed = api(server, "wanfucun.admin", "GET", "/api/v1/households", params={"org_code": WANFU_CUN, "limit": 500}).json()
     names = [h["head_name"] for h in listed["items"] if tag in h["head_name"]]
     assert sorted(names) == sorted([f"赵导入{tag}", f"孙导入{tag}"])
+
+
+def test_incident_assigned_handled_resolved_verified(server, browser):
+    """The village admin assigns; the assignee (a grid worker) starts handling and resolves; the admin verifies."""
+    admin_ctx = browser.new_context(viewport={"width": 412, "height": 860}, locale="zh-CN", service_workers="allow")
+    grid_ctx = browser.new_context(viewport={"width": 412, "height": 860}, locale="zh-CN", service_workers="allow")
+    try:
+        admin, grid = admin_ctx.new_page(), grid_ctx.new_page()
+        sign_in(admin, server.url, "wanfucun.admin")
+        title = f"路灯损坏 {uuid.uuid4().hex[:6]}"
+        admin.goto(server.url + "/incidents/new")
+        admin.get_by_test_id("incident-type").locator("[data-code=safety_hazard]").click()
+        admin.get_by_test_id("incident-severity").locator("[data-code=serious]").click()
+        admin.get_by_test_id("incident-title").locator("input").fill(title)
+        admin.get_by_test_id("save-incident").click()
+        admin.get_by_test_id("incident-detail-title").wait_for()
+        iid = admin.url.rstrip("/").split("/")[-1]
+        assert admin.get_by_test_id("move-handling").count() == 0  # only an assignee starts handling
+        admin.get_by_test_id("move-assigned").click()
+        admin.get_by_test_id("assignee-options").get_by_role("radio", name="刘建国（万福村网格员）").click()
+        admin.get_by_test_id("save-assign").click()
+        admin.wait_for_function("document.querySelector('[data-testid=record-state]').textContent.includes('指派')")
+        wait_synced(admin)
+        wait_record(server, "wanfucun.admin", iid, lambda r: r.get("state") == "assigned", admin)
+
+        sign_in(grid, server.url, "wanfucun.grid")
+        row = grid.get_by_test_id("home-waiting").get_by_test_id("incident-row").filter(has_text=title)
+        row.first.wait_for(timeout=30_000)
+        row.first.click()
+        assert grid.get_by_test_id("move-cancelled").count() == 0  # cancelling is the admins'
+        grid.get_by_test_id("move-handling").click()
+        grid.get_by_test_id("move-resolved").click()
+        grid.get_by_test_id("incident-resolution").locator("textarea").fill("已联系供电所更换灯泡。")
+        grid.get_by_test_id("save-resolution").click()
+        grid.wait_for_function("!document.querySelector('[data-testid=move-resolved]')")
+        wait_synced(grid)
+        wait_record(server, "wanfucun.admin", iid, lambda r: r.get("state") == "resolved", grid)
+
+        admin.reload()
+        deadline = time.time() + 30
+        while not admin.get_by_test_id("move-verified").count():
+            assert time.time() < deadline, "the resolved incident did not reach the admin"
+            admin.evaluate("window.__cunzhiSync && window.__cunzhiSync()")
+            time.sleep(1)
+        admin.get_by_test_id("move-verified").click()
+        wait_synced(admin)
+        rec = wait_record(server, "wanfucun.admin", iid, lambda r: r.get("state") == "verified", admin)
+        assert rec["resolution"].startswith("已联系") and rec["deadline_color"] == "green"
+    finally:
+        admin_ctx.close()
+        grid_ctx.close()
