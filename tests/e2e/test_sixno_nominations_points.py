@@ -159,3 +159,32 @@ def test_points_entry_offline(server, context):
         assert time.time() < deadline, "the points entry did not reach the server"
         time.sleep(1)
     shot(page, "points-history")
+
+
+def test_safe_households_certified_in_bulk_offline(server, context):
+    year = date.today().year
+    page = context.new_page()
+    sign_in(page, server.url, "wanfucun.admin")
+    page.goto(server.url + "/households")
+    page.get_by_test_id("household-row").first.wait_for()
+    page.get_by_test_id("households-list").wait_for()
+    page.locator(".cz-rfilters [data-code=notsafe]").click()
+    context.set_offline(True)
+    page.get_by_test_id("hh-select-mode").click()
+    checks = page.get_by_test_id("hh-check")
+    names = [page.get_by_test_id("household-row").nth(i).locator(".ti").inner_text() for i in range(2)]
+    checks.nth(0).check()
+    checks.nth(1).check()
+    before = page.get_by_test_id("safe-rate").locator("b").inner_text()
+    page.get_by_test_id("hh-certify-selected").click()
+    page.wait_for_function(f"document.querySelector('[data-testid=safe-rate] b').textContent !== {before!r}")
+    shot(page, "safe-households-bulk")
+    context.set_offline(False)
+    wait_synced(page, timeout=60_000)
+    deadline = time.time() + 30
+    while True:
+        hh = [r for r in server.pull_all("wanfucun.admin").values() if r.get("head_name") in names and "members" in r]
+        if sum(year in (r.get("safe_certified_years") or []) for r in hh) >= 2:
+            break
+        assert time.time() < deadline, f"bulk certification did not reach the server: {hh}"
+        time.sleep(1)
