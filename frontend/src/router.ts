@@ -1,6 +1,8 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import CaseList from './features/mediation/CaseList.vue'
 import { appState } from './app/session'
+import { featureRoutes } from './features/home/routes' // f78: grid work, six-no, nominations, points, home
+import { landingFor } from './features/home/tabs' // f78
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -19,13 +21,20 @@ export const router = createRouter({
     // --- security (issue 11): user administration, for township and county admins
     { path: '/admin/users', name: 'admin-users', component: () => import('./features/admin/UsersAdmin.vue'), meta: { admin: true } },
     { path: '/dashboard', name: 'dashboard', component: () => import('./features/dashboard/DashboardPage.vue') }, // dashboard (i9)
+    ...featureRoutes, // f78
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 })
 
-router.beforeEach((to) => {
+router.beforeEach((to, from) => {
   if (!to.meta.public && !appState.session) return { name: 'login' }
   if (to.name === 'login' && appState.session) return { name: 'cases' }
   if (to.meta.admin && !appState.session?.user.manages_users) return { name: 'cases' }
+  // f78: grid workers and township users open on their home screen
+  // (on opening the app or right after signing in; the 案件 tab still opens the list)
+  if (to.name === 'cases' && appState.session && (from.name === undefined || from.name === 'login')) {
+    const landing = landingFor(appState.session.user.role)
+    if (landing !== '/') return { path: landing }
+  }
   return true
 })

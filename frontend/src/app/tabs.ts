@@ -29,10 +29,12 @@ export interface TabDef {
 // ---- each feature's tabs (one line per feature) ----
 import { mediationTabs } from '../features/mediation/tabs'
 import { meTabs } from '../features/me/tabs'
+import { homeTabs, gridTabs, sixnoTabs, nominationTabs } from '../features/home/tabs' // f78
 
 const FEATURE_TABS: TabDef[][] = [
   mediationTabs,
   meTabs,
+  homeTabs, gridTabs, sixnoTabs, nominationTabs, // f78: home screens, grid work, six-no, nominations
 ]
 
 export function allTabs(): TabDef[] {

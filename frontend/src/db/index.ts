@@ -21,7 +21,8 @@
  */
 import Dexie, { type Table } from 'dexie'
 import type { AnyRecord, Mutation, ApiError, FieldConflict, MutationResult } from '../api/types'
-import { indexRow } from '../sync/view'
+import { indexRow, genericViewRows } from '../sync/view'
+import type { RecordRow } from '../sync/records'
 
 export interface ServerRow {
   key: string
@@ -143,6 +144,14 @@ export type CaseView = AnyRecord & {
   _local_ended_on?: string | null
 }
 
+/** Points of a patrol being recorded on this device, saved every few seconds (a killed tab loses seconds). */
+export interface RouteBuffer {
+  patrol_id: string
+  points: { lat: number; lon: number; at: string; accuracy: number | null }[]
+  places: string[]
+  saved_at: string
+}
+
 export class CunzhiDB extends Dexie {
   server!: Table<ServerRow, string>
   outbox!: Table<OutboxEntry, number>
@@ -154,6 +163,9 @@ export class CunzhiDB extends Dexie {
   cases!: Table<CaseView, string>
   events!: Table<AnyRecord, string>
   case_index!: Table<CaseIndexRow, string>
+  /** grid work, six-no, nominations, points (issues 7, 8): see sync/records.ts */
+  records!: Table<RecordRow, string>
+  route_buffer!: Table<RouteBuffer, string>
   sync_log!: Table<SyncLogRow, number>
   drafts!: Table<DraftRow, string>
 
@@ -189,6 +201,23 @@ export class CunzhiDB extends Dexie {
       .upgrade(async (tx) => {
         await tx.table('cases').toCollection().each((c: any) => tx.table('case_index').put(indexRow(c)))
       })
+    // ---- v4 (f78-front, issues 7 + 8: grid work, six-no, nominations, points) ----------------
+    // One generic indexed view for household, patrol, incident, six_no_report, nomination,
+    // nomination_objection, points_entry (sync/records.ts). Server copies of these already sit in
+    // `server` (pulled since v1); the upgrade builds their views from it and the outbox.
+    this.version(4)
+      .stores({
+        records: '&_key, [_e+_d], [_e+_s], [_e+_h], [_e+_p], _pending',
+        // the route of a patrol being recorded, saved every few seconds (features/grid/recorder.ts)
+        route_buffer: '&patrol_id',
+      })
+      .upgrade(async (tx) => {
+        const server = await tx.table('server').toArray()
+        const outbox = await tx.table('outbox').toArray()
+        const rows = genericViewRows(server, outbox)
+        if (rows.length) await tx.table('records').bulkPut(rows)
+      })
+    // ---- end v4 ------------------------------------------------------------------------------
   }
 }
 

@@ -6,6 +6,8 @@ import zh from './locales/zh-CN.json'
 import en from './locales/en.json'
 import dashZh from './locales/dashboard.zh-CN.json' // dashboard (i9)
 import dashEn from './locales/dashboard.en.json' // dashboard (i9)
+import featuresZh from './locales/features.zh-CN.json' // f78: grid work, six-no, nominations, points, home
+import featuresEn from './locales/features.en.json' // f78
 
 export type Lang = 'zh-CN' | 'en'
 const KEY = 'cunzhi.lang'
@@ -22,7 +24,7 @@ export const i18n = createI18n({
   legacy: false,
   locale: savedLang(),
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': { ...zh, ...dashZh }, en: { ...en, ...dashEn } },
+  messages: { 'zh-CN': { ...zh, ...dashZh, ...featuresZh }, en: { ...en, ...dashEn, ...featuresEn } },
 })
 
 export function currentLang(): Lang {

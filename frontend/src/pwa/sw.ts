@@ -18,7 +18,7 @@ cleanupOutdatedCaches()
 // without a reload. Later versions still wait for the person's tap (SKIP_WAITING below).
 clientsClaim()
 
-registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: [/^\/api\//, /^\/docs/, /^\/openapi\.json/] }))
+registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denylist: [/^\/api\//, /^\/docs/, /^\/openapi\.json/, /^\/notice\//, /^\/points\/\d{12}$/] }))
 
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'SKIP_WAITING') void self.skipWaiting()

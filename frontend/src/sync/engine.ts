@@ -12,7 +12,7 @@ import type { CunzhiDB, OutboxEntry, AckedEntry, SyncLogRow } from '../db'
 import { getMeta, setMeta } from '../db'
 import type { Mutation, MutationResult, PullResponse, StoredConflict } from '../api/types'
 import { HttpError, NetworkError, type Transport } from './transport'
-import { rebuildView, serverKey, storeServerRecords } from './view'
+import { rebuildView, serverKey, storeServerRecords, VIEW_TABLES } from './view'
 import { uploadPendingAttachments } from './attachments'
 import { isQuotaError } from './outbox'
 import { newId } from './ids'
@@ -360,7 +360,7 @@ export class SyncEngine {
   private async isolate(m: OutboxEntry, e: HttpError): Promise<void> {
     const db = this.db
     const error = e.body && e.body.code ? e.body : { code: e.status === 413 ? 'payload_too_large' : 'validation_error', message: '' }
-    await db.transaction('rw', [db.server, db.outbox, db.rejected, db.cases, db.case_index, db.events, db.meta, db.conflicts], async () => {
+    await db.transaction('rw', [db.server, db.outbox, db.rejected, ...VIEW_TABLES(db), db.meta, db.conflicts], async () => {
       await db.outbox.delete(m.seq!)
       await db.rejected.put({
         mutation_id: m.mutation_id, seq: m.seq!, mutation: stripOutbox(m), error,
@@ -374,7 +374,7 @@ export class SyncEngine {
   async applyPushResults(sent: OutboxEntry[], results: MutationResult[]): Promise<void> {
     const byId = new Map(sent.map((m) => [m.mutation_id, m]))
     const db = this.db
-    await db.transaction('rw', [db.server, db.outbox, db.acked, db.rejected, db.conflicts, db.cases, db.case_index, db.events, db.meta], async () => {
+    await db.transaction('rw', [db.server, db.outbox, db.acked, db.rejected, db.conflicts, ...VIEW_TABLES(db), db.meta], async () => {
       const now = new Date().toISOString()
       const touched = new Set<string>()
       const blocked = await rejectedCreates(db)
@@ -454,7 +454,7 @@ export class SyncEngine {
 
   async storePage(page: PullResponse): Promise<void> {
     const db = this.db
-    await db.transaction('rw', [db.server, db.outbox, db.cases, db.case_index, db.events, db.meta, db.conflicts], async () => {
+    await db.transaction('rw', [db.server, db.outbox, ...VIEW_TABLES(db), db.meta, db.conflicts], async () => {
       await storeServerRecords(db, page.changes)
       await setMeta(db, 'cursor', page.cursor)
       if (page.server_epoch) await setMeta(db, 'server_epoch', page.server_epoch)
@@ -480,11 +480,12 @@ export class SyncEngine {
   async beginReset(): Promise<void> {
     await this.log({ kind: 'reset', counts: {} })
     const db = this.db
-    await db.transaction('rw', [db.server, db.outbox, db.rejected, db.cases, db.case_index, db.events, db.meta, db.conflicts], async () => {
+    await db.transaction('rw', [db.server, db.outbox, db.rejected, ...VIEW_TABLES(db), db.meta, db.conflicts], async () => {
       await db.server.clear()
       await db.cases.clear()
       await db.case_index.clear()
       await db.events.clear()
+      await db.records.clear()
       await db.meta.delete('cursor')
       await db.meta.delete('server_epoch')
       await setMeta(db, 'reset', { started_at: new Date().toISOString(), replayed_seq: -1 })
@@ -522,7 +523,7 @@ export class SyncEngine {
       const res = await this.o.transport.push({ client_id: this.o.clientId, mutations: batch.map(stripOutbox) })
       const db = this.db
       const byId = new Map(batch.map((m) => [m.mutation_id, m]))
-      await db.transaction('rw', [db.server, db.outbox, db.acked, db.rejected, db.cases, db.case_index, db.events, db.conflicts, db.meta], async () => {
+      await db.transaction('rw', [db.server, db.outbox, db.acked, db.rejected, ...VIEW_TABLES(db), db.conflicts, db.meta], async () => {
         const now = new Date().toISOString()
         for (const r of res.results) {
           const m = byId.get(r.mutation_id)

@@ -8,7 +8,7 @@ import type { CunzhiDB, OutboxEntry } from '../db'
 import { getMeta } from '../db'
 import { newId } from './ids'
 import { shanghaiIso } from './dates'
-import { rebuildView, serverKey } from './view'
+import { rebuildView, serverKey, VIEW_TABLES } from './view'
 
 export class StorageFullError extends Error {
   constructor(cause?: unknown) {
@@ -51,7 +51,7 @@ export interface ChangeInput {
   seq?: number
 }
 
-export const CHANGE_TABLES = (db: CunzhiDB) => [db.server, db.outbox, db.cases, db.case_index, db.events, db.meta, db.conflicts, db.rejected]
+export const CHANGE_TABLES = (db: CunzhiDB) => [db.server, db.outbox, ...VIEW_TABLES(db), db.meta, db.conflicts, db.rejected]
 
 /**
  * Records a change locally: the outbox entry and the read view in one transaction.

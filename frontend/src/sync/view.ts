@@ -7,6 +7,7 @@ import type { CunzhiDB, CaseView, OutboxEntry, CaseIndexRow, ServerRow } from '.
 import type { AnyRecord } from '../api/types'
 import { effectiveDeadline, OPEN_STATUSES, ENDED_STATUSES, defaultDeadlineSettings, type DeadlineSettings } from './deadline'
 import { shanghaiDate } from './dates'
+import { GENERIC_ENTITIES, recordRow, type RecordRow } from './records'
 
 let settings: DeadlineSettings = { ...defaultDeadlineSettings }
 
@@ -77,16 +78,19 @@ export function computeView(entity: string, id: string, server: Record<string, a
     if (!merged.status) merged.status = 'registered'
     if (!merged.category) merged.category = ''
     if (!merged.risk_level) merged.risk_level = ''
-  } else {
+  } else if (entity === 'case_event') {
     if (!merged.occurred_at) merged.occurred_at = ''
     if (!merged.case_id) merged.case_id = ''
   }
   return merged
 }
 
+/** Every table a view rebuild writes: name them all in a transaction that stores server copies or outbox entries. */
+export const VIEW_TABLES = (db: CunzhiDB) => [db.cases, db.case_index, db.events, db.records]
+
 /** Rebuilds the view row of one record. Call inside a rw transaction over server, outbox and the views. */
 export async function rebuildView(db: CunzhiDB, entity: string, id: string): Promise<void> {
-  if (entity !== 'mediation_case' && entity !== 'case_event') return
+  if (entity !== 'mediation_case' && entity !== 'case_event' && !GENERIC_ENTITIES.has(entity)) return
   const srv = await db.server.get(serverKey(entity, id))
   const mine = (await db.outbox.where('record_id').equals(id).sortBy('seq')).filter((e) => e.entity === entity)
   let refused: Record<string, any> | null = null
@@ -100,10 +104,14 @@ export async function rebuildView(db: CunzhiDB, entity: string, id: string): Pro
 
 async function writeViews(db: CunzhiDB, items: [string, string, Record<string, any> | null][]): Promise<void> {
   const casePut: CaseView[] = [], caseDel: string[] = [], eventPut: any[] = [], eventDel: string[] = []
+  const recPut: RecordRow[] = [], recDel: string[] = []
   for (const [entity, id, view] of items) {
     if (entity === 'mediation_case') view ? casePut.push(view as CaseView) : caseDel.push(id)
     else if (entity === 'case_event') view ? eventPut.push(view) : eventDel.push(id)
+    else if (GENERIC_ENTITIES.has(entity)) view ? recPut.push(recordRow(entity, view)) : recDel.push(serverKey(entity, id))
   }
+  if (recPut.length) await db.records.bulkPut(recPut)
+  if (recDel.length) await db.records.bulkDelete(recDel)
   if (casePut.length) {
     await db.cases.bulkPut(casePut)
     await db.case_index.bulkPut(casePut.map(indexRow))
@@ -148,6 +156,31 @@ export async function storeServerRecords(db: CunzhiDB, changes: { entity: string
     byRecord.get(k)!.push(e)
   }
   await writeViews(db, rows.map((r) => [r.entity, r.id, computeView(r.entity, r.id, r.record, byRecord.get(r.key) || [])]))
+}
+
+/** The generic views (sync/records.ts) of all server copies and outbox entries: the v4 upgrade. */
+export function genericViewRows(server: ServerRow[], outbox: OutboxEntry[]): RecordRow[] {
+  const mine = new Map<string, OutboxEntry[]>()
+  for (const e of [...outbox].sort((a, b) => a.seq! - b.seq!)) {
+    if (!GENERIC_ENTITIES.has(e.entity)) continue
+    const k = serverKey(e.entity, e.record_id)
+    if (!mine.has(k)) mine.set(k, [])
+    mine.get(k)!.push(e)
+  }
+  const out: RecordRow[] = []
+  const seen = new Set<string>()
+  for (const r of server) {
+    if (!GENERIC_ENTITIES.has(r.entity)) continue
+    seen.add(r.key)
+    const v = computeView(r.entity, r.id, r.record, mine.get(r.key) || [])
+    if (v) out.push(recordRow(r.entity, v))
+  }
+  for (const [k, entries] of mine) {
+    if (seen.has(k)) continue
+    const v = computeView(entries[0].entity, entries[0].record_id, undefined, entries)
+    if (v) out.push(recordRow(entries[0].entity, v))
+  }
+  return out
 }
 
 /** Strips the view-only fields, giving the record as the device believes it to be. */

@@ -21,6 +21,8 @@ export interface NewCaseInput {
   place?: string
   received_on?: string
   mediator_ids?: string[]
+  /** the patrol incident this case came from (issue 7) */
+  incident_id?: string
 }
 
 function clean(fields: Record<string, any>): Record<string, any> {
@@ -54,6 +56,7 @@ export function newCaseFields(input: NewCaseInput): Record<string, any> {
     escalation_flag: !!input.escalation_flag,
     escalation_note: input.escalation_flag ? input.escalation_note || undefined : undefined,
     mediator_ids: input.mediator_ids && input.mediator_ids.length ? input.mediator_ids : undefined,
+    incident_id: input.incident_id || undefined,
     status: 'registered',
   })
 }
