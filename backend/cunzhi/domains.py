@@ -7,3 +7,8 @@ nothing of a domain by name, so domains may import the engine without a circle.
 DOMAINS: tuple[str, ...] = (
     "cunzhi.mediation.entities",
 )
+
+# called before each batch of changes commits, in its transaction (module:function)
+CHANGE_LISTENERS: tuple[str, ...] = (
+    "cunzhi.integrations.webhooks:enqueue",  # webhook deliveries: the outbox of integrations.md
+)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, HTMLResponse
 
@@ -16,6 +20,7 @@ from cunzhi.attachments import routes as attachments
 from cunzhi.core.config import get_settings
 from cunzhi.core.errors import AppError, install_error_handlers
 from cunzhi.core.limits import BodyLimitMiddleware
+from cunzhi.integrations import routes as integrations
 from cunzhi.mediation import routes as mediation
 from cunzhi.reference import routes as reference
 from cunzhi.sync import routes as sync
@@ -33,7 +38,8 @@ Every endpoint but login and health needs `Authorization: Bearer <access_token>`
 def create_app() -> FastAPI:
     load_entities()
     app = FastAPI(title="Cunzhi 村治 API", version=__version__, description=DESCRIPTION,
-                  openapi_url="/api/v1/openapi.json", docs_url="/docs", redoc_url=None)
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, lifespan=_lifespan)
+    _mount_docs(app)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     # pulls and lists travel compressed on slow links; level 6 costs half the CPU of 9 for ~6% more bytes
@@ -44,7 +50,7 @@ def create_app() -> FastAPI:
     api.include_router(users.public_router)
     authed = APIRouter(dependencies=[Depends(current_scope)])  # authenticated by default
     for r in (users.router, reference.router, sync.router, sync.conflicts_router, mediation.router,
-              attachments.router):
+              attachments.router, integrations.router):
         authed.include_router(r)
     api.include_router(authed)
     app.include_router(api)
@@ -53,8 +59,38 @@ def create_app() -> FastAPI:
     return app
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    """Every server process runs a webhook delivery worker (claims keep them from sending twice)."""
+    from cunzhi.integrations import worker
+
+    w = worker.start()
+    try:
+        yield
+    finally:
+        if w is not None:
+            w.stop.set()
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI served by this server (a township intranet reaches no CDN)."""
+    import fastapi_offline
+
+    static = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs-assets", StaticFiles(directory=static), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(openapi_url=f"{root}/api/v1/openapi.json", title="村治 Cunzhi API",
+                                   swagger_js_url=f"{root}/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{root}/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url=f"{root}/docs-assets/favicon.png")
+
+
 # Any operation may answer these in the one error shape (auth, scope, body limits, validation, a busy DB)
 _COMMON_ERRORS = {"400": "Bad request (e.g. an unreadable cursor)", "401": "Not authenticated",
+                  "429": "Too many requests (API keys): retry after Retry-After seconds",
                   "403": "Forbidden", "404": "Not found, or outside your scope", "413": "Body too large",
                   "415": "Unsupported media type", "422": "Validation error",
                   "503": "Busy: retry after Retry-After seconds"}

@@ -32,7 +32,8 @@ from cunzhi.sync.cursor import Cursor, decode_cursor, encode_cursor, now_ts
 from cunzhi.sync.fields import Invalid, parse_uuid
 from cunzhi.sync.models import RecordHistory, SyncConflict, SyncFeed, SyncMutation
 from cunzhi.sync.present import _jsonable, present_record, present_value
-from cunzhi.sync.registry import SERVER_OWNED_COMMON, EntitySpec, WriteContext, entities, get_entity
+from cunzhi.sync.registry import (SERVER_OWNED_COMMON, EntitySpec, WriteContext, change_listeners, entities,
+                                  get_entity)
 
 mutation_t = SyncMutation.__table__
 conflict_t = SyncConflict.__table__
@@ -117,6 +118,7 @@ class Push:
         self.pg = conn.dialect.name == "postgresql"
         self._touched: dict[tuple[str, str], str] = {}
         self._history: list[dict] = []
+        self._history_rows: list[dict] = []
         self._mutations: list[dict] = []
         self._batch: dict[str, Result] = {}
         self._settings: dict[str, dict] = {}
@@ -162,6 +164,8 @@ class Push:
             self.conn.execute(mutation_t.insert(), self._mutations)
         if self._history:
             self.conn.execute(history_t.insert(), self._history)
+            for listener in change_listeners():
+                listener(self.conn, list(zip(self._history, self._history_rows, strict=True)))
         if self._touched:
             n = len(self._touched)
             top = state.next_values(self.conn, "seq", n)
@@ -173,7 +177,7 @@ class Push:
                     [(r["entity"], r["record_id"]) for r in chunk])))
             self.conn.execute(feed_t.insert(), rows)
         hold("after_seq", self.actor.client_id)
-        self._mutations, self._history, self._touched = [], [], {}
+        self._mutations, self._history, self._history_rows, self._touched = [], [], [], {}
 
     def _insert_pending(self) -> None:
         for name, rows in self._pending.items():
@@ -355,6 +359,7 @@ class Push:
             "op": op, "user_id": self.actor.user_id, "client_id": self.actor.client_id,
             "mutation_id": m.mutation_id, "at": self.now, "changes": _jsonable_dict(spec, changes),
         })
+        self._history_rows.append(row)  # the record at this rev (a create's serial is taken before flush)
         key = (spec.name, row["id"])
         self._touched.pop(key, None)
         self._touched[key] = row["org_code"]
@@ -616,6 +621,8 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
     q = (sa.select(feed_t.c.entity, feed_t.c.record_id, feed_t.c.seq)
          .where(feed_t.c.seq > start, viewer.clause(feed_t.c.org_code))
          .order_by(feed_t.c.seq).limit(limit + 1))
+    if viewer.entities is not None:  # an API key limited to some record types
+        q = q.where(feed_t.c.entity.in_(sorted(viewer.entities)))
     feed = conn.execute(q).all()
     has_more = len(feed) > limit
     feed = feed[:limit]
