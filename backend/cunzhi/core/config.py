@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = 10.0
     webhook_poll_s: float = 1.0
     webhook_retry_days: float = 3.0
+    webhook_backoff_s: float = 5.0
     # Seen from the test harness only: when set, the push waits for this file to disappear
     # before committing (used to hold writers open inside their transactions).
     test_hold_dir: Path | None = Field(default=None)

@@ -216,6 +216,6 @@ def _event_of(change: dict) -> str:
 
 
 def backoff(attempts: int) -> timedelta:
-    """Exponential with full jitter: ~5 s, 10 s, 20 s … capped at an hour."""
-    base = min(3600.0, 5.0 * (2 ** max(attempts - 1, 0)))
+    """Exponential with jitter: ~5 s, 10 s, 20 s … (CUNZHI_WEBHOOK_BACKOFF_S) capped at an hour."""
+    base = min(3600.0, get_settings().webhook_backoff_s * (2 ** max(attempts - 1, 0)))
     return timedelta(seconds=base / 2 + secrets.randbelow(int(base * 500) + 1) / 1000)

@@ -21,9 +21,9 @@ from standardwebhooks.webhooks import Webhook
 
 from cunzhi.core.clock import utcnow
 from cunzhi.core.config import get_settings
-from cunzhi.core.db import write_tx
+from cunzhi.core.db import read_tx, write_tx
 from cunzhi.integrations.models import UserNotice
-from cunzhi.integrations.webhooks import attempt_t, backoff, delivery_t, endpoint_t
+from cunzhi.integrations.webhooks import attempt_t, backoff, check_url, delivery_t, endpoint_t
 
 log = logging.getLogger("cunzhi.webhooks")
 notice_t = UserNotice.__table__
@@ -44,10 +44,11 @@ def _claim(worker_id: str) -> list[dict]:
                                      earlier.c.record_id == d.c.record_id, earlier.c.seq < d.c.seq,
                                      earlier.c.state == "pending"))
            .order_by(d.c.seq).limit(BATCH))
-    with write_tx() as conn:
+    with read_tx() as conn:  # most rounds find nothing: no write lock for that
         ids = list(conn.execute(due).scalars())
-        if not ids:
-            return []
+    if not ids:
+        return []
+    with write_tx() as conn:
         # the state and claim are checked again on the row itself: a worker of another process that claimed
         # it meanwhile makes this update skip it (PostgreSQL re-evaluates the WHERE on the locked row)
         conn.execute(d.update().where(d.c.id.in_(ids), d.c.state == "pending", free)
@@ -59,6 +60,8 @@ def _claim(worker_id: str) -> list[dict]:
 
 
 def _send(client: httpx.Client, row: dict) -> tuple[int | None, str | None, str | None, int]:
+    if check_url(row["url"]):  # checked again when sent: a name may resolve elsewhere now
+        return None, "url_refused", None, 0
     body = json.dumps(row["payload"], ensure_ascii=False, separators=(",", ":"))
     when = utcnow()
     headers = {"webhook-id": row["id"], "webhook-timestamp": str(int(when.timestamp())),
@@ -80,7 +83,7 @@ def _record(row: dict, status: int | None, error: str | None, response: str | No
     d = delivery_t
     attempts = row["attempts"] + 1
     ok = status is not None and 200 <= status < 300
-    retry = not ok and (status is None or status == 429 or status >= 500)
+    retry = not ok and error != "url_refused" and (status is None or status == 429 or status >= 500)
     created = row["created_at"] if row["created_at"].tzinfo else row["created_at"].replace(tzinfo=now.tzinfo)
     expired = now - created > timedelta(days=settings.webhook_retry_days)
     values: dict = {"attempts": attempts, "claimed_by": None, "claimed_until": None}
