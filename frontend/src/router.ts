@@ -11,6 +11,7 @@ export const router = createRouter({
     { path: '/cases/:id', name: 'case', component: () => import('./features/mediation/CaseDetail.vue'), props: true },
     { path: '/sync', name: 'sync', component: () => import('./features/sync/SyncCenter.vue') },
     { path: '/conflicts/:id', name: 'conflict', component: () => import('./features/sync/ConflictView.vue'), props: true },
+    { path: '/integrations', name: 'integrations', component: () => import('./features/integrations/IntegrationsPage.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 })

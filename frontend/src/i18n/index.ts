@@ -4,6 +4,8 @@ import enUS from 'vant/es/locale/lang/en-US'
 import zhCN from 'vant/es/locale/lang/zh-CN'
 import zh from './locales/zh-CN.json'
 import en from './locales/en.json'
+import integZh from './locales/integrations.zh-CN.json'
+import integEn from './locales/integrations.en.json'
 
 export type Lang = 'zh-CN' | 'en'
 const KEY = 'cunzhi.lang'
@@ -20,7 +22,7 @@ export const i18n = createI18n({
   legacy: false,
   locale: savedLang(),
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': zh, en },
+  messages: { 'zh-CN': { ...zh, ...integZh }, en: { ...en, ...integEn } },
 })
 
 export function currentLang(): Lang {
