@@ -220,23 +220,23 @@ def test_endpoint_urls_and_who_may_register(server, as_user, monkeypatch):
         assert r.status_code == 422, r.text
         return r.json()["details"][0]["code"]
 
-    assert bad("http://example.com/hook") == "url_not_https"
+    assert bad("http://hooks.example.org/hook") == "url_not_https"
     assert bad("https://127.0.0.1/hook") == "url_private"
     assert bad("https://10.1.2.3/hook") == "url_private"
     assert bad("https://localhost/hook") == "url_private"
-    assert bad("ftp://example.com/") == "invalid_url"
-    r = admin.post("/api/v1/webhooks", json={"url": "https://example.com/h", "entities": ["nope"],
+    assert bad("ftp://hooks.example.org/") == "invalid_url"
+    r = admin.post("/api/v1/webhooks", json={"url": "https://hooks.example.org/h", "entities": ["nope"],
                                              "events": ["created"]})
     assert r.status_code == 422 and r.json()["details"][0]["field"] == "entities"
-    r = as_user("wanfucun.mediator").post("/api/v1/webhooks", json={"url": "https://example.com/h",
+    r = as_user("wanfucun.mediator").post("/api/v1/webhooks", json={"url": "https://hooks.example.org/h",
                                                                     "entities": ["mediation_case"],
                                                                     "events": ["created"]})
     assert r.status_code == 403
-    r = admin.post("/api/v1/webhooks", json={"url": "https://example.com/h", "entities": ["mediation_case"],
+    r = admin.post("/api/v1/webhooks", json={"url": "https://hooks.example.org/h", "entities": ["mediation_case"],
                                              "events": ["created"], "org_code": "340321109"})
     assert r.status_code == 404  # another township looks absent
     other = as_user("tangji.admin")
-    ep = admin.post("/api/v1/webhooks", json={"url": "https://example.com/h", "entities": ["mediation_case"],
+    ep = admin.post("/api/v1/webhooks", json={"url": "https://hooks.example.org/h", "entities": ["mediation_case"],
                                               "events": ["created"]}).json()
     assert other.get(f"/api/v1/webhooks/{ep['id']}").status_code == 404
     assert other.get(f"/api/v1/webhooks/{ep['id']}/deliveries").status_code == 404

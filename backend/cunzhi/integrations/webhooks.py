@@ -36,8 +36,9 @@ def _new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def check_url(url: str) -> list[FieldError]:
-    """https only; http and loopback/private hosts only with CUNZHI_WEBHOOK_ALLOW_PRIVATE."""
+def check_url(url: str, resolve: bool = False) -> list[FieldError]:
+    """https only; http and loopback/private hosts only with CUNZHI_WEBHOOK_ALLOW_PRIVATE. A name is resolved
+    only when a delivery is about to be sent (``resolve``), so it cannot be pointed inward after registration."""
     if not isinstance(url, str) or len(url) > 2000 or "\x00" in url:
         return [FieldError("url", "invalid_url")]
     try:
@@ -52,18 +53,20 @@ def check_url(url: str) -> list[FieldError]:
         return []
     if parts.scheme != "https":
         return [FieldError("url", "url_not_https")]
-    if _private(host):
+    if _private(host, resolve):
         return [FieldError("url", "url_private")]
     return []
 
 
-def _private(host: str) -> bool:
-    """A loopback, private, link-local or reserved address — literal, or what the name resolves to."""
+def _private(host: str, resolve: bool) -> bool:
+    """A loopback, private, link-local or reserved address — literal, or (``resolve``) what the name resolves to."""
     try:
         addrs = [ipaddress.ip_address(host)]
     except ValueError:
         if host.lower() == "localhost" or host.lower().endswith(".localhost"):
             return True
+        if not resolve:
+            return False
         try:
             infos = socket.getaddrinfo(host, None)
         except (OSError, UnicodeError):

@@ -60,7 +60,7 @@ def _claim(worker_id: str) -> list[dict]:
 
 
 def _send(client: httpx.Client, row: dict) -> tuple[int | None, str | None, str | None, int]:
-    if check_url(row["url"]):  # checked again when sent: a name may resolve elsewhere now
+    if check_url(row["url"], resolve=True):  # checked again when sent: a name may resolve elsewhere now
         return None, "url_refused", None, 0
     body = json.dumps(row["payload"], ensure_ascii=False, separators=(",", ":"))
     when = utcnow()
