@@ -11,7 +11,7 @@ from cunzhi.core.db import get_engine, read_tx, write_tx
 from cunzhi.core.errors import AppError, lang_of
 from cunzhi.core.scope import Scope
 from cunzhi.integrations import keys
-from cunzhi.users.service import authenticate, touch_session, write_audit
+from cunzhi.users.service import authenticate, touch_session
 
 _bearer = HTTPBearer(auto_error=False, description="The access_token from POST /api/v1/auth/token")
 
@@ -49,11 +49,7 @@ CurrentScope = Annotated[Scope, Depends(current_scope)]
 Lang = Annotated[str, Depends(language)]
 
 
-def audit(scope: Scope, action: str) -> None:
-    """Write the audit row for personal data this request returned unmasked (if any)."""
-    if scope.unmasked_ids:
-        with write_tx() as conn:
-            write_audit(conn, scope, action)
+from cunzhi.api.audit import audit  # noqa: E402,F401  (group commit: routes import it from here)
 
 
 def require(scope: Scope, *roles: str) -> None:
