@@ -18,7 +18,7 @@ from cunzhi.api import health
 from cunzhi.api.deps import current_scope
 from cunzhi.attachments import routes as attachments
 from cunzhi.core.config import get_settings
-from cunzhi.core.errors import AppError, install_error_handlers
+from cunzhi.core.errors import AppError, allowed_methods, install_error_handlers
 from cunzhi.core.limits import BodyLimitMiddleware
 from cunzhi.integrations import routes as integrations
 from cunzhi.mediation import routes as mediation
@@ -131,8 +131,11 @@ _NO_BUILD = """<!doctype html><meta charset="utf-8"><title>村治 Cunzhi</title>
 def _mount_frontend(app: FastAPI, root: Path) -> None:
     mimetypes.add_type("application/manifest+json", ".webmanifest")
     @app.get("/{path:path}", include_in_schema=False)
-    def spa(path: str):
+    def spa(path: str, request: Request):
         if path.startswith("api/") or path == "api":
+            allowed = allowed_methods(request)  # a GET of a path that has only other methods
+            if allowed:
+                raise AppError(405, "method_not_allowed", headers={"Allow": ", ".join(allowed)})
             raise AppError(404, "not_found")
         base = root.resolve()
         index = base / "index.html"

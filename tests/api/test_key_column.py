@@ -106,3 +106,20 @@ def test_pull_is_the_change_feed_of_the_keys_scope(world):
         assert (case["parties"][0]["id_number"] == w.id_number) is full
         again, _ = pull_all(cl, cursor)
         assert again == []  # incremental: nothing new since the cursor
+
+
+def test_a_method_a_path_lacks_is_405_with_every_allowed_method(world):
+    """integrations.md: a method a path does not have answers 405 with the right ``Allow`` header."""
+    from collections import defaultdict
+
+    by_path: dict[str, set[str]] = defaultdict(set)
+    for method, path in _routes():
+        by_path[path].add(method)
+    client = world.c("TA")
+    for path, methods in by_path.items():
+        missing = sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - methods)
+        if not missing:
+            continue
+        r = client.request(missing[0], _fill(path, h.new_id()), json={})
+        h.assert_error(r, 405, "method_not_allowed")
+        assert set(r.headers["Allow"].split(", ")) == methods, (path, r.headers["Allow"])
