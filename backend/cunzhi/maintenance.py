@@ -21,18 +21,18 @@ att_t = Attachment.__table__
 
 
 def referenced_attachment_ids(conn) -> set[str]:
-    """Attachment ids any record refers to (attachment_ids lists, agreement.attachment_ids)."""
+    """Attachment ids any record refers to: every ``f.attachment_ids`` field, wherever it sits (top level,
+    inside nested objects and list items), of every registered entity — found by field type."""
+    from cunzhi.sync.fields import attachment_refs
+
     found: set[str] = set()
     for spec in entities().values():
-        cols = [c for c in ("attachment_ids", "agreement") if c in spec.table.c]
-        if not cols:
+        names = [n for n in spec.attachment_fields if n in spec.table.c]
+        if not names:
             continue
-        for row in conn.execute(sa.select(*[spec.table.c[c] for c in cols])):
-            for value in row:
-                if isinstance(value, list):
-                    found.update(str(v) for v in value)
-                elif isinstance(value, dict):
-                    found.update(str(v) for v in value.get("attachment_ids") or [])
+        for row in conn.execute(sa.select(*[spec.table.c[n] for n in names])):
+            for name, value in zip(names, row, strict=True):
+                found |= attachment_refs(spec.fields[name], value)
     return found
 
 

@@ -62,11 +62,13 @@ EXPECT: dict[str, dict[str, dict[str, str]]] = {
     "sessions_revoke": {"own": _row(ALL("200")),
                         "other": _row("404 404 404 404 404 200 404 404 404 200")},
     "push_case_create": {"own": _row("ok   ok   ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("F"))},
-    "push_case_update": {"own": _row("ok   F    ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("F"))},
-    "push_case_delete": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
+    # sync (issue 6 / issue 11 item 8): an out-of-scope record answers exactly like an absent one (U:
+    # unknown_record, not stored), for every role; a role without the right at all is F before anything is read
+    "push_case_update": {"own": _row("ok   F    ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("U"))},
+    "push_case_delete": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("U"))},
     "push_event_create": {"own": _row("ok   F    ok   ok   ok   ok   F    ok   ok   F"),
-                          "other": _row("V    F    V    V    V    V    F    V    V    F")},
-    "push_event_update": {"own": _row("A    F    A    A    A    A    F    A    A    F"), "other": _row(ALL("F"))},
+                          "other": _row("U    F    U    U    U    U    F    U    U    F")},
+    "push_event_update": {"own": _row("A    F    A    A    A    A    F    A    A    F"), "other": _row(ALL("U"))},
     "pull": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
     "conflicts_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
     "conflict_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
@@ -297,7 +299,7 @@ def _assert_push_outcome(world: World, short: str, res: dict, exp: str, table: s
     else:
         assert res["status"] == "rejected", res
         assert "record" not in res, res
-        code = {"F": "forbidden", "V": "validation_error", "A": "append_only"}[exp]
+        code = {"F": "forbidden", "V": "validation_error", "A": "append_only", "U": "unknown_record"}[exp]
         assert res["error"]["code"] == code, res
         h.assert_lang(res["error"], "zh")
         if exp == "V":

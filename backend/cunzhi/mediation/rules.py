@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from cunzhi.sync.fields import (FieldType, Invalid, money, parse_date, parse_uuid, valid_id_number, valid_phone,
-                                _text)
+from cunzhi.sync import fields as f
+from cunzhi.sync.fields import FieldType, Invalid, _text, parse_date
 
 OPEN = ("registered", "mediating")
 ENDING = ("agreed", "declined", "terminated", "referred")
@@ -47,91 +47,22 @@ def deadline_color(status: str, deadline: date | None, ended_on: date | None, en
     return "green" if ended_on is None or ended_on <= deadline else "red"
 
 
+# Nested values are typed with the engine's field types: personal data (phone, ID number) and attachment
+# references are found by type wherever they sit, so masking, the write guard and the purge need nothing here.
+PARTY = {
+    "name": f.text(50, required=True),
+    "role": f.choice(PARTY_ROLES, required=True),
+    "gender": f.choice(GENDERS, default="unknown"),
+    "phone": f.phone(),
+    "id_number": f.id_number(),
+    "address": f.text(200),
+}
+
+
 def _strict_keys(item: dict, allowed: set[str], where: str) -> None:
     for k in item:
         if k not in allowed:
             raise Invalid("unknown_field", f"{where}.{str(k)[:40]}")
-
-
-def _parse_parties(value: Any) -> list[dict]:
-    if not isinstance(value, list) or len(value) > 50:
-        raise Invalid("invalid_type")
-    if not value:
-        raise Invalid("required")
-    out = []
-    name_t, addr_t = _text(50, 1), _text(200)
-    for i, p in enumerate(value):
-        if not isinstance(p, dict):
-            raise Invalid("invalid_type", str(i))
-        _strict_keys(p, {"name", "role", "gender", "phone", "id_number", "address"}, str(i))
-        party: dict[str, Any] = {}
-        try:
-            party["name"] = name_t(p.get("name"))
-        except Invalid as e:
-            raise Invalid("required" if p.get("name") in (None, "") else e.code, f"{i}.name") from None
-        if p.get("role") not in PARTY_ROLES:
-            raise Invalid("required" if p.get("role") is None else "invalid_choice", f"{i}.role")
-        party["role"] = p["role"]
-        gender = p.get("gender") or "unknown"
-        if gender not in GENDERS:
-            raise Invalid("invalid_choice", f"{i}.gender")
-        party["gender"] = gender
-        phone = p.get("phone")
-        if phone not in (None, ""):
-            if not isinstance(phone, str) or not (valid_phone(phone) or "*" in phone):
-                raise Invalid("invalid_phone", f"{i}.phone")
-            party["phone"] = phone.replace(" ", "")
-        else:
-            party["phone"] = None
-        idn = p.get("id_number")
-        if idn not in (None, ""):
-            if not isinstance(idn, str) or not (valid_id_number(idn) or "*" in idn):
-                raise Invalid("invalid_id_number", f"{i}.id_number")
-            party["id_number"] = idn.upper()
-        else:
-            party["id_number"] = None
-        try:
-            party["address"] = addr_t(p["address"]) if p.get("address") is not None else None
-        except Invalid as e:
-            raise Invalid(e.code, f"{i}.address") from None
-        out.append(party)
-    return out
-
-
-def _parse_agreement(value: Any) -> dict:
-    if not isinstance(value, dict):
-        raise Invalid("invalid_type")
-    _strict_keys(value, {"form", "terms", "amount", "performance", "signed_on", "attachment_ids",
-                         "court_confirmation"}, "")
-    out: dict[str, Any] = {}
-    if value.get("form") not in ("written", "oral"):
-        raise Invalid("required" if value.get("form") is None else "invalid_choice", "form")
-    out["form"] = value["form"]
-    for key in ("terms", "performance"):
-        try:
-            out[key] = _text(5000)(value[key]) if value.get(key) is not None else None
-        except Invalid as e:
-            raise Invalid(e.code, key) from None
-    try:
-        out["amount"] = money(value["amount"]) if value.get("amount") not in (None, "") else None
-    except Invalid as e:
-        raise Invalid(e.code, "amount") from None
-    try:
-        out["signed_on"] = parse_date(value["signed_on"]).isoformat() if value.get("signed_on") else None
-    except Invalid as e:
-        raise Invalid(e.code, "signed_on") from None
-    ids = value.get("attachment_ids") or []
-    if not isinstance(ids, list) or len(ids) > 20:
-        raise Invalid("invalid_type", "attachment_ids")
-    try:
-        out["attachment_ids"] = [parse_uuid(x) for x in ids]
-    except Invalid:
-        raise Invalid("invalid_uuid", "attachment_ids") from None
-    cc = value.get("court_confirmation") or "none"
-    if cc not in ("none", "requested", "granted"):
-        raise Invalid("invalid_choice", "court_confirmation")
-    out["court_confirmation"] = cc
-    return out
 
 
 def _parse_extensions(value: Any) -> list[dict]:
@@ -155,8 +86,16 @@ def _parse_extensions(value: Any) -> list[dict]:
     return out
 
 
-PARTIES = FieldType(_parse_parties, nullable=False)
-AGREEMENT = FieldType(_parse_agreement)
+PARTIES = f.object_list(PARTY, required_keys=("name", "role"), max_items=50, min_items=1, required=True)
+AGREEMENT = f.obj({
+    "form": f.choice(("written", "oral"), required=True),
+    "terms": f.text(5000),
+    "amount": f.amount(),
+    "performance": f.text(5000),
+    "signed_on": f.a_date(),
+    "attachment_ids": f.attachment_ids(20),
+    "court_confirmation": f.choice(("none", "requested", "granted"), default="none"),
+}, required_keys=("form",))
 EXTENSIONS = FieldType(_parse_extensions, lambda v: v or [])
 
 

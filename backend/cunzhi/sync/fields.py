@@ -5,6 +5,7 @@ Validation never echoes the value back (error details carry a field name and a c
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from collections.abc import Callable
@@ -23,11 +24,20 @@ class Invalid(Exception):
 
 @dataclass(frozen=True)
 class FieldType:
-    """``parse`` wire → stored value (raises Invalid); ``dump`` stored → wire value."""
+    """``parse`` wire → stored value (raises Invalid); ``dump`` stored → wire value.
+
+    ``kind`` names the types the engine looks for by type wherever they sit (top level, or a key of a nested
+    object or list item): ``phone`` and ``id_number`` (personal data: masked in every output, guarded on
+    write), ``attachment_ids`` (kept by the attachment purge); ``object_list`` and ``obj`` carry ``item``, the
+    types of their keys, which the engine walks.
+    """
 
     parse: Callable[[Any], Any]
     dump: Callable[[Any], Any] = lambda v: v
     nullable: bool = True
+    kind: str | None = None
+    item: dict[str, FieldType] | None = None
+    default: Any = None  # the value of a nested key that is absent (or null)
 
     def load(self, value: Any) -> Any:
         if value is None:
@@ -35,6 +45,24 @@ class FieldType:
                 raise Invalid("required")
             return None
         return self.parse(value)
+
+    @property
+    def personal(self) -> bool:
+        """Holds personal data somewhere (itself, or a key of its items)."""
+        return _finds(self, PERSONAL_KINDS)
+
+    @property
+    def attachments(self) -> bool:
+        return _finds(self, ("attachment_ids",))
+
+
+PERSONAL_KINDS = ("phone", "id_number")
+
+
+def _finds(ftype: FieldType, kinds: tuple[str, ...]) -> bool:
+    if ftype.kind in kinds:
+        return True
+    return bool(ftype.item) and any(_finds(t, kinds) for t in ftype.item.values())
 
 
 def _text(max_len: int | None, min_len: int = 0) -> Callable[[Any], str]:
@@ -54,10 +82,11 @@ def _text(max_len: int | None, min_len: int = 0) -> Callable[[Any], str]:
 
 
 def text(max_len: int | None = 10000, *, required: bool = False) -> FieldType:
-    return FieldType(_text(max_len, 1 if required else 0), nullable=not required)
+    return FieldType(_text(max_len, 1 if required else 0), nullable=not required, kind="text")
 
 
-def choice(values: tuple[str, ...] | Callable[[], set[str]], *, required: bool = False) -> FieldType:
+def choice(values: tuple[str, ...] | Callable[[], set[str]], *, required: bool = False,
+           default: str | None = None) -> FieldType:
     def parse(v: Any) -> str:
         if not isinstance(v, str):
             raise Invalid("invalid_type")
@@ -66,7 +95,7 @@ def choice(values: tuple[str, ...] | Callable[[], set[str]], *, required: bool =
             raise Invalid("invalid_choice")
         return v
 
-    return FieldType(parse, nullable=not required)
+    return FieldType(parse, nullable=not required, default=default)
 
 
 def boolean(*, required: bool = False) -> FieldType:
@@ -211,3 +240,174 @@ def mask_phone(v: str | None) -> str | None:
         return v
     digits = v.replace(" ", "")
     return digits[:3] + "*" * max(len(digits) - 7, 0) + digits[-4:] if len(digits) > 7 else "*" * len(digits)
+
+
+# ---- personal data, attachments and nested values (found by type: see FieldType.kind) -----------------
+PHONE_MAX = 20
+ID_NUMBER_MAX = 18
+_MASKED_PHONE = re.compile(r"[0-9*-]{1,20}")
+_MASKED_ID = re.compile(r"[0-9Xx*]{1,18}")
+
+
+def is_masked(v: Any) -> bool:
+    return isinstance(v, str) and "*" in v
+
+
+def phone(*, required: bool = False) -> FieldType:
+    """A phone number (mobile or landline). A value with ``*`` is a mask echoed back: the engine accepts it
+    only when it equals the mask of the stored number (which then stays)."""
+
+    def parse(v: Any) -> str | None:
+        if not isinstance(v, str) or "\x00" in v or len(v) > 40:
+            raise Invalid("invalid_phone")
+        v = v.replace(" ", "")
+        if v == "":
+            if required:
+                raise Invalid("required")
+            return None
+        if len(v) > PHONE_MAX:
+            raise Invalid("invalid_phone")
+        if "*" in v:
+            if not _MASKED_PHONE.fullmatch(v):
+                raise Invalid("invalid_phone")
+            return v
+        if not valid_phone(v):
+            raise Invalid("invalid_phone")
+        return v
+
+    return FieldType(parse, nullable=not required, kind="phone")
+
+
+def id_number(*, required: bool = False) -> FieldType:
+    """A resident ID number (GB 11643). Masks echoed back: as for :func:`phone`."""
+
+    def parse(v: Any) -> str | None:
+        if not isinstance(v, str) or "\x00" in v or len(v) > 40:
+            raise Invalid("invalid_id_number")
+        v = v.strip()
+        if v == "":
+            if required:
+                raise Invalid("required")
+            return None
+        if len(v) > ID_NUMBER_MAX:
+            raise Invalid("invalid_id_number")
+        if "*" in v:
+            if not _MASKED_ID.fullmatch(v):
+                raise Invalid("invalid_id_number")
+            return v.upper()
+        if not valid_id_number(v):
+            raise Invalid("invalid_id_number")
+        return v.upper()
+
+    return FieldType(parse, nullable=not required, kind="id_number")
+
+
+def attachment_ids(max_items: int = 20) -> FieldType:
+    """Ids of attachments (photos, PDFs) a record names: the 30-day purge keeps every one named anywhere."""
+
+    def parse(v: Any) -> list[str]:
+        if not isinstance(v, list) or len(v) > max_items:
+            raise Invalid("invalid_type")
+        return list(dict.fromkeys(parse_uuid(x) for x in v))
+
+    return FieldType(parse, lambda v: v or [], nullable=True, kind="attachment_ids", default=[])
+
+
+def _load_item(item: dict[str, FieldType], value: Any, required_keys: tuple[str, ...], where: str) -> dict:
+    """One nested object: every key of ``item`` in the output (absent → its default), stored JSON-ready."""
+    if not isinstance(value, dict):
+        raise Invalid("invalid_type", where or None)
+    prefix = f"{where}." if where else ""
+    for k in value:
+        if k not in item:
+            raise Invalid("unknown_field", f"{prefix}{_no_nul(str(k))[:40]}")
+    out: dict[str, Any] = {}
+    for k, t in item.items():
+        v = value.get(k)
+        if v == "" and t.kind != "text":
+            v = None
+        if v is None:
+            if k in required_keys:
+                raise Invalid("required", f"{prefix}{k}")
+            out[k] = copy.deepcopy(t.default)
+            continue
+        try:
+            loaded = t.load(v)
+        except Invalid as e:
+            raise Invalid(e.code, f"{prefix}{k}.{e.field}" if e.field else f"{prefix}{k}") from None
+        out[k] = t.dump(loaded) if loaded is not None else copy.deepcopy(t.default)
+    return out
+
+
+def obj(item: dict[str, FieldType], *, required_keys: tuple[str, ...] = ()) -> FieldType:
+    """A typed nested object (one value for merging); unknown keys → ``unknown_field`` naming ``field.key``."""
+    return FieldType(lambda v: _load_item(item, v, required_keys, ""), nullable=True, kind="obj", item=item)
+
+
+def object_list(item: dict[str, FieldType], *, required_keys: tuple[str, ...] = (), max_items: int = 50,
+                min_items: int = 0, required: bool = False) -> FieldType:
+    """A list of typed objects (one value for merging); errors name ``field.<index>.key``.
+    Fewer than ``min_items`` → ``required``; more than ``max_items`` → ``invalid_type``."""
+
+    def parse(v: Any) -> list[dict]:
+        if not isinstance(v, list) or len(v) > max_items:
+            raise Invalid("invalid_type")
+        if len(v) < min_items:
+            raise Invalid("required")
+        return [_load_item(item, x, required_keys, str(i)) for i, x in enumerate(v)]
+
+    return FieldType(parse, lambda v: v if v is not None else [], nullable=not required, kind="object_list",
+                     item=item)
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "")
+
+
+MASKERS: dict[str, Callable[[Any], Any]] = {"phone": lambda v: mask_phone(v), "id_number": lambda v: mask_id_number(v)}
+
+
+def walk(ftype: FieldType, value: Any, leaf: Callable[[FieldType, Any], Any], kinds: tuple[str, ...]) -> Any:
+    """``value`` (stored/wire form) with every leaf of a kind in ``kinds`` replaced by ``leaf(type, v)``."""
+    if ftype.kind in kinds:
+        return leaf(ftype, value)
+    if ftype.item is None or value is None:
+        return value
+    if ftype.kind == "obj":
+        return _walk_obj(ftype.item, value, leaf, kinds)
+    if isinstance(value, list):
+        return [_walk_obj(ftype.item, x, leaf, kinds) for x in value]
+    return value
+
+
+def _walk_obj(item: dict[str, FieldType], value: Any, leaf, kinds) -> Any:
+    if not isinstance(value, dict):
+        return value
+    out = dict(value)
+    for k, t in item.items():
+        if k in out and _finds(t, kinds):
+            out[k] = walk(t, out[k], leaf, kinds)
+    return out
+
+
+def mask(ftype: FieldType, value: Any) -> Any:
+    """The value with every phone and ID number in it masked."""
+    return walk(ftype, value, lambda t, v: MASKERS[t.kind](v) if v else v, PERSONAL_KINDS)
+
+
+def has_personal(ftype: FieldType, value: Any) -> bool:
+    found = []
+    walk(ftype, value, lambda t, v: found.append(1) if v else None, PERSONAL_KINDS)
+    return bool(found)
+
+
+def attachment_refs(ftype: FieldType, value: Any) -> set[str]:
+    found: set[str] = set()
+
+    def leaf(t: FieldType, v: Any) -> Any:
+        if isinstance(v, list):
+            found.update(str(x) for x in v)
+        return v
+
+    walk(ftype, value, leaf, ("attachment_ids",))
+    return found

@@ -20,10 +20,11 @@ def record_history(conn: Connection, spec: EntitySpec, record_id: str, viewer: S
                         .order_by(history_t.c.rev, history_t.c.id)).mappings().all()
     out = []
     for r in rows:
-        changes = {k: present_value(spec, k, v, r["org_code"], viewer) for k, v in (r["changes"] or {}).items()}
-        if spec.personal and viewer.sees_personal_data(r["org_code"]) and set(changes) & set(spec.personal):
-            viewer.unmasked_ids.add(record_id)
+        changes = {k: present_value(spec, k, v, r["org_code"], viewer, record_id)
+                   for k, v in (r["changes"] or {}).items()}
         out.append({"rev": r["rev"], "op": r["op"], "at": iso(r["at"]), "user_id": r["user_id"],
                     "client_id": r["client_id"], "mutation_id": r["mutation_id"], "fields": sorted(changes),
-                    "changes": changes})
+                    "changes": changes,
+                    "cause": ({"entity": r["cause_entity"], "record_id": r["cause_record_id"],
+                               "mutation_id": r["mutation_id"]} if r["cause_entity"] else None)})
     return out

@@ -1,8 +1,10 @@
 """The one output layer: every record, conflict value and history entry leaves the server through here.
 
-Pull, push answers, conflicts, history, the list API and exports call :func:`present_record` or
-:func:`present_value`, so ID and phone numbers are masked the same way everywhere for a caller who may
-not see them, and every unmasked delivery of personal data is noted for the audit trail.
+Pull, push answers (duplicates included), conflicts (list, get, answers), history, the list API and exports
+call :func:`present_record`, :func:`present_value` or :func:`present_conflict_fields`, so ID and phone numbers
+— found by field type wherever they sit (``f.phone``, ``f.id_number``, top level or inside nested objects and
+list items) — are masked the same way everywhere for a caller who may not see them, and every unmasked
+delivery of personal data is noted for the audit trail. Masking is judged against the **record's** org unit.
 """
 
 from __future__ import annotations
@@ -12,42 +14,8 @@ from typing import Any
 
 from cunzhi.core.clock import iso, today_shanghai
 from cunzhi.core.scope import Scope
-from cunzhi.sync.fields import mask_id_number, mask_phone
+from cunzhi.sync.fields import has_personal, mask
 from cunzhi.sync.registry import EntitySpec
-
-_MASKERS = {"id_number": mask_id_number, "phone": mask_phone}
-
-
-def _mask_items(items: Any, keys: tuple[str, ...]) -> Any:
-    if not isinstance(items, list):
-        return items
-    out = []
-    for item in items:
-        if isinstance(item, dict):
-            item = dict(item)
-            for k in keys:
-                if item.get(k):
-                    item[k] = _MASKERS.get(k, lambda v: "****")(item[k])
-        out.append(item)
-    return out
-
-
-def _has_personal(spec: EntitySpec, row: dict) -> bool:
-    for list_field, keys in spec.personal.items():
-        for item in row.get(list_field) or []:
-            if isinstance(item, dict) and any(item.get(k) for k in keys):
-                return True
-    return False
-
-
-def present_value(spec: EntitySpec, field_name: str, value: Any, org_code: str, viewer: Scope) -> Any:
-    """One field's value as this viewer may see it (for conflicts and history)."""
-    keys = spec.personal.get(field_name)
-    if keys and value:
-        if viewer.sees_personal_data(org_code):
-            return value
-        return _mask_items(value, keys)
-    return _jsonable(value)
 
 
 def _jsonable(value: Any) -> Any:
@@ -56,6 +24,36 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "hour") and hasattr(value, "tzinfo"):
         return iso(value)
     return value
+
+
+def dump_value(spec: EntitySpec, name: str, value: Any) -> Any:
+    """A stored value in its wire form (conflicts and history keep wire forms)."""
+    if name == "deleted":
+        return bool(value)
+    ftype = spec.fields.get(name)
+    return ftype.dump(value) if ftype is not None and value is not None else _jsonable(value)
+
+
+def present_value(spec: EntitySpec | None, field_name: str, value: Any, org_code: str, viewer: Scope,
+                  record_id: str | None = None) -> Any:
+    """One field's wire value as this viewer may see it (conflicts, history); notes unmasked personal data."""
+    if spec is None or field_name not in spec.personal_fields or value is None:
+        return _jsonable(value)
+    ftype = spec.fields[field_name]
+    if viewer.sees_personal_data(org_code):
+        if record_id and has_personal(ftype, value):
+            viewer.unmasked_ids.add(record_id)
+        return value
+    return mask(ftype, value)
+
+
+def present_conflict_fields(spec: EntitySpec | None, fields: list[dict], org_code: str, viewer: Scope,
+                            record_id: str | None = None) -> list[dict]:
+    """The one rendering of conflict values: push answers, duplicates, the conflict list and get."""
+    return [{"field": f["field"],
+             "client_value": present_value(spec, f["field"], f.get("client_value"), org_code, viewer, record_id),
+             "server_value": present_value(spec, f["field"], f.get("server_value"), org_code, viewer, record_id)}
+            for f in fields]
 
 
 def present_record(spec: EntitySpec, row: dict, viewer: Scope, today: date | None = None) -> dict:
@@ -80,12 +78,11 @@ def present_record(spec: EntitySpec, row: dict, viewer: Scope, today: date | Non
         out[name] = _jsonable(row.get(name))
     if spec.computed:
         out.update(spec.computed(row, today or today_shanghai()))
-    if spec.personal:
+    if spec.personal_fields:
         if viewer.sees_personal_data(org_code):
-            if _has_personal(spec, row):
+            if any(has_personal(spec.fields[n], out.get(n)) for n in spec.personal_fields):
                 viewer.unmasked_ids.add(row["id"])
         else:
-            for list_field, keys in spec.personal.items():
-                out[list_field] = _mask_items(out.get(list_field), keys)
+            for name in spec.personal_fields:
+                out[name] = mask(spec.fields[name], out.get(name))
     return out
-

@@ -1,8 +1,10 @@
 """Entity registration: the only way a record type joins sync.
 
 A domain describes its entity once — table, wire fields and their types, field groups, who may write
-what, the cross-field rules, personal-data paths — and the engine does push, pull, merge, conflicts,
-tombstones, history and masking for it. Nothing about sync is written inside a domain.
+what, the cross-field rules, per-change permission, natural keys, the writes it derives — and the engine
+does push, pull, merge, conflicts, tombstones, history and masking for it. Personal data and attachment
+references are found by field type (``f.phone``, ``f.id_number``, ``f.attachment_ids``, nested in
+``f.obj`` / ``f.object_list`` too). Nothing about sync is written inside a domain (docs/adding-a-record-type.md).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +22,14 @@ from sqlmodel import SQLModel
 from cunzhi.core.errors import FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.sync.fields import FieldType
+
+# natural keys: id = uuid5(NATURAL_KEY_NS, natural_key(row)) (records.md, six_no_report)
+NATURAL_KEY_NS = uuid.UUID("6f1c2a52-3d43-4e0b-9d2c-9a1f3b0c6e11")
+
+# The engine itself, when it applies a derived write (sync-protocol.md, "Writes the server derives").
+SYSTEM_USER_ID = "00000000-0000-5000-8000-000000000001"
+SYSTEM_ACTOR = Scope(user_id=SYSTEM_USER_ID, username="system", role="system", org_code="",
+                     client_id=SYSTEM_USER_ID)
 
 COMMON_FIELDS = ("id", "org_code", "rev", "deleted", "created_at", "updated_at", "created_by", "updated_by")
 SERVER_OWNED_COMMON = {"id", "rev", "deleted", "created_at", "updated_at", "created_by", "updated_by"}
@@ -38,6 +49,26 @@ class WriteContext:
     today: date
     settings: dict[str, Any]  # county settings of the record's county
     cache: dict = field(default_factory=dict)  # memo shared by the mutations of one push
+    # the mutation's own parsed fields (for ``authorize``: what the device asks to change)
+    sent: dict = field(default_factory=dict)
+    # the mutation being judged (its id), and for a derived write: the change that caused it
+    mutation_id: str | None = None
+    entity: str | None = None
+
+
+@dataclass
+class DerivedWrite:
+    """A change the server makes because of another one (applied by the engine as ``SYSTEM_ACTOR``).
+
+    ``fields`` are wire values (as a device would send them). ``create=True`` creates the record when it is
+    absent (``fields`` then hold everything a create needs, ``org_code`` included); otherwise an absent record
+    is left alone.
+    """
+
+    entity: str
+    record_id: str
+    fields: dict[str, Any]
+    create: bool = False
 
 
 @dataclass
@@ -50,8 +81,6 @@ class EntitySpec:
     append_only: bool = False
     # op -> roles that may perform it (scope is checked separately)
     writers: dict[str, set[str]] = field(default_factory=dict)
-    # list-of-object field -> the keys in each item that are personal data
-    personal: dict[str, tuple[str, ...]] = field(default_factory=dict)
     org_levels: tuple[str, ...] = ("village", "township")
     # fields the server adds to the stored row / the output (never accepted from a device)
     server_fields: tuple[str, ...] = ()
@@ -68,8 +97,42 @@ class EntitySpec:
     delete_rule: Callable[[WriteContext], str | None] | None = None
     # values computed on read (e.g. deadline_color); never stored
     computed: Callable[[dict, date], dict] | None = None
-    # resolve org_code on create from a parent (e.g. a case event takes its case's)
-    derive_org: Callable[[Connection, dict], str | None] | None = None
+    # a child record (e.g. a case event of its case): (field naming the parent, parent entity). The child takes
+    # the parent's org_code. A parent the server does not have, or one outside the caller's scope, answers
+    # ``unknown_record`` (not stored: the device sends the child again after the parent); a deleted parent is
+    # a ``validation_error`` with ``parent_missing`` on the field.
+    parent: tuple[str, str] | None = None
+    parent_missing: str = "parent_not_found"
+    # one record per natural key: the id must be uuid5(NATURAL_KEY_NS, natural_key(row)) (row: parsed fields
+    # + org_code); else ``validation_error`` ``id_not_derived``; two offline creates of one key merge
+    natural_key: Callable[[dict], str] | None = None
+    # per-change permission, before the merge: ctx.current (stored row or None), ctx.sent (parsed fields),
+    # ctx.actor; an error code → the mutation is ``rejected`` ``forbidden``
+    authorize: Callable[[WriteContext], str | None] | None = None
+
+    def __post_init__(self) -> None:
+        # found by type once, so outputs and writes pay nothing for entities without them
+        self.personal_fields: tuple[str, ...] = tuple(n for n, t in self.fields.items() if t.personal)
+        self.attachment_fields: tuple[str, ...] = tuple(n for n, t in self.fields.items() if t.attachments)
+
+    def personal_paths(self) -> list[str]:
+        """Where personal data sits, as ``field`` or ``field.key`` (for /me and documentation)."""
+        out: list[str] = []
+
+        def visit(prefix: str, t: FieldType) -> None:
+            if t.kind in ("phone", "id_number"):
+                out.append(prefix)
+            for k, sub in (t.item or {}).items():
+                visit(f"{prefix}.{k}", sub)
+
+        for name in self.personal_fields:
+            visit(name, self.fields[name])
+        return out
+
+    def derived_id(self, row: dict) -> str | None:
+        if self.natural_key is None:
+            return None
+        return str(uuid.uuid5(NATURAL_KEY_NS, self.natural_key(row)))
 
     @property
     def table(self) -> sa.Table:
@@ -94,6 +157,7 @@ class EntitySpec:
 
 
 _REGISTRY: dict[str, EntitySpec] = {}
+_DERIVATIONS: dict[str, list[Callable[[WriteContext], list[DerivedWrite]]]] = {}
 _LOADED = False
 # called with (conn, [(history row, stored record), ...]) before a batch of changes commits (e.g. webhooks'
 # outbox: written in the same transaction as the changes it announces)
@@ -114,6 +178,34 @@ def change_listeners() -> list[ChangeListener]:
 def register(spec: EntitySpec) -> EntitySpec:
     _REGISTRY[spec.name] = spec
     return spec
+
+
+def unregister(name: str) -> None:
+    """Remove an entity and its derivations (tests register entities of their own)."""
+    _REGISTRY.pop(name, None)
+    _DERIVATIONS.pop(name, None)
+
+
+def register_derivation(on: str, derive: Callable[[WriteContext], list[DerivedWrite]]) -> None:
+    """After a mutation of entity ``on`` is accepted, ``derive(ctx)`` names the writes it causes.
+
+    Called in the same transaction (ctx.row: the final stored row, ctx.current: the previous one, ctx.conn
+    sees the new row); the engine applies the writes as ``SYSTEM_ACTOR`` (rev, history naming the cause,
+    feed position, field revisions). Registering the same function twice is a no-op.
+    """
+    fns = _DERIVATIONS.setdefault(on, [])
+    if derive not in fns:
+        fns.append(derive)
+
+
+def unregister_derivation(on: str, derive: Callable) -> None:
+    fns = _DERIVATIONS.get(on, [])
+    if derive in fns:
+        fns.remove(derive)
+
+
+def derivations(name: str) -> list[Callable[[WriteContext], list[DerivedWrite]]]:
+    return _DERIVATIONS.get(name) or []
 
 
 def get_entity(name: str) -> EntitySpec | None:

@@ -89,8 +89,7 @@ def me(scope: CurrentScope) -> JSONResponse:
         org_name = conn.execute(sa.select(OrgUnit.__table__.c.name).where(
             OrgUnit.__table__.c.code == scope.org_code)).scalar() or ""
     unmasked = [scope.org_code] if scope.role in ("township_admin", "mediator", "village_admin") else []
-    personal = {name: [f"{lf}.{k}" for lf, keys in spec.personal.items() for k in keys]
-                for name, spec in entities().items() if spec.personal}
+    personal = {name: spec.personal_paths() for name, spec in entities().items() if spec.personal_fields}
     return JSONResponse({"id": user["id"], "username": user["username"], "display_name": user["display_name"],
                          "role": user["role"], "org_code": user["org_code"], "org_name": org_name,
                          "permissions": permissions_of(scope.role), "unmasked_org_prefixes": unmasked,
