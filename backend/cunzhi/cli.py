@@ -352,21 +352,63 @@ app.add_typer(keys_app, name="keys")
 
 
 @keys_app.command("create")
-def keys_create(username: Annotated[str, typer.Argument(help="an account with role integration")],
-                days: int = 365) -> None:
-    """Issue a read-only API key (shown once) for an integration account."""
+def keys_create(name: Annotated[str, typer.Option(help="what the key is for, e.g. 县综治平台")],
+                org: Annotated[str, typer.Option(help="the unit whose subtree the key reads")],
+                entities: Annotated[str | None, typer.Option(help="comma-separated record types (default: all)")] = None,
+                days: Annotated[int, typer.Option(help="days until it expires (0: never)")] = 365,
+                unmasked: Annotated[bool, typer.Option(help="see ID and phone numbers in full")] = False) -> None:
+    """Issue a read-only API key (the secret is shown once), as an admin would in the app."""
+    from datetime import timedelta
+
+    from cunzhi.core.clock import today_shanghai
     from cunzhi.core.db import write_tx
     from cunzhi.core.errors import AppError
-    from cunzhi.users.service import create_api_key
+    from cunzhi.integrations.keys import create_key
 
     _upgrade()
     try:
         with write_tx() as conn:
-            out = create_api_key(conn, username, days)
+            out = create_key(conn, name=name, org_code=org, unmasked=unmasked, creator=None,
+                             entities=[e.strip() for e in entities.split(",") if e.strip()] if entities else None,
+                             expires_on=today_shanghai() + timedelta(days=days) if days > 0 else None)
     except AppError as e:
-        typer.echo(f"error: {e.code}", err=True)
+        typer.echo(f"error: {e.code} {' '.join(d.field + ':' + d.code for d in e.details)}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"key (shown once): {out['key']}\nsession {out['session_id']}, expires {out['expires_at']:%Y-%m-%d}")
+    typer.echo(f"key (shown once): {out['secret']}\nid {out['id']}, unit {out['org_code']}, "
+               f"expires {out['expires_on'] or 'never'}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List every API key (never the secret)."""
+    import sqlalchemy as sa
+
+    from cunzhi.core.db import read_tx
+    from cunzhi.integrations.keys import key_t, present_key
+
+    _upgrade()
+    with read_tx() as conn:
+        for r in conn.execute(sa.select(key_t).order_by(key_t.c.created_at)).mappings():
+            k = present_key(r)
+            typer.echo(f"{k['id']}  {k['prefix']}…  {k['name']}  {k['org_code']}  "
+                       f"{'revoked' if k['revoked_at'] else 'expires ' + str(k['expires_on'] or 'never')}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id")]) -> None:
+    """Revoke an API key: it answers 401 from its next request."""
+    from cunzhi.core.clock import utcnow
+    from cunzhi.core.db import write_tx
+    from cunzhi.integrations.keys import key_t
+
+    _upgrade()
+    with write_tx() as conn:
+        n = conn.execute(key_t.update().where(key_t.c.id == key_id, key_t.c.revoked_at.is_(None))
+                         .values(revoked_at=utcnow())).rowcount
+    if not n:
+        typer.echo("error: not_found", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"revoked {key_id}")
 
 
 erase_app = typer.Typer(help="Erase personal data (个人信息保护法 Art. 47): anonymise, everywhere it is kept.",

@@ -13,3 +13,8 @@ DOMAINS: tuple[str, ...] = (
     "cunzhi.nominations.entities",
     "cunzhi.points.entities",
 )
+
+# called before each batch of changes commits, in its transaction (module:function)
+CHANGE_LISTENERS: tuple[str, ...] = (
+    "cunzhi.integrations.webhooks:enqueue",  # webhook deliveries: the outbox of integrations.md
+)

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
@@ -17,12 +19,13 @@ from cunzhi.api.deps import current_scope
 from cunzhi.attachments import routes as attachments
 from cunzhi.core import metrics
 from cunzhi.core.config import get_settings
-from cunzhi.core.errors import AppError, install_error_handlers
+from cunzhi.core.errors import AppError, allowed_methods, install_error_handlers
 from cunzhi.core.limits import BodyLimitMiddleware
 from cunzhi.core.security import SecurityHeadersMiddleware, install_access_log_filter
 from cunzhi.core.logging import RequestContextMiddleware, configure_logging
 from cunzhi.grid import routes as grid  # grid work (issue 7)
 from cunzhi.dashboard import routes as dashboard  # dashboard (i9)
+from cunzhi.integrations import routes as integrations
 from cunzhi.mediation import routes as mediation
 from cunzhi.nominations import routes as nominations  # six-no, nominations, points (issue 8)
 from cunzhi.points import routes as points  # issue 8
@@ -40,17 +43,12 @@ Every endpoint but login and health needs `Authorization: Bearer <access_token>`
 """
 
 
-@asynccontextmanager
-async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    yield
-    metrics.mark_process_dead()
-
-
 def create_app() -> FastAPI:
     load_entities()
     configure_logging()
     app = FastAPI(title="Cunzhi 村治 API", version=__version__, description=DESCRIPTION,
-                  openapi_url="/api/v1/openapi.json", docs_url="/docs", redoc_url=None, lifespan=_lifespan)
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, lifespan=_lifespan)
+    _mount_docs(app)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     # operations: a request id, one log line and the request metrics per request (inside gzip: error bodies
@@ -67,7 +65,7 @@ def create_app() -> FastAPI:
     api.include_router(users.public_router)
     authed = APIRouter(dependencies=[Depends(current_scope)])  # authenticated by default
     for r in (users.router, reference.router, sync.router, sync.conflicts_router, mediation.router,
-              attachments.router):
+              attachments.router, integrations.router):
         authed.include_router(r)
     authed.include_router(grid.router)  # grid work (issue 7): /grids, /households, /patrols, /incidents
     # six-no, nominations, points (issue 8)
@@ -85,8 +83,40 @@ def create_app() -> FastAPI:
     return app
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Every server process runs a webhook delivery worker (claims keep them from sending twice); its
+    metrics are marked dead when it stops (Prometheus multiprocess mode)."""
+    from cunzhi.integrations import worker
+
+    w = worker.start()
+    try:
+        yield
+    finally:
+        if w is not None:
+            w.stop.set()
+        metrics.mark_process_dead()
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI served by this server (a township intranet reaches no CDN)."""
+    import fastapi_offline
+
+    static = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs-assets", StaticFiles(directory=static), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(openapi_url=f"{root}/api/v1/openapi.json", title="村治 Cunzhi API",
+                                   swagger_js_url=f"{root}/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{root}/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url=f"{root}/docs-assets/favicon.png")
+
+
 # Any operation may answer these in the one error shape (auth, scope, body limits, validation, a busy DB)
 _COMMON_ERRORS = {"400": "Bad request (e.g. an unreadable cursor)", "401": "Not authenticated",
+                  "429": "Too many requests (API keys): retry after Retry-After seconds",
                   "403": "Forbidden", "404": "Not found, or outside your scope", "413": "Body too large",
                   "415": "Unsupported media type", "422": "Validation error",
                   "503": "Busy: retry after Retry-After seconds"}
@@ -140,8 +170,11 @@ _NO_BUILD = """<!doctype html><meta charset="utf-8"><title>村治 Cunzhi</title>
 def _mount_frontend(app: FastAPI, root: Path) -> None:
     mimetypes.add_type("application/manifest+json", ".webmanifest")
     @app.get("/{path:path}", include_in_schema=False)
-    def spa(path: str):
+    def spa(path: str, request: Request):
         if path.startswith("api/") or path == "api":
+            allowed = allowed_methods(request)  # a GET of a path that has only other methods
+            if allowed:
+                raise AppError(405, "method_not_allowed", headers={"Allow": ", ".join(allowed)})
             raise AppError(404, "not_found")
         base = root.resolve()
         index = base / "index.html"

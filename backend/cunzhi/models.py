@@ -11,3 +11,4 @@ from cunzhi.users.models import AuditEntry, AuthSession, User  # noqa: F401
 from cunzhi.nominations.models import Nomination, NominationObjection  # noqa: F401,E402
 from cunzhi.points.models import PointsEntry  # noqa: F401,E402
 from cunzhi.six_no.models import SixNoReport  # noqa: F401,E402
+from cunzhi.integrations.models import ApiKey, UserNotice, WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401

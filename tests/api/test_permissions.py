@@ -1420,6 +1420,13 @@ def cell_push_points_update(world, short, scope, exp):
     assert h.row(world.engine, "points_entry", target["points_entry"])["points"] == 5
 
 
+# ---- cells of other domains (each keeps its rows in its own module) --------------------------------------
+from tests.api.cells_integrations import *  # noqa: E402,F403
+from tests.api.cells_integrations import EXPECT_INTEGRATIONS, ROUTES_INTEGRATIONS  # noqa: E402
+
+EXPECT.update(EXPECT_INTEGRATIONS)
+ROUTES.update(ROUTES_INTEGRATIONS)
+
 CELLS = {name[len("cell_"):]: fn for name, fn in globals().items() if name.startswith("cell_")}
 
 

@@ -10,7 +10,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from cunzhi.core.db import get_engine, read_tx, write_tx
 from cunzhi.core.errors import AppError, lang_of
 from cunzhi.core.scope import Scope
-from cunzhi.users.service import authenticate, touch_session, write_audit
+from cunzhi.integrations import keys
+from cunzhi.users.service import authenticate, touch_session
 
 _bearer = HTTPBearer(auto_error=False, description="The access_token from POST /api/v1/auth/token")
 
@@ -20,6 +21,17 @@ def current_scope(request: Request,
     """Every route but login and health: a valid, unexpired, unrevoked session (else 401 with why)."""
     if creds is None or not creds.credentials or len(creds.credentials) > 200:
         raise AppError(401, "not_authenticated", headers={"WWW-Authenticate": "Bearer"})
+    if creds.credentials.startswith(keys.PREFIX):
+        with read_tx(get_engine()) as conn:
+            scope, stale = keys.authenticate_key(conn, creds.credentials)
+        if request.method not in ("GET", "HEAD"):
+            raise AppError(403, "forbidden")  # keys are read-only
+        keys.check_rate(scope)
+        if stale:
+            with write_tx(get_engine()) as conn:
+                keys.touch_key(conn, scope.user_id)
+        request.state.scope = scope
+        return scope
     with read_tx(get_engine()) as conn:
         scope, stale = authenticate(conn, creds.credentials)
     if stale:
@@ -37,11 +49,7 @@ CurrentScope = Annotated[Scope, Depends(current_scope)]
 Lang = Annotated[str, Depends(language)]
 
 
-def audit(scope: Scope, action: str) -> None:
-    """Write the audit row for personal data this request returned unmasked (if any)."""
-    if scope.unmasked_ids:
-        with write_tx() as conn:
-            write_audit(conn, scope, action)
+from cunzhi.api.audit import audit  # noqa: E402,F401  (group commit: routes import it from here)
 
 
 def require(scope: Scope, *roles: str) -> None:

@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None  # `cunzhi db backup` writes here (default DATA_DIR/backups)
     backup_keep: int = 14  # backups kept by rotation
     migrate_on_start: bool = True  # `cunzhi serve` applies pending migrations (under a lock) before serving
+    # integrations: requests a minute per API key (token bucket, per process) and the burst allowed
+    api_key_rate_per_minute: int = 600
+    api_key_burst: int = 60
+    # webhooks: http and loopback/private addresses allowed (tests, intranets); the delivery worker
+    webhook_allow_private: bool = False
+    webhook_worker: bool = True
+    webhook_timeout_s: float = 10.0
+    webhook_poll_s: float = 1.0
+    webhook_retry_days: float = 3.0
+    webhook_backoff_s: float = 5.0
     # Seen from the test harness only: when set, the push waits for this file to disappear
     # before committing (used to hold writers open inside their transactions).
     test_hold_dir: Path | None = Field(default=None)

@@ -76,6 +76,26 @@ def is_busy(exc: BaseException) -> bool:
                                    "canceling statement", "too many clients", "queuepool limit"))
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the request's path has, read from the app's OpenAPI paths (compiled once per app)."""
+    import re
+
+    app = request.app
+    table = getattr(app.state, "allowed_methods", None)
+    if table is None:
+        table = []
+        for path, ops in app.openapi().get("paths", {}).items():
+            pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
+            methods = {m.upper() for m in ops if m in ("get", "post", "put", "patch", "delete")}
+            table.append((pattern, methods))
+        app.state.allowed_methods = table
+    found: set[str] = set()
+    for pattern, methods in table:
+        if pattern.match(request.url.path):
+            found |= methods
+    return sorted(found)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError):
@@ -98,8 +118,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(render_error("invalid_json", [FieldError("body", "invalid_json")], lang_of(request)),
                                 status_code=422)
         code = _HTTP_CODES.get(exc.status_code, "validation_error" if exc.status_code < 500 else "internal_error")
-        return JSONResponse(render_error(code, [], lang_of(request)), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # every method the path has, not only the first route's (RFC 9110 §15.5.6)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return JSONResponse(render_error(code, [], lang_of(request)), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError):

@@ -23,6 +23,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unsupported_protocol": ("应用版本过旧，请更新后再同步", "This app version is too old: update it to sync"),
     "method_not_allowed": ("不支持此请求方法", "Method not allowed"),
     "unsupported_media_type": ("不支持的文件类型", "Unsupported file type"),
+    # --- integrations (issue 10)
+    "key_revoked": ("此 API 密钥已被撤销", "This API key has been revoked"),
+    "key_expired": ("此 API 密钥已过期", "This API key has expired"),
+    "rate_limited": ("请求过于频繁，请稍后重试", "Too many requests: retry after Retry-After seconds"),
+    "url_not_https": ("回调地址必须使用 https", "The URL must use https"),
+    "url_private": ("回调地址不能指向本机或内网地址", "The URL may not point to a loopback or private address"),
+    "invalid_url": ("不是有效的网址", "Not a valid URL"),
+    "endpoint_disabled": ("该回调地址已停用", "This endpoint is disabled"),
     "internal_error": ("服务器内部错误（已记录）", "Internal server error (logged)"),
     # per-field / per-mutation codes
     "required": ("必填", "Required"),

@@ -23,6 +23,10 @@ class Scope:
     session_id: str = ""
     # record ids returned unmasked with personal data during this request (written to the audit trail)
     unmasked_ids: set[str] = field(default_factory=set)
+    # an API key's limits (integrations.md): the record types it may read (None: every type) and whether
+    # its creator let it see personal data unmasked
+    entities: frozenset[str] | None = None
+    key_unmasked: bool = False
 
     @property
     def sender(self) -> str:
@@ -35,10 +39,16 @@ class Scope:
     def clause(self, column):
         return scope_clause(column, self.org_code)
 
+    def may_read(self, entity: str) -> bool:
+        """A key limited to some record types sees the others as absent."""
+        return self.entities is None or entity in self.entities
+
     def sees_personal_data(self, org_code: str) -> bool:
         """ID and phone numbers in full: the record's own village's mediators and admins, township admins."""
         if not self.contains(org_code):
             return False
+        if self.role == "integration":
+            return self.key_unmasked
         if self.role == "township_admin":
             return True
         return self.role in ("mediator", "village_admin") and org_code == self.org_code
@@ -46,4 +56,7 @@ class Scope:
     @property
     def signature(self) -> str:
         """Changes when what this user may see changes (a cursor from another scope must reset)."""
-        return hashlib.sha256(f"{self.role}|{self.org_code}".encode()).hexdigest()[:16]
+        seen = f"{self.role}|{self.org_code}"
+        if self.entities is not None:
+            seen += "|" + ",".join(sorted(self.entities))
+        return hashlib.sha256(seen.encode()).hexdigest()[:16]

@@ -55,6 +55,8 @@ def list_cases(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> JSONResponse:
     """Cases in the caller's scope, newest intake first; filters use the wire names of the fields."""
+    if not scope.may_read(mediation_case.name):
+        raise AppError(404, "not_found")
     query = sa.select(case_t).where(scope.clause(case_t.c.org_code))
     if org_code:
         query = query.where(scope_clause(case_t.c.org_code, org_code))
@@ -109,7 +111,7 @@ def get_case(case_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
         events = conn.execute(sa.select(event_t).where(event_t.c.case_id == row["id"], event_t.c.deleted.is_(False))
                               .order_by(event_t.c.occurred_at)).mappings().all()
     out = present_record(mediation_case, row, scope)
-    out["events"] = [present_record(case_event, e, scope) for e in events]
+    out["events"] = [present_record(case_event, e, scope) for e in events] if scope.may_read(case_event.name) else []
     audit(scope, "mediation_cases.get")
     return JSONResponse(out)
 

@@ -40,6 +40,8 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
     q = (sa.select(feed_t.c.entity, feed_t.c.record_id, feed_t.c.seq)
          .where(feed_t.c.seq > start, viewer.clause(feed_t.c.org_code))
          .order_by(feed_t.c.seq).limit(limit + 1))
+    if viewer.entities is not None:  # an API key limited to some record types
+        q = q.where(feed_t.c.entity.in_(sorted(viewer.entities)))
     feed = conn.execute(q).all()
     has_more = len(feed) > limit
     feed = feed[:limit]

@@ -32,7 +32,8 @@ from cunzhi.sync.models import RecordHistory, SyncFeed, SyncMutation
 from cunzhi.sync.mutation import (DELETED, NOT_STORED, Mutation, Reject, Result, _chunks, _covers, _envelope_errors,
                                   _groups_touched, _meta_key, _no_nul, _safe_name, _validation)
 from cunzhi.sync.present import dump_value
-from cunzhi.sync.registry import SERVER_OWNED_COMMON, EntitySpec, WriteContext, derivations, get_entity
+from cunzhi.sync.registry import (SERVER_OWNED_COMMON, EntitySpec, WriteContext, change_listeners, derivations,
+                                  get_entity)
 
 mutation_t = SyncMutation.__table__
 feed_t = SyncFeed.__table__
@@ -74,6 +75,7 @@ class Push(Derivations, ConflictWrites):
         self.top = 0  # the feed's top after this push (noted by the route once committed)
         self._touched: dict[tuple[str, str], str] = {}
         self._history: list[dict] = []
+        self._history_rows: list[dict] = []  # the record at each history row's rev (for change listeners)
         self._mutations: list[dict] = []
         self._batch: dict[str, Result] = {}
         self._settings: dict[str, dict] = {}
@@ -113,7 +115,7 @@ class Push(Derivations, ConflictWrites):
             savepoint.rollback()
         # forget everything this mutation did in memory; rows are read again
         self._rows, self._pending, self._caused = {}, {}, []
-        self._history, self._mutations, self._touched = [], [], {}
+        self._history, self._history_rows, self._mutations, self._touched = [], [], [], {}
         self._batch.pop(m.mutation_id, None)
         res = Result(m.mutation_id, "rejected", m.entity, error={
             "code": "validation_error", "details": [{"field": "record", "code": "constraint_violation"}]})
@@ -155,6 +157,8 @@ class Push(Derivations, ConflictWrites):
             self.conn.execute(mutation_t.insert(), self._mutations)
         if self._history:
             self.conn.execute(history_t.insert(), self._history)
+            for listener in change_listeners():  # e.g. webhook deliveries, in this same transaction
+                listener(self.conn, list(zip(self._history, self._history_rows, strict=True)))
         if self._touched:
             n = len(self._touched)
             top = self.top = state.next_values(self.conn, "seq", n)
@@ -166,7 +170,7 @@ class Push(Derivations, ConflictWrites):
                     [(r["entity"], r["record_id"]) for r in chunk])))
             self.conn.execute(feed_t.insert(), rows)
         hooks.point("after_seq", self.actor.client_id)
-        self._mutations, self._history, self._touched = [], [], {}
+        self._mutations, self._history, self._history_rows, self._touched = [], [], [], {}
 
     def _insert_pending(self) -> None:
         for name, rows in sorted(self._pending.items()):
@@ -376,6 +380,7 @@ class Push(Derivations, ConflictWrites):
             "mutation_id": m.mutation_id, "at": self.now, "changes": _jsonable_dict(spec, changes),
             "cause_entity": cause[0] if cause else None, "cause_record_id": cause[1] if cause else None,
         })
+        self._history_rows.append(row)  # the record at this rev (a create's serial is taken before flush)
         key = (spec.name, row["id"])
         self._touched.pop(key, None)
         self._touched[key] = row["org_code"]

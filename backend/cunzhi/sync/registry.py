@@ -159,6 +159,20 @@ class EntitySpec:
 _REGISTRY: dict[str, EntitySpec] = {}
 _DERIVATIONS: dict[str, list[Callable[[WriteContext], list[DerivedWrite]]]] = {}
 _LOADED = False
+# called with (conn, [(history row, stored record), ...]) before a batch of changes commits (e.g. webhooks'
+# outbox: written in the same transaction as the changes it announces)
+ChangeListener = Callable[[Connection, list[tuple[dict, dict]]], None]
+_LISTENERS: list[ChangeListener] = []
+
+
+def register_change_listener(fn: ChangeListener) -> ChangeListener:
+    if fn not in _LISTENERS:
+        _LISTENERS.append(fn)
+    return fn
+
+
+def change_listeners() -> list[ChangeListener]:
+    return _LISTENERS
 
 
 def register(spec: EntitySpec) -> EntitySpec:
@@ -211,8 +225,11 @@ def load_entities() -> None:
         return
     import importlib
 
-    from cunzhi.domains import DOMAINS
+    from cunzhi.domains import CHANGE_LISTENERS, DOMAINS
 
     for module in DOMAINS:
         importlib.import_module(module)
+    for target in CHANGE_LISTENERS:
+        module, _, name = target.partition(":")
+        register_change_listener(getattr(importlib.import_module(module), name))
     _LOADED = True

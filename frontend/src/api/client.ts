@@ -57,3 +57,14 @@ export async function fetchReference(token?: string): Promise<Reference> {
 export async function fetchAttachment(id: string): Promise<Blob> {
   return (await request(`/api/v1/attachments/${id}`)).blob()
 }
+
+/** An online admin call (integrations, users): JSON in, JSON out; errors as HttpError / NetworkError. */
+export async function apiJson<T = any>(path: string, method = 'GET', body?: unknown): Promise<T> {
+  const init: RequestInit = { method }
+  if (body !== undefined) {
+    init.body = JSON.stringify(body)
+    init.headers = { 'Content-Type': 'application/json' }
+  }
+  const res = await request(path, init)
+  return res.status === 204 ? (null as T) : res.json()
+}

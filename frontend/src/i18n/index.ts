@@ -8,6 +8,8 @@ import dashZh from './locales/dashboard.zh-CN.json' // dashboard (i9)
 import dashEn from './locales/dashboard.en.json' // dashboard (i9)
 import featuresZh from './locales/features.zh-CN.json' // f78: grid work, six-no, nominations, points, home
 import featuresEn from './locales/features.en.json' // f78
+import integZh from './locales/integrations.zh-CN.json'
+import integEn from './locales/integrations.en.json'
 
 export type Lang = 'zh-CN' | 'en'
 const KEY = 'cunzhi.lang'
@@ -24,7 +26,7 @@ export const i18n = createI18n({
   legacy: false,
   locale: savedLang(),
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': { ...zh, ...dashZh, ...featuresZh }, en: { ...en, ...dashEn, ...featuresEn } },
+  messages: { 'zh-CN': { ...zh, ...dashZh, ...featuresZh, ...integZh }, en: { ...en, ...dashEn, ...featuresEn, ...integEn } },
 })
 
 export function currentLang(): Lang {

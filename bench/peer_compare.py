@@ -1,0 +1,105 @@
+"""Cunzhi against the offline-first peer: PouchDB 9 replicating to pouchdb-server, in the same run.
+
+The same 5,000 case-shaped records (~690 B of JSON each) go up in batches of 500 and come down again to a
+fresh replica: PouchDB with ``replicate.to``/``replicate.from`` (``batch_size: 500``) against pouchdb-server in
+memory; Cunzhi with ``POST /api/v1/sync/push`` (500 new records a batch: validated, scoped, merged, numbered,
+with history) and a first ``GET /api/v1/sync/pull`` (pages of 500) against a real server process. Prints both,
+and the ratios (budget: Cunzhi ≥ 2× PouchDB both ways). PouchDB validates, scopes and merges nothing.
+
+    .venv/bin/python bench/peer_compare.py --db sqlite|postgresql [--records 5000] [--runs 3]
+
+Needs Node.js; installs bench/peer/node_modules (npm ci) on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import _common as C
+
+PEER = Path(__file__).resolve().parent / "peer"
+
+
+def peer_install() -> None:
+    if not (PEER / "node_modules" / "pouchdb-server").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", "--ignore-scripts"],
+                       cwd=PEER, check=True)
+
+
+def run_peer(records: Path) -> dict:
+    out = subprocess.run(["node", "peer.mjs", str(records)], cwd=PEER, check=True, capture_output=True,
+                         text=True, timeout=600)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_cunzhi(kind: str, mutations: list[list[dict]]) -> dict:
+    n = sum(len(b) for b in mutations)
+    with C.BenchDB(kind, label="peer") as db, C.Server(db.env()) as srv:
+        client = C.login(srv.base)
+        start = time.perf_counter()
+        for batch in mutations:
+            r = client.post("/api/v1/sync/push", json={"client_id": client.client_id, "mutations": batch})
+            r.raise_for_status()
+            assert all(x["status"] == "applied" for x in r.json()["results"]), r.text[:300]
+        push_s = time.perf_counter() - start
+        other = C.login(srv.base)  # a fresh device of the village
+        start = time.perf_counter()
+        cursor, got = "", 0
+        while True:
+            r = other.get("/api/v1/sync/pull", params={"cursor": cursor, "limit": 500})
+            r.raise_for_status()
+            page = r.json()
+            got += len(page["changes"])
+            cursor = page["cursor"]
+            if not page["has_more"]:
+                break
+        pull_s = time.perf_counter() - start
+        assert got == n, (got, n)
+        client.close()
+        other.close()
+    return {"docs": n, "push_s": push_s, "pull_s": pull_s, "push_docs_per_s": n / push_s,
+            "pull_docs_per_s": n / pull_s}
+
+
+def main() -> None:
+    p = C.parser(__doc__)
+    p.add_argument("--records", type=int, default=5000)
+    p.add_argument("--runs", type=int, default=3, help="alternating runs of each; medians are reported")
+    args = p.parse_args()
+    C.print_machine(f"peer_compare ({args.db}): {args.records} case-shaped records, batches of 500")
+    peer_install()
+    rng = random.Random(340321)
+    mid = C.mediator_id()
+    muts = [C.create_mutation(C.case_fields(rng, mediator=mid)) for _ in range(args.records)]
+    docs = [{"_id": m["record_id"], **m["fields"]} for m in muts]
+    size = statistics.mean(len(json.dumps(d, ensure_ascii=False).encode()) for d in docs)
+    batches = [muts[i:i + 500] for i in range(0, len(muts), 500)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "records.json"
+        path.write_text(json.dumps(docs, ensure_ascii=False))
+        peers, ours = [], []
+        for _ in range(args.runs):  # alternate, so both see the same machine load
+            peers.append(run_peer(path))
+            ours.append(run_cunzhi(args.db, batches))  # a fresh database each run: the same ids are new there
+    med = lambda runs, k: statistics.median(r[k] for r in runs)  # noqa: E731
+    pp, pl = med(peers, "push_docs_per_s"), med(peers, "pull_docs_per_s")
+    cp, cl = med(ours, "push_docs_per_s"), med(ours, "pull_docs_per_s")
+    print(f"   records: {args.records}, mean {size:.0f} B of JSON each; medians of {args.runs} alternating runs")
+    print(f"   PouchDB 9 → pouchdb-server (memory): push {pp:,.0f} docs/s, pull {pl:,.0f} docs/s")
+    print(f"   Cunzhi ({args.db}), real server:      push {cp:,.0f} mutations/s, pull {cl:,.0f} records/s")
+    print(f"   ratio push {cp / pp:.2f}×  {C.verdict(cp >= 2 * pp)}   ratio pull {cl / pl:.2f}×  "
+          f"{C.verdict(cl >= 2 * pl)}   (budget ≥ 2× both ways)")
+    if args.json:
+        print(json.dumps({"bench": "peer_compare", "db": args.db, "pouchdb_push": round(pp), "pouchdb_pull": round(pl),
+                          "cunzhi_push": round(cp), "cunzhi_pull": round(cl), "push_ratio": round(cp / pp, 2),
+                          "pull_ratio": round(cl / pl, 2)}))
+
+
+if __name__ == "__main__":
+    main()
