@@ -1,7 +1,7 @@
 """security: account state (demo password, changes, deactivation), login throttling, audit detail
 
 Revision ID: 20261130_0003
-Revises: 20261128_0001
+Revises: 20261130_0002
 Create Date: 2026-11-30 08:00:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '20261130_0003'
-down_revision: str | None = '20261128_0001'
+down_revision: str | None = '20261130_0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """grid work: grids, household, patrol, incident; their code tables and county settings
 
 Revision ID: 20261130_0004
-Revises: 20261130_0002
+Revises: 20261130_0003
 Create Date: 2026-11-30 07:35:00.250922
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '20261130_0004'
-down_revision: str | None = '20261130_0002'
+down_revision: str | None = '20261130_0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

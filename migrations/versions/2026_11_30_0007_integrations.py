@@ -1,7 +1,7 @@
 """integrations: api keys, webhooks, notices
 
 Revision ID: 20261130_0007
-Revises: 20261130_0002
+Revises: 20261130_0006
 Create Date: 2026-11-30 07:35:38.598799
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '20261130_0007'
-down_revision: str | None = '20261130_0002'
+down_revision: str | None = '20261130_0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
