@@ -315,11 +315,14 @@ def test_each_user_has_their_own_database_and_outbox(server, context):
     # Background Sync is asked for where the browser has it
     tags = page.evaluate("navigator.serviceWorker.ready.then((r) => r.sync ? r.sync.getTags() : null)")
     assert tags is None or "cunzhi-sync" in tags
-    # sign out offline (我的 → 退出登录, which says what waits): the outbox stays on the phone, in this user's database
-    page.get_by_test_id("tab-me").click()
+    author_id = page.evaluate("JSON.parse(localStorage.getItem('cunzhi.session')).user.id")
+    # sign out offline: warned with the count of waiting changes; signed out at once, the data kept until sent
+    page.get_by_test_id("tab-me").click()  # 我的 → 退出登录
     page.get_by_test_id("sign-out").click()
-    assert "1 项没有同步" in page.locator(".van-dialog").inner_text()
-    page.locator(".van-dialog__confirm").click()
+    dialog = page.locator(".van-dialog")
+    dialog.wait_for()
+    assert "1 项更改尚未同步" in dialog.inner_text()
+    dialog.locator(".van-dialog__confirm").click()
     page.get_by_test_id("login-submit").wait_for()
     assert page.evaluate("localStorage.getItem('cunzhi.session')") is None
     names = page.evaluate("indexedDB.databases().then((l) => l.map((d) => d.name))")
@@ -335,20 +338,19 @@ def test_each_user_has_their_own_database_and_outbox(server, context):
     # another user of the phone never sees it locally (their own database, their own scope)
     login(page, server.url, "zhendong.mediator")
     page.get_by_test_id("case-search").locator("input").fill(title)
-    page.wait_for_function("document.querySelector('[data-testid=case-count]').textContent.includes('共 0 件')")
-    assert not any(r.get("title") == title for r in server.pull_all("wanfu.admin").values())
-    # back as the author: the case is still waiting, and now syncs under the author's session
-    page.get_by_test_id("tab-me").click()
-    page.get_by_test_id("sign-out").click()
-    page.locator(".van-dialog__confirm").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=case-count]').textContent.includes('共 0 件')")
+
+
+def test_sign_out_online_revokes_the_session_and_wipes_the_data(server, context):
+    page = context.new_page()
     login(page, server.url, "wanfucun.mediator")
     session = page.evaluate("JSON.parse(localStorage.getItem('cunzhi.session'))")
-    page.goto(server.url + "/sync")
+    page.get_by_test_id("tab-me").click()  # 我的 → 退出登录
     page.get_by_test_id("sign-out").click()
     dialog = page.locator(".van-dialog")
     dialog.wait_for()
     assert "将被删除" in dialog.inner_text()
-    dialog.get_by_role("button", name="退出").click()
+    dialog.locator(".van-dialog__confirm").click()
     page.get_by_test_id("login-submit").wait_for()
     page.wait_for_function("() => localStorage.getItem('cunzhi.pending_signouts') === null", timeout=30_000)
     names = page.evaluate("indexedDB.databases().then((l) => l.map((d) => d.name))")
@@ -364,7 +366,7 @@ def test_township_admin_deactivates_a_user_in_the_app(server, context):
 
     page = context.new_page()
     login(page, server.url, "wanfu.admin")
-    page.goto(server.url + "/sync")
+    page.goto(server.url + "/me")
     page.get_by_test_id("admin-users").click()
     row = page.get_by_test_id("admin-user-wanfu.viewer")
     row.wait_for(timeout=30_000)

@@ -112,7 +112,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import_missing_column": ("缺少必需的列", "A required column is missing"),
     "import_duplicate_row": ("与文件中前面的一行重复（户主姓名和住址相同）", "Repeats an earlier row (same head name and address)"),
     # six-no, nominations, points (issue 8)
-    "id_not_derived": ("编号必须由村代码和年度生成", "The id must be derived from the village and year"),
     "self_assessment_required": ("自评时必须填写自评意见", "A self-assessment is required to self-assess"),
     "decision_note_required": ("请填写决定理由", "Say why (a decision note is required)"),
     "indicator_broken": ("有指标未达标（存在相关事件），不能认定", "An indicator is broken: the report cannot be certified"),

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from cunzhi.api.deps import CurrentScope
-from cunzhi.api.listing import ERRORS, HistoryOut, Page, filter_codes, get_one, history, list_page
+from cunzhi.api.listing import ERRORS, HistoryOut, Page, UpdatedSince, filter_codes, get_one, history, list_page
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import read_tx, scope_clause, write_tx
 from cunzhi.core.errors import lang_of
@@ -120,6 +120,7 @@ def import_households(request: Request, scope: CurrentScope, file: Annotated[Upl
 @router.get("/households", response_model=Page, responses=ERRORS)
 def list_households(
     scope: CurrentScope,
+    updated_since: UpdatedSince = None,
     org_code: OrgCode = None,
     grid_code: Annotated[str | None, Query(max_length=400, description="comma-separated grid codes")] = None,
     tags: Annotated[str | None, Query(max_length=400, description="any of these tags")] = None,
@@ -145,7 +146,7 @@ def list_households(
                               lambda r: (not wanted_tags or set(wanted_tags) & set(r["tags"] or []))
                               and (safe_certified_year is None or safe_certified_year in (r["safe_certified_years"] or [])))
     return list_page(household, scope, query, t.c.created_at, limit=limit, cursor=cursor, kind=datetime,
-                     action="households.list")
+                     action="households.list", updated_since=updated_since)
 
 
 @router.get("/households/{record_id}", response_model=dict, responses=ERRORS)
@@ -162,6 +163,7 @@ def household_history(record_id: uuid.UUID, scope: CurrentScope) -> JSONResponse
 @router.get("/patrols", response_model=Page, responses=ERRORS)
 def list_patrols(
     scope: CurrentScope,
+    updated_since: UpdatedSince = None,
     org_code: OrgCode = None,
     grid_code: Annotated[str | None, Query(max_length=400)] = None,
     state: Annotated[str | None, Query(max_length=100)] = None,
@@ -181,7 +183,7 @@ def list_patrols(
         query = query.where(t.c.created_by == str(created_by))
     query = _day_range(query, t.c.started_at, started_from, started_to)
     return list_page(patrol, scope, query, t.c.started_at, limit=limit, cursor=cursor, kind=datetime,
-                     action="patrols.list")
+                     action="patrols.list", updated_since=updated_since)
 
 
 @router.get("/patrols/{record_id}", response_model=dict, responses=ERRORS)
@@ -198,6 +200,7 @@ def patrol_history(record_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
 @router.get("/incidents", response_model=Page, responses=ERRORS)
 def list_incidents(
     scope: CurrentScope,
+    updated_since: UpdatedSince = None,
     org_code: OrgCode = None,
     grid_code: Annotated[str | None, Query(max_length=400)] = None,
     state: Annotated[str | None, Query(max_length=200)] = None,
@@ -231,7 +234,7 @@ def list_incidents(
         query = query.where(t.c.title.contains(q, autoescape=True))
     query = _day_range(query, t.c.occurred_at, occurred_from, occurred_to)
     return list_page(incident, scope, query, t.c.occurred_at, limit=limit, cursor=cursor, kind=datetime,
-                     action="incidents.list")
+                     action="incidents.list", updated_since=updated_since)
 
 
 @router.get("/incidents/{record_id}", response_model=dict, responses=ERRORS)

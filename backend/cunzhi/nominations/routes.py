@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from cunzhi.api.deps import CurrentScope, audit
-from cunzhi.api.listing import ERRORS, HistoryOut, Page, filter_codes, get_one, history, list_page
+from cunzhi.api.listing import ERRORS, HistoryOut, Page, UpdatedSince, filter_codes, get_one, history, list_page
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import read_tx, scope_clause
 from cunzhi.core.errors import AppError
@@ -31,6 +31,7 @@ org_t = OrgUnit.__table__
 @router.get("/nominations", response_model=Page, responses=ERRORS)
 def list_nominations(
     scope: CurrentScope,
+    updated_since: UpdatedSince = None,
     org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
     state: Annotated[str | None, Query(max_length=200, description="comma-separated states")] = None,
     category: Annotated[str | None, Query(max_length=400)] = None,
@@ -59,7 +60,7 @@ def list_nominations(
     query = filter_codes(query, [(nom_t.c.state, state, rules.STATES, "state"),
                                  (nom_t.c.category, category, None, "category")])
     return list_page(nomination, scope, query, nom_t.c.created_at, limit=limit, cursor=cursor, kind=datetime,
-                     action="nominations.list")
+                     action="nominations.list", updated_since=updated_since)
 
 
 @router.get("/nominations/{nomination_id}", responses=ERRORS)
@@ -75,6 +76,7 @@ def nomination_history(nomination_id: uuid.UUID, scope: CurrentScope) -> JSONRes
 @router.get("/nomination-objections", response_model=Page, responses=ERRORS)
 def list_objections(
     scope: CurrentScope,
+    updated_since: UpdatedSince = None,
     org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
     nomination_id: uuid.UUID | None = None,
     state: Annotated[str | None, Query(max_length=100)] = None,
@@ -92,7 +94,7 @@ def list_objections(
         query = query.where(obj_t.c.deleted.is_(False))
     query = filter_codes(query, [(obj_t.c.state, state, rules.OBJECTION_STATES, "state")])
     return list_page(nomination_objection, scope, query, obj_t.c.created_at, limit=limit, cursor=cursor,
-                     kind=datetime, action="nomination_objections.list")
+                     kind=datetime, action="nomination_objections.list", updated_since=updated_since)
 
 
 @router.get("/nomination-objections/{objection_id}", responses=ERRORS)

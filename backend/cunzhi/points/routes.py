@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from cunzhi.api.deps import CurrentScope, audit
-from cunzhi.api.listing import ERRORS, HistoryOut, Page, filter_codes, get_one, history, list_page, load_in_scope
+from cunzhi.api.listing import ERRORS, HistoryOut, Page, UpdatedSince, filter_codes, get_one, history, list_page, load_in_scope
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import read_tx, scope_clause
 from cunzhi.core.errors import AppError, FieldError
@@ -48,6 +48,7 @@ def _month(value: str | None) -> tuple[date, date]:
 @router.get("/points-entries", response_model=Page, responses=ERRORS)
 def list_entries(
     scope: CurrentScope,
+    updated_since: UpdatedSince = None,
     org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
     household_id: uuid.UUID | None = None,
     rule: Annotated[str | None, Query(max_length=400)] = None,
@@ -68,7 +69,7 @@ def list_entries(
         q = q.where(entry_t.c.occurred_on <= occurred_to)
     q = filter_codes(q, [(entry_t.c.rule, rule, None, "rule")])
     return list_page(points_entry, scope, q, entry_t.c.occurred_on, limit=limit, cursor=cursor,
-                     action="points_entries.list")
+                     action="points_entries.list", updated_since=updated_since)
 
 
 @router.get("/points-entries/{entry_id}", responses=ERRORS)

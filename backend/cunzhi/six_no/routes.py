@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from cunzhi.api.deps import CurrentScope, Lang, audit
-from cunzhi.api.listing import ERRORS, HistoryOut, Page, filter_codes, get_one, history, list_page
+from cunzhi.api.listing import ERRORS, HistoryOut, Page, UpdatedSince, filter_codes, get_one, history, list_page
 from cunzhi.core.clock import iso, today_shanghai, utcnow
 from cunzhi.core.db import read_tx, scope_clause, write_tx
 from cunzhi.core.errors import AppError, FieldError
@@ -30,6 +30,7 @@ SAFE_TARGET = 0.97
 @router.get("/six-no-reports", response_model=Page, responses=ERRORS)
 def list_reports(
     scope: CurrentScope,
+    updated_since: UpdatedSince = None,
     org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     state: Annotated[str | None, Query(max_length=200, description="comma-separated states")] = None,
@@ -49,7 +50,7 @@ def list_reports(
     from datetime import datetime
 
     return list_page(six_no_report, scope, q, report_t.c.updated_at, limit=limit, cursor=cursor, kind=datetime,
-                     action="six_no_reports.list")
+                     action="six_no_reports.list", updated_since=updated_since)
 
 
 @router.get("/six-no-reports/{report_id}", responses=ERRORS)
