@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("CUNZHI_DATA_DIR", "/tmp/cunzhi-test-unused")
+os.environ.setdefault("CUNZHI_LOG_LEVEL", "WARNING")  # no request lines in test output (tests/ops turns them on)
 
 from tests.support import databases  # noqa: E402
 from tests.support.device import login  # noqa: E402
