@@ -13,6 +13,7 @@ os.environ.setdefault("CUNZHI_DATA_DIR", "/tmp/cunzhi-test-unused")
 # Every simulated phone of a test shares the loopback address: the per-address login throttle would count
 # the whole suite's deliberate bad logins together. tests/security sets it low where it is the subject.
 os.environ.setdefault("CUNZHI_LOGIN_IP_MAX_FAILURES", "1000")
+os.environ.setdefault("CUNZHI_LOG_LEVEL", "WARNING")  # no request lines in test output (tests/ops turns them on)
 
 from tests.support import databases  # noqa: E402
 from tests.support.device import login  # noqa: E402

@@ -38,7 +38,8 @@ def served(database, tmp_path):
     """``cunzhi serve --workers 2`` with JSON logs into a file; yields (base URL, log file)."""
     port = free_port()
     log = tmp_path / "server.log"
-    env = {**os.environ, "CUNZHI_DEMO": "0", "CUNZHI_LOG_JSON": "1", "CUNZHI_METRICS_TOKEN": TOKEN}
+    env = {**os.environ, "CUNZHI_DEMO": "0", "CUNZHI_LOG_JSON": "1", "CUNZHI_LOG_LEVEL": "INFO",
+           "CUNZHI_METRICS_TOKEN": TOKEN}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "cunzhi", "serve", "--port", str(port), "--workers", "2"],
@@ -164,12 +165,16 @@ def test_metrics_are_off_without_a_token(server):
         assert "/metrics" not in c.get("/api/v1/openapi.json").json()["paths"]
 
 
-def test_an_unexpected_error_is_a_500_in_the_one_shape_with_its_request_id(database, capsys):
+def test_an_unexpected_error_is_a_500_in_the_one_shape_with_its_request_id(database, capsys, monkeypatch):
     """A bug (an exception no handler knows) answers the one error shape with the request id, and its log line
     says 500 — never a traceback to the client."""
     from fastapi.testclient import TestClient
 
+    from cunzhi.core.config import get_settings
     from cunzhi.main import create_app
+
+    monkeypatch.setenv("CUNZHI_LOG_LEVEL", "INFO")
+    get_settings.cache_clear()
 
     app = create_app()
 
