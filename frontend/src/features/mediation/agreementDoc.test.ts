@@ -16,7 +16,7 @@ describe('人民调解协议书 filled from the case', () => {
     expect(m.terms).toBe('院墙后移 0.5 米')
     expect(m.amount).toContain('1200.00')
     expect(m.signedOn).toBe('2026年11月28日')
-    expect(m.copies).toBe(3)
+    expect(m.copies).toBe('三')
     expect(m.mediators).toEqual(['王秀英'])
     expect(m.court).toContain('司法确认')
   })

@@ -14,7 +14,8 @@ export interface AgreementModel {
   terms: string
   amount: string
   performance: string
-  copies: number
+  /** 一式N份, in Chinese numerals */
+  copies: string
   signedOn: string
   court: string
   mediators: string[]
@@ -32,6 +33,13 @@ export function committeeName(orgName: string): string {
   if (n.endsWith('村民委员会')) return n.replace(/村民委员会$/, '人民调解委员会').replace(/村人民/, '村人民')
   if (n.endsWith('居民委员会')) return n.replace(/居民委员会$/, '人民调解委员会')
   return `${n}人民调解委员会`
+}
+
+const CN = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九', '十']
+export function cnNumber(n: number): string {
+  if (n <= 10) return CN[n]
+  if (n < 20) return `十${CN[n - 10]}`
+  return String(n)
 }
 
 export function chineseDate(iso: string | null | undefined): string {
@@ -61,7 +69,7 @@ export function agreementModel(c: Record<string, any>, orgName: string, userName
     terms: a.terms || '',
     amount: a.amount ? `涉及金额：人民币 ${a.amount} 元。` : '',
     performance: a.performance || '',
-    copies: Math.max(parties, list.length) + 1,
+    copies: cnNumber(Math.max(parties, list.length) + 1),
     signedOn: chineseDate(a.signed_on),
     court: COURT[a.court_confirmation || 'none'] || '',
     mediators: (c.mediator_ids || []).map((id: string) => userNames.get(id) || '').filter(Boolean),
