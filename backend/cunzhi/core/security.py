@@ -12,11 +12,10 @@ import logging
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; "
        "font-src 'self' data:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; "
        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-# /docs (Swagger UI): its start-up script is inline; its files come from self once served locally, from the
-# jsDelivr CDN until then (FastAPI's default). Only this page gets the wider policy.
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' blob: data: "
-            "https://fastapi.tiangolo.com; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+# /docs (Swagger UI): its files are served by this server (/docs-assets, no CDN); only its start-up script is
+# inline, so only this page allows inline scripts.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
             "frame-ancestors 'none'")
 HSTS = "max-age=31536000; includeSubDomains"
 
