@@ -583,14 +583,14 @@ EXPECT.update({
     "incident_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
     "incident_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
     "push_household_create": {"own": _row(ADMINS_OWN), "other": _row(ALL("F"))},
-    # out of scope answers like absent (U) for a role that may update at all; F for one that may not
-    "push_household_update": {"own": _row(ADMINS_OWN), "other": _row(ADMINS_OWN.replace("ok", "U "))},
-    "push_household_delete": {"own": _row(ADMINS_OWN), "other": _row(ADMINS_OWN.replace("ok", "U "))},
+    # another village's record answers exactly like an absent one (U: unknown_record), for every role
+    "push_household_update": {"own": _row(ADMINS_OWN), "other": _row(ALL("U"))},
+    "push_household_delete": {"own": _row(ADMINS_OWN), "other": _row(ALL("U"))},
     "push_patrol_create": {"own": _row("F    ok   ok   F    ok   F    F    F    F    F"), "other": _row(ALL("F"))},
     "push_patrol_update": {"own": _row("F    ok   ok   F    ok   F    F    F    F    F"),
-                           "other": _row("F    U    U    F    U    F    F    F    F    F")},
+                           "other": _row(ALL("U"))},
     "push_incident_create": {"own": _row("ok   ok   ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("F"))},
-    "push_incident_update": {"own": _row(ADMINS_OWN), "other": _row("U    U    U    U    U    U    F    U    U    F")},
+    "push_incident_update": {"own": _row(ADMINS_OWN), "other": _row(ALL("U"))},
 })
 ROUTES.update({
     ("GET", "/api/v1/grids"): ["grids_list"],
