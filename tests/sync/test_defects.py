@@ -3,12 +3,10 @@ Restore-related defects (2, 11, 12) are in test_restore_detection.py; 10 in test
 
 from __future__ import annotations
 
-import json
 
 import sqlalchemy as sa
 
 from cunzhi.core.db import get_engine
-from tests.sync import testentity as te
 from tests.sync.util import (conflict_list, create_case, delete, get_case, get_conflict, mutation, new_case_fields,
                              one, push, records, resolve, uid, upd)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from cunzhi.core.clock import iso
 from cunzhi.core.errors import FieldError
