@@ -641,6 +641,8 @@ def _gw(world: World) -> dict:
     """Per village: a grid, a household with phone and ID, a patrol, an incident (made once per world)."""
     if getattr(world, "gw", None):
         return world.gw
+    import sqlalchemy as sa
+
     from cunzhi.core.clock import utcnow
     from cunzhi.grid.models import Grid
     from cunzhi.orgs.service import import_units
@@ -651,6 +653,8 @@ def _gw(world: World) -> dict:
             if org == GW_X:
                 import_units(conn, [{"code": GW_X, "name": "城关村", "level": "village", "parent_code": "340322100"}])
             import_units(conn, [{"code": org + "001", "name": "一组网格", "level": "grid", "parent_code": org}])
+            if conn.execute(sa.select(Grid.__table__.c.code).where(Grid.__table__.c.code == org + "001")).first():
+                continue  # the test template has the demo grids of 万福村
             conn.execute(Grid.__table__.insert().values(code=org + "001", village_code=org, worker_ids=[],
                                                         retired=False, created_at=now, updated_at=now,
                                                         updated_by=h.new_id()))
