@@ -78,13 +78,14 @@ def db_downgrade(revision: str) -> None:
 def db_mark_restored() -> None:
     """After restoring a backup: rotate the server epoch and move serial counters forward."""
     from cunzhi.core.db import write_tx
-    from cunzhi.sync.state import SERIAL_GAP_AFTER_RESTORE, mark_restored
+    from cunzhi.sync.state import mark_restored
+    from cunzhi.sync.watermark import recorded_high_water
 
     _upgrade()
     with write_tx() as conn:
-        epoch = mark_restored(conn)
-    typer.echo(f"new server epoch {epoch}; case-number counters moved forward by {SERIAL_GAP_AFTER_RESTORE}. "
-               "Every phone will reset and re-send what the backup lacks.")
+        epoch = mark_restored(conn, recorded_high_water())  # counters past the feed's high-water mark
+    typer.echo(f"new server epoch {epoch}; serial counters (those created after the backup too) moved past the "
+               "feed's high-water mark. Every phone will reset and re-send what the backup lacks.")
 
 
 @orgs_app.command("import")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.routing import APIRoute
 
 from tests.api import helpers as h
@@ -62,11 +64,13 @@ EXPECT: dict[str, dict[str, dict[str, str]]] = {
     "sessions_revoke": {"own": _row(ALL("200")),
                         "other": _row("404 404 404 404 404 200 404 404 404 200")},
     "push_case_create": {"own": _row("ok   ok   ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("F"))},
-    "push_case_update": {"own": _row("ok   F    ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("F"))},
-    "push_case_delete": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
+    # sync (issue 6 / issue 11 item 8): an out-of-scope record answers exactly like an absent one (U:
+    # unknown_record, not stored), for every role; a role without the right at all is F before anything is read
+    "push_case_update": {"own": _row("ok   F    ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("U"))},
+    "push_case_delete": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("U"))},
     "push_event_create": {"own": _row("ok   F    ok   ok   ok   ok   F    ok   ok   F"),
-                          "other": _row("V    F    V    V    V    V    F    V    V    F")},
-    "push_event_update": {"own": _row("A    F    A    A    A    A    F    A    A    F"), "other": _row(ALL("F"))},
+                          "other": _row("U    F    U    U    U    U    F    U    U    F")},
+    "push_event_update": {"own": _row("A    F    A    A    A    A    F    A    A    F"), "other": _row(ALL("U"))},
     "pull": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
     "conflicts_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
     "conflict_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
@@ -297,7 +301,7 @@ def _assert_push_outcome(world: World, short: str, res: dict, exp: str, table: s
     else:
         assert res["status"] == "rejected", res
         assert "record" not in res, res
-        code = {"F": "forbidden", "V": "validation_error", "A": "append_only"}[exp]
+        code = {"F": "forbidden", "V": "validation_error", "A": "append_only", "U": "unknown_record"}[exp]
         assert res["error"]["code"] == code, res
         h.assert_lang(res["error"], "zh")
         if exp == "V":
@@ -545,6 +549,716 @@ def cell_health(world: World, short: str, scope: str, exp: str) -> None:
     assert r.json()["status"] == "ok" and {"status", "version", "database", "migration",
                                            "migration_head"} <= set(r.json())
     assert r.json()["migration"] == r.json()["migration_head"]
+
+
+# ---- grid work (issue 7): grids, household import, households, patrols, incidents --------------------
+# Every grid-work record belongs to a village: "own" is the user's village (万福村 for the township and county
+# users), "other" a village outside the user's scope.
+GW_W, GW_Z, GW_T, GW_X = "340321108200", "340321108201", "340321109200", "340322100200"
+GW_OWN = {"M": GW_W, "G": GW_W, "VA": GW_W, "ZM": GW_Z, "ZA": GW_Z, "TA": GW_W, "TV": GW_W, "TM": GW_W,
+          "OA": GW_T, "CA": GW_W}
+GW_OTHER = {"M": GW_Z, "G": GW_Z, "VA": GW_Z, "ZM": GW_W, "ZA": GW_W, "TA": GW_X, "TV": GW_X, "TM": GW_X,
+            "OA": GW_W, "CA": GW_X}
+GW_UNMASKED = {"M", "VA", "ZM", "ZA", "TA", "OA"}  # see their own village's household phone/ID in full
+GW_ADMIN = {GW_W: "wanfucun.admin", GW_Z: "zhendong.admin"}
+PERMISSIONS["grid_worker"].update({"incident": ["create", "update"], "patrol": ["create", "update"]})
+PERMISSIONS["mediator"].update({"incident": ["create", "update"]})
+for _role in ("village_admin", "township_admin"):
+    PERMISSIONS[_role].update({"household": ["create", "delete", "update"], "incident": ["create", "update"]})
+PERMISSIONS["village_admin"]["patrol"] = ["create", "update"]
+ADMINS_OWN = "F    F    ok   F    ok   ok   F    F    ok   F"
+#                                M    G    VA   ZM   ZA   TA   TV   TM   OA   CA
+EXPECT.update({
+    "grids_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "grid_create": {"own": _row("403  403  201  403  201  201  403  403  201  403"), "other": _row(ALL("403"))},
+    "grid_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "grid_update": {"own": _row("403  403  200  403  200  200  403  403  200  403"),
+                    "other": _row("403  403  404  403  404  404  403  403  404  403")},
+    "household_import": {"own": _row("403  403  200  403  200  200  403  403  200  403"), "other": _row(ALL("403"))},
+    "households_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "household_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "household_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "patrols_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "patrol_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "patrol_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "incidents_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "incident_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "incident_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "push_household_create": {"own": _row(ADMINS_OWN), "other": _row(ALL("F"))},
+    "push_household_update": {"own": _row(ADMINS_OWN), "other": _row(ALL("F"))},
+    "push_household_delete": {"own": _row(ADMINS_OWN), "other": _row(ALL("F"))},
+    "push_patrol_create": {"own": _row("F    ok   ok   F    ok   F    F    F    F    F"), "other": _row(ALL("F"))},
+    "push_patrol_update": {"own": _row("F    ok   ok   F    ok   F    F    F    F    F"), "other": _row(ALL("F"))},
+    "push_incident_create": {"own": _row("ok   ok   ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("F"))},
+    "push_incident_update": {"own": _row(ADMINS_OWN), "other": _row(ALL("F"))},
+})
+ROUTES.update({
+    ("GET", "/api/v1/grids"): ["grids_list"],
+    ("POST", "/api/v1/grids"): ["grid_create"],
+    ("GET", "/api/v1/grids/{code}"): ["grid_get"],
+    ("PATCH", "/api/v1/grids/{code}"): ["grid_update"],
+    ("POST", "/api/v1/households/import"): ["household_import"],
+    ("GET", "/api/v1/households"): ["households_list"],
+    ("GET", "/api/v1/households/{record_id}"): ["household_get"],
+    ("GET", "/api/v1/households/{record_id}/history"): ["household_history"],
+    ("GET", "/api/v1/patrols"): ["patrols_list"],
+    ("GET", "/api/v1/patrols/{record_id}"): ["patrol_get"],
+    ("GET", "/api/v1/patrols/{record_id}/history"): ["patrol_history"],
+    ("GET", "/api/v1/incidents"): ["incidents_list"],
+    ("GET", "/api/v1/incidents/{record_id}"): ["incident_get"],
+    ("GET", "/api/v1/incidents/{record_id}/history"): ["incident_history"],
+})
+ROUTES[("POST", "/api/v1/sync/push")] += ["push_household_create", "push_household_update", "push_household_delete",
+                                          "push_patrol_create", "push_patrol_update", "push_incident_create",
+                                          "push_incident_update"]
+PUSH_CELLS.update({("household", "create"): "push_household_create", ("household", "update"): "push_household_update",
+                   ("household", "delete"): "push_household_delete", ("patrol", "create"): "push_patrol_create",
+                   ("patrol", "update"): "push_patrol_update", ("incident", "create"): "push_incident_create",
+                   ("incident", "update"): "push_incident_update"})
+
+
+def _gw_write(world: World, org: str, entity: str, fields: dict, who: str | None = None,
+              rid: str | None = None, base_rev: int = 0) -> dict:
+    """A grid-work record written through the engine as that village's admin (or ``who``)."""
+    import sqlalchemy as sa
+
+    from cunzhi.core.scope import Scope
+    from cunzhi.sync.engine import Mutation, Push
+
+    rid = rid or h.new_id()
+    with world.engine.begin() as conn:
+        if who:
+            uid, role = conn.execute(sa.text("SELECT id, role FROM app_user WHERE username = :u"), {"u": who}).one()
+        else:
+            uid, role = str(uuid.uuid5(uuid.NAMESPACE_URL, f"gw-admin-{org}")), "village_admin"
+        res = Push(conn, Scope(uid, who or "gw.admin", role, org, uid)).run(
+            [Mutation(h.new_id(), entity, "upsert", rid, base_rev, {"org_code": org, **fields} if not base_rev else fields)])[0]
+    assert res.status == "applied", res
+    return dict(res.row)
+
+
+def _gw(world: World) -> dict:
+    """Per village: a grid, a household with phone and ID, a patrol, an incident (made once per world)."""
+    if getattr(world, "gw", None):
+        return world.gw
+    import sqlalchemy as sa
+
+    from cunzhi.core.clock import utcnow
+    from cunzhi.grid.models import Grid
+    from cunzhi.orgs.service import import_units
+
+    now = utcnow()
+    with world.engine.begin() as conn:
+        for org in (GW_W, GW_Z, GW_T, GW_X):
+            if org == GW_X:
+                import_units(conn, [{"code": GW_X, "name": "城关村", "level": "village", "parent_code": "340322100"}])
+            import_units(conn, [{"code": org + "001", "name": "一组网格", "level": "grid", "parent_code": org}])
+            if conn.execute(sa.select(Grid.__table__.c.code).where(Grid.__table__.c.code == org + "001")).first():
+                continue  # the test template has the demo grids of 万福村
+            conn.execute(Grid.__table__.insert().values(code=org + "001", village_code=org, worker_ids=[],
+                                                        retired=False, created_at=now, updated_at=now,
+                                                        updated_by=h.new_id()))
+    gw = {}
+    for i, org in enumerate((GW_W, GW_Z, GW_T, GW_X)):
+        ph, idn = h.phone(9, i), h.id_number(9, i)
+        hh = _gw_write(world, org, "household", {"head_name": "网格户主", "address": f"{i} 号", "members": 3,
+                                                 "grid_code": org + "001", "phone": ph, "head_id_number": idn})
+        _gw_write(world, org, "household", {"address": f"{i} 号（新）"}, rid=hh["id"], base_rev=1)
+        pt = _gw_write(world, org, "patrol", {"grid_code": org + "001", "started_at": "2026-11-20T09:00:00+08:00"})
+        inc = _gw_write(world, org, "incident", {"grid_code": org + "001", "type": "dispute", "severity": "general",
+                                                 "title": "网格矩阵事件", "occurred_at": "2026-11-20T10:00:00+08:00",
+                                                 "household_id": hh["id"]})
+        gw[org] = {"grid": org + "001", "household": hh["id"], "patrol": pt["id"], "incident": inc["id"],
+                   "secrets": [ph, idn]}
+    world.gw = gw  # type: ignore[attr-defined]
+    return gw
+
+
+def _gw_target(world: World, short: str, scope: str) -> tuple[str, dict]:
+    org = GW_OWN[short] if scope == "own" else GW_OTHER[short]
+    return org, _gw(world)[org]
+
+
+def _gw_not_revealed(world: World, short: str, text: str) -> None:
+    for org, seed in _gw(world).items():
+        if not in_scope(short, org):
+            for key in ("household", "patrol", "incident"):
+                assert seed[key] not in text, f"{USERS[short]} sees a {key} of {org}"
+        sees = in_scope(short, org) and (ROLE[short] == "township_admin" or (
+            ROLE[short] in ("mediator", "village_admin") and org == ORG[short]))
+        if not sees:
+            for secret in seed["secrets"]:
+                assert secret not in text, f"{USERS[short]} sees personal data of {org} unmasked"
+
+
+def cell_grids_list(world: World, short: str, scope: str, exp: str) -> None:
+    org, seed = _gw_target(world, short, scope)
+    r = world.c(short).get("/api/v1/grids")
+    assert r.status_code == 200, r.text
+    codes = {g["code"] for g in r.json()["items"]}
+    assert all(in_scope(short, c) for c in codes)
+    assert (seed["grid"] in codes) is (exp == "ok")
+
+
+def cell_grid_create(world: World, short: str, scope: str, exp: str) -> None:
+    org, _ = _gw_target(world, short, scope)
+    name = "矩阵网格" + h.new_id()[:8]
+    r = world.c(short).post("/api/v1/grids", json={"village_code": org, "name": name})
+    made = h.count(world.engine, "org_unit", "WHERE name = :n", n=name)
+    if exp == "201":
+        assert r.status_code == 201, r.text
+        assert r.json()["village_code"] == org and r.json()["name"] == name and made == 1
+    else:
+        h.assert_error(r, 403, "forbidden")
+        assert made == 0
+
+
+def cell_grid_get(world: World, short: str, scope: str, exp: str) -> None:
+    _, seed = _gw_target(world, short, scope)
+    r = world.c(short).get(f"/api/v1/grids/{seed['grid']}")
+    if exp == "200":
+        assert r.status_code == 200 and r.json()["code"] == seed["grid"], r.text
+    else:
+        h.assert_error(r, 404, "not_found")
+
+
+def cell_grid_update(world: World, short: str, scope: str, exp: str) -> None:
+    _, seed = _gw_target(world, short, scope)
+    name = "改名" + h.new_id()[:8]
+    r = world.c(short).patch(f"/api/v1/grids/{seed['grid']}", json={"name": name})
+    if exp == "200":
+        assert r.status_code == 200 and r.json()["name"] == name, r.text
+    else:
+        h.assert_error(r, int(exp), {"403": "forbidden", "404": "not_found"}[exp])
+        assert name not in world.c("CA").get("/api/v1/grids").text
+
+
+def cell_household_import(world: World, short: str, scope: str, exp: str) -> None:
+    org, _ = _gw_target(world, short, scope)
+    head = "导入" + h.new_id()[:6]
+    data = f"户主姓名,住址,人口,联系电话\n{head},东庄 1 号,3,{h.phone(9, 9)}\n".encode()
+    r = world.c(short).post("/api/v1/households/import", files={"file": ("roster.csv", data, "text/csv")},
+                            data={"org_code": org, "dry_run": "false"})
+    n = h.count(world.engine, "household", "WHERE head_name = :n", n=head)
+    if exp == "200":
+        assert r.status_code == 200 and r.json()["created"] == 1, r.text
+        assert n == 1
+    else:
+        h.assert_error(r, 403, "forbidden")
+        assert n == 0 and h.phone(9, 9) not in r.text
+
+
+def _gw_list(world: World, short: str, scope: str, exp: str, path: str, key: str) -> None:
+    org, seed = _gw_target(world, short, scope)
+    audit = Audit(world, short)
+    r = world.c(short).get(path, params={"limit": 500})
+    assert r.status_code == 200, r.text
+    _gw_not_revealed(world, short, r.text)
+    items = {i["id"]: i for i in r.json()["items"]}
+    assert all(in_scope(short, i["org_code"]) for i in items.values())
+    assert (seed[key] in items) is (exp == "ok")
+    if key == "household" and scope == "own":
+        rec = items[seed["household"]]
+        unmasked = short in GW_UNMASKED
+        ph, idn = seed["secrets"]
+        assert (rec["phone"], rec["head_id_number"]) == ((ph, idn) if unmasked else (h.mask_phone(ph), h.mask_id(idn)))
+        if unmasked:
+            assert seed["household"] in {rid for a in audit.new() for rid in a["record_ids"]}
+        else:
+            assert seed["household"] not in {rid for a in audit.new() for rid in a["record_ids"]}
+
+
+def _gw_get(world: World, short: str, scope: str, exp: str, path: str, key: str) -> None:
+    _, seed = _gw_target(world, short, scope)
+    audit = Audit(world, short)
+    r = world.c(short).get(path.format(id=seed[key]))
+    _gw_not_revealed(world, short, r.text)
+    if exp == "200":
+        assert r.status_code == 200, r.text
+        if key == "household":
+            audited = seed["household"] in {rid for a in audit.new() for rid in a["record_ids"]}
+            assert audited is (short in GW_UNMASKED)
+
+
+# ---- six-no, nominations, points (issue 8) ------------------------------------------------------------
+# An update of a record outside the caller's scope answers as for a record that does not exist (U).
+# Village records only: seeds in 万福村 (W), 镇东村 (Z), 唐集村 (T8, 唐集镇) and 城关村 (X8, another county), each
+# with a household, a six-no report, a nomination in its notice (and one awarded), an objection and a points
+# entry, carrying phone and ID numbers. "own" is the village the user works in or above; "other" one it may not see.
+I8_ORG = {"W": "340321108200", "Z": "340321108201", "T8": "340321109200", "X8": "340322100200"}
+I8_ADMIN = {"W": "wanfucun.admin", "Z": "zhendong.admin", "T8": "tangjicun.admin", "X8": "wuhe.admin"}
+I8_HOME = {"M": "W", "G": "W", "VA": "W", "ZM": "Z", "ZA": "Z", "TA": "W", "TV": "W", "TM": "W", "OA": "T8",
+           "CA": "W"}
+I8_OTHER = {"M": "Z", "G": "Z", "VA": "Z", "ZM": "W", "ZA": "W", "TA": "T8", "TV": "T8", "TM": "T8", "OA": "W",
+            "CA": "X8"}
+I8_VISIBLE = {"M": {"W"}, "G": {"W"}, "VA": {"W"}, "ZM": {"Z"}, "ZA": {"Z"}, "TA": {"W", "Z"}, "TV": {"W", "Z"},
+              "TM": {"W", "Z"}, "OA": {"T8"}, "CA": {"W", "Z", "T8"}}
+I8_UNMASKED = {"M": {"W"}, "G": set(), "VA": {"W"}, "ZM": {"Z"}, "ZA": {"Z"}, "TA": {"W", "Z"}, "TV": set(),
+               "TM": set(), "OA": {"T8"}, "CA": set()}
+I8_SEEDS: dict[int, dict[str, dict]] = {}
+for _role, _perms in (("mediator", {"nomination": ["create"], "points_entry": ["create"]}),
+                      ("grid_worker", {"nomination": ["create"], "points_entry": ["create"]}),
+                      ("village_admin", {"nomination": ["create", "update"], "nomination_objection": ["create", "update"],
+                                         "points_entry": ["create"], "six_no_report": ["create", "update"]}),
+                      ("township_admin", {"nomination": ["create", "update"],
+                                          "nomination_objection": ["create", "update"], "points_entry": ["create"],
+                                          "six_no_report": ["create", "update"]})):
+    PERMISSIONS[_role].update(_perms)
+
+EXPECT.update({
+    "six_no_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "six_no_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "six_no_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "nominations_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "nomination_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "nomination_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "objections_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "objection_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "objection_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "points_list": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "points_get": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "points_history": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "honours": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "points_balances": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "points_rankings": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    "points_household": {"own": _row(ALL("200")), "other": _row(ALL("404"))},
+    "safe_rate": {"own": _row(ALL("ok")), "other": _row(ALL("hidden"))},
+    #                                    M    G    VA   ZM   ZA   TA   TV   TM   OA   CA
+    "safe_certify": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("404"))},
+    "push_six_no_create": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
+    "push_six_no_update": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("U"))},
+    "push_nomination_create": {"own": _row("ok   ok   ok   ok   ok   ok   F    ok   ok   F"), "other": _row(ALL("F"))},
+    "push_nomination_update": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("U"))},
+    "push_objection_create": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"),
+                              "other": _row("F    F    U    F    U    U    F    F    U    F")},
+    "push_objection_update": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("U"))},
+    "push_points_create": {"own": _row("F    F    ok   F    ok   ok   F    F    ok   F"), "other": _row(ALL("F"))},
+    "push_points_update": {"own": _row("A    A    A    A    A    A    F    A    A    F"), "other": _row(ALL("U"))},
+})
+ROUTES.update({
+    ("GET", "/api/v1/six-no-reports"): ["six_no_list"],
+    ("GET", "/api/v1/six-no-reports/{report_id}"): ["six_no_get"],
+    ("GET", "/api/v1/six-no-reports/{report_id}/history"): ["six_no_history"],
+    ("GET", "/api/v1/nominations"): ["nominations_list"],
+    ("GET", "/api/v1/nominations/{nomination_id}"): ["nomination_get"],
+    ("GET", "/api/v1/nominations/{nomination_id}/history"): ["nomination_history"],
+    ("GET", "/api/v1/nomination-objections"): ["objections_list"],
+    ("GET", "/api/v1/nomination-objections/{objection_id}"): ["objection_get"],
+    ("GET", "/api/v1/nomination-objections/{objection_id}/history"): ["objection_history"],
+    ("GET", "/api/v1/points-entries"): ["points_list"],
+    ("GET", "/api/v1/points-entries/{entry_id}"): ["points_get"],
+    ("GET", "/api/v1/points-entries/{entry_id}/history"): ["points_history"],
+    ("GET", "/api/v1/honours"): ["honours"],
+    ("GET", "/api/v1/points/balances"): ["points_balances"],
+    ("GET", "/api/v1/points/rankings"): ["points_rankings"],
+    ("GET", "/api/v1/points/households/{household_id}"): ["points_household"],
+    ("GET", "/api/v1/safe-households"): ["safe_rate"],
+    ("POST", "/api/v1/safe-households/certify"): ["safe_certify"],
+})
+ROUTES[("POST", "/api/v1/sync/push")] += ["push_six_no_create", "push_six_no_update", "push_nomination_create",
+                                         "push_nomination_update", "push_objection_create", "push_objection_update",
+                                         "push_points_create", "push_points_update"]
+PUSH_CELLS.update({("six_no_report", "create"): "push_six_no_create", ("six_no_report", "update"): "push_six_no_update",
+                   ("nomination", "create"): "push_nomination_create", ("nomination", "update"): "push_nomination_update",
+                   ("nomination_objection", "create"): "push_objection_create",
+                   ("nomination_objection", "update"): "push_objection_update",
+                   ("points_entry", "create"): "push_points_create", ("points_entry", "update"): "push_points_update"})
+
+
+def _i8_push(world: World, who: str | httpx.Client, entity: str, rid: str, fields: dict, base_rev: int = 0) -> dict:
+    c = world.login(who) if isinstance(who, str) else who
+    r = push(c, [mutation(entity, rid, fields, base_rev=base_rev)])
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    assert res["status"] == "applied", res
+    return res["record"]
+
+
+def _i8_seed(world: World, name: str, i: int) -> dict:
+    from datetime import timedelta
+
+    from cunzhi.core import clock
+    from cunzhi.six_no.rules import report_id
+
+    org, admin = I8_ORG[name], world.login(I8_ADMIN[name])
+    secrets = [f"159{i:02d}001234", h.id_number(20 + i, 0), f"159{i:02d}011234", h.id_number(20 + i, 1),
+               f"159{i:02d}021234"]  # distinct from every other value of the matrix
+    hh = _i8_push(world, admin, "household", h.new_id(), {"org_code": org, "head_name": f"户主{i}", "members": 3,
+                                                          "phone": secrets[0], "head_id_number": secrets[1]})
+    rid = report_id(org, h.today().year)
+    rep = _i8_push(world, admin, "six_no_report", rid, {"org_code": org, "year": h.today().year})
+    rep = _i8_push(world, admin, "six_no_report", rid, {"self_assessment": "说明"}, rep["rev"])
+    check = {"criminal_record": False, "vice": False, "cult": False, "checked_by": "核查人", "checked_on": h.days_ago(0)}
+
+    def nomination_in_notice(nm: str) -> dict:
+        n = _i8_push(world, admin, "nomination", h.new_id(), {
+            "org_code": org, "category": "honesty", "nominee_name": nm, "deeds": "拾金不昧", "source": "villagers",
+            "nominee_phone": secrets[2], "nominee_id_number": secrets[3]})
+        n = _i8_push(world, admin, "nomination", n["id"], {"state": "village_reviewed", "disqualifiers": check},
+                     n["rev"])
+        return _i8_push(world, admin, "nomination", n["id"], {"state": "public_notice"}, n["rev"])
+
+    nom = nomination_in_notice(f"推荐{i}")
+    awarded = nomination_in_notice(f"获奖{i}")
+    township = world.login({"W": "wanfu.admin", "Z": "wanfu.admin", "T8": "tangji.admin", "X8": "wuhe.admin"}[name])
+    if name != "X8":  # another county's village has no township admin here: its nomination stays in notice
+        with clock.moved(timedelta(days=8)):
+            awarded = _i8_push(world, township, "nomination", awarded["id"], {"state": "township_approved"},
+                               awarded["rev"])
+            awarded = _i8_push(world, township, "nomination", awarded["id"], {"state": "awarded",
+                                                                              "award_title": "好人"}, awarded["rev"])
+    obj = _i8_push(world, admin, "nomination_objection", h.new_id(), {"nomination_id": nom["id"], "content": "异议",
+                                                                      "contact": secrets[4]})
+    obj = _i8_push(world, admin, "nomination_objection", obj["id"], {"objector_name": "匿名"}, obj["rev"])
+    pts = _i8_push(world, admin, "points_entry", h.new_id(), {"org_code": org, "household_id": hh["id"],
+                                                              "rule": "volunteer", "reason": "清扫"})
+    return {"org": org, "household": hh["id"], "six_no_report": rep["id"], "nomination": nom["id"],
+            "awarded": awarded["id"], "nomination_objection": obj["id"], "points_entry": pts["id"],
+            "secrets": secrets}
+
+
+def i8_seeds(world: World) -> dict[str, dict]:
+    if id(world) not in I8_SEEDS:
+        from cunzhi.core.db import write_tx
+        from cunzhi.users.service import create_user
+
+        with write_tx() as conn:
+            for username, org in (("wuhe.admin", I8_ORG["X8"]), ("tangjicun.admin", I8_ORG["T8"])):
+                if not conn.execute(sa.text("SELECT 1 FROM app_user WHERE username = :u"), {"u": username}).first():
+                    create_user(conn, username, "cunzhi-demo", "village_admin", org, username)
+        I8_SEEDS[id(world)] = {name: _i8_seed(world, name, i) for i, name in enumerate(I8_ORG)}
+    return I8_SEEDS[id(world)]
+
+
+def _i8_not_revealed(world: World, short: str, text: str) -> None:
+    for name, seed in i8_seeds(world).items():
+        if name not in I8_VISIBLE[short]:
+            for key in ("household", "six_no_report", "nomination", "awarded", "nomination_objection", "points_entry"):
+                assert seed[key] not in text, f"{USERS[short]} sees {key} of {name}"
+        if name not in I8_UNMASKED[short]:
+            for secret in seed["secrets"]:
+                assert secret not in text, f"{USERS[short]} sees personal data of {name} unmasked"
+
+
+def _i8_target(world: World, short: str, scope: str) -> dict:
+    return i8_seeds(world)[I8_HOME[short] if scope == "own" else I8_OTHER[short]]
+
+
+def _i8_list(world, short, scope, path: str, key: str, params: dict | None = None, items_key: str = "id") -> None:
+    seeds = i8_seeds(world)
+    target = _i8_target(world, short, scope)
+    r = world.c(short).get(path, params=(params or {}) | ({"org_code": target["org"]} if scope == "other" else {}))
+    assert r.status_code == 200, r.text
+    _i8_not_revealed(world, short, r.text)
+    body = r.json()
+    items = body["items"] if "items" in body else body["villages"]
+    for i in items:
+        assert in_scope(short, i["org_code"]), i
+    if scope == "own":
+        got = {i[items_key] for i in items}
+        for name, seed in seeds.items():
+            if key in seed:
+                assert (seed[key] in got) is (name in I8_VISIBLE[short]), (name, key)
+    else:
+        assert items == []
+
+
+def cell_six_no_list(world, short, scope, exp):
+    _i8_list(world, short, scope, "/api/v1/six-no-reports", "six_no_report")
+
+
+def cell_nominations_list(world, short, scope, exp):
+    _i8_list(world, short, scope, "/api/v1/nominations", "nomination", {"state": "public_notice"})
+
+
+def cell_objections_list(world, short, scope, exp):
+    _i8_list(world, short, scope, "/api/v1/nomination-objections", "nomination_objection")
+
+
+def cell_points_list(world, short, scope, exp):
+    _i8_list(world, short, scope, "/api/v1/points-entries", "points_entry")
+
+
+def cell_honours(world, short, scope, exp):
+    _i8_list(world, short, scope, "/api/v1/honours", "awarded")
+
+
+def cell_points_balances(world, short, scope, exp):
+    _i8_list(world, short, scope, "/api/v1/points/balances", "household", items_key="household_id")
+
+
+def cell_points_rankings(world, short, scope, exp):
+    _i8_list(world, short, scope, "/api/v1/points/rankings", "household", items_key="household_id")
+
+
+def cell_safe_rate(world, short, scope, exp):
+    seeds = i8_seeds(world)
+    target = _i8_target(world, short, scope)
+    r = world.c(short).get("/api/v1/safe-households", params={"org_code": target["org"]} if scope == "other" else {})
+    assert r.status_code == 200, r.text
+    orgs = {v["org_code"] for v in r.json()["villages"]}
+    assert all(in_scope(short, o) for o in orgs)
+    if scope == "own":
+        assert orgs >= {seeds[n]["org"] for n in I8_VISIBLE[short]}
+    else:
+        assert r.json()["households"] == 0 and orgs == set()
+
+
+def _i8_one(world, short, scope, exp, path: str, key: str, audit_unmasked: bool) -> None:
+    target = _i8_target(world, short, scope)
+    audit = Audit(world, short)
+    r = world.c(short).get(path.format(id=target[key]))
+    _i8_not_revealed(world, short, r.text)
+    if exp == "200":
+        assert r.status_code == 200, r.text
+        name = I8_HOME[short]
+        if audit_unmasked:
+            audit.expect({target[key]} if name in I8_UNMASKED[short] else set())
+    else:
+        h.assert_error(r, 404, "not_found")
+        assert r.json() == world.c(short).get(path.format(id=h.new_id())).json()
+        audit.expect(set())
+
+
+def cell_households_list(world, short, scope, exp):
+    _gw_list(world, short, scope, exp, "/api/v1/households", "household")
+
+
+def cell_household_get(world, short, scope, exp):
+    _gw_get(world, short, scope, exp, "/api/v1/households/{id}", "household")
+
+
+def cell_household_history(world, short, scope, exp):
+    _gw_get(world, short, scope, exp, "/api/v1/households/{id}/history", "household")
+
+
+def cell_patrols_list(world, short, scope, exp):
+    _gw_list(world, short, scope, exp, "/api/v1/patrols", "patrol")
+
+
+def cell_patrol_get(world, short, scope, exp):
+    _gw_get(world, short, scope, exp, "/api/v1/patrols/{id}", "patrol")
+
+
+def cell_patrol_history(world, short, scope, exp):
+    _gw_get(world, short, scope, exp, "/api/v1/patrols/{id}/history", "patrol")
+
+
+def cell_incidents_list(world, short, scope, exp):
+    _gw_list(world, short, scope, exp, "/api/v1/incidents", "incident")
+
+
+def cell_incident_get(world, short, scope, exp):
+    _gw_get(world, short, scope, exp, "/api/v1/incidents/{id}", "incident")
+
+
+def cell_incident_history(world, short, scope, exp):
+    _gw_get(world, short, scope, exp, "/api/v1/incidents/{id}/history", "incident")
+
+
+def _gw_push(world: World, short: str, exp: str, entity: str, rid: str, fields: dict, base_rev: int = 0,
+             op: str = "upsert", secrets: list[str] = ()) -> dict:
+    r = push(world.c(short), [mutation(entity, rid, fields, base_rev=base_rev, op=op)])
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    if exp == "ok":
+        assert res["status"] == "applied", res
+        assert res["record"]["id"] == rid
+    else:
+        assert res["status"] == "rejected" and res["error"]["code"] == "forbidden", res
+        assert "record" not in res, res
+        assert not any(s in r.text for s in secrets), "a rejected answer echoes personal data"
+    return res
+
+
+def cell_push_household_create(world, short, scope, exp):
+    org, seed = _gw_target(world, short, scope)
+    rid, ph = h.new_id(), h.phone(9, 8)
+    _gw_push(world, short, exp, "household", rid, {"org_code": org, "head_name": "矩阵户", "members": 2,
+                                                    "phone": ph}, secrets=[ph])
+    assert (h.row(world.engine, "household", rid) is not None) is (exp == "ok")
+
+
+def cell_push_household_update(world, short, scope, exp):
+    org, seed = _gw_target(world, short, scope)
+    hh = _gw_write(world, org, "household", {"head_name": "待改户", "members": 2, "phone": h.phone(9, 7)})
+    _gw_push(world, short, exp, "household", hh["id"], {"members": 5}, base_rev=1, secrets=[h.phone(9, 7)])
+    assert h.row(world.engine, "household", hh["id"])["members"] == (5 if exp == "ok" else 2)
+
+
+def cell_push_household_delete(world, short, scope, exp):
+    org, seed = _gw_target(world, short, scope)
+    hh = _gw_write(world, org, "household", {"head_name": "误录户", "members": 1})
+    _gw_push(world, short, exp, "household", hh["id"], {}, base_rev=1, op="delete")
+    assert bool(h.row(world.engine, "household", hh["id"])["deleted"]) is (exp == "ok")
+
+
+def cell_push_patrol_create(world, short, scope, exp):
+    org, seed = _gw_target(world, short, scope)
+    rid = h.new_id()
+    _gw_push(world, short, exp, "patrol", rid, {"org_code": org, "grid_code": seed["grid"],
+                                                 "started_at": "2026-11-21T09:00:00+08:00"})
+    assert (h.row(world.engine, "patrol", rid) is not None) is (exp == "ok")
+
+
+def cell_push_patrol_update(world, short, scope, exp):
+    org, seed = _gw_target(world, short, scope)
+    # the patrol is the user's own when they are a grid worker (grid workers edit only their own)
+    who = USERS[short] if ROLE[short] == "grid_worker" and scope == "own" else GW_ADMIN.get(org)
+    pt = _gw_write(world, org, "patrol", {"grid_code": seed["grid"], "started_at": "2026-11-21T09:00:00+08:00"},
+                   who=who)
+    _gw_push(world, short, exp, "patrol", pt["id"], {"notes": "矩阵备注"}, base_rev=1)
+    assert (h.row(world.engine, "patrol", pt["id"])["notes"] == "矩阵备注") is (exp == "ok")
+
+
+def cell_push_incident_create(world, short, scope, exp):
+    org, seed = _gw_target(world, short, scope)
+    rid = h.new_id()
+    _gw_push(world, short, exp, "incident", rid, {"org_code": org, "type": "other", "severity": "general",
+                                                   "title": "矩阵上报", "occurred_at": "2026-11-21T09:00:00+08:00"})
+    assert (h.row(world.engine, "incident", rid) is not None) is (exp == "ok")
+
+
+def cell_push_incident_update(world, short, scope, exp):
+    """An incident reported by the village admin: its reporter, assignee and admins edit it, nobody else."""
+    org, seed = _gw_target(world, short, scope)
+    inc = _gw_write(world, org, "incident", {"type": "other", "severity": "general", "title": "待改事件",
+                                             "occurred_at": "2026-11-21T09:00:00+08:00"})
+    _gw_push(world, short, exp, "incident", inc["id"], {"description": "矩阵补充"}, base_rev=1)
+    assert (h.row(world.engine, "incident", inc["id"])["description"] == "矩阵补充") is (exp == "ok")
+
+
+def cell_six_no_get(world, short, scope, exp):
+    _i8_one(world, short, scope, exp, "/api/v1/six-no-reports/{id}", "six_no_report", False)
+
+
+def cell_six_no_history(world, short, scope, exp):
+    _i8_one(world, short, scope, exp, "/api/v1/six-no-reports/{id}/history", "six_no_report", False)
+
+
+def cell_nomination_get(world, short, scope, exp):
+    _i8_one(world, short, scope, exp, "/api/v1/nominations/{id}", "nomination", True)
+    if exp == "200":
+        body = world.c(short).get(f"/api/v1/nominations/{_i8_target(world, short, scope)['nomination']}").json()
+        secrets = _i8_target(world, short, scope)["secrets"]
+        unmasked = I8_HOME[short] in I8_UNMASKED[short]
+        assert (body["nominee_phone"], body["nominee_id_number"]) == (
+            (secrets[2], secrets[3]) if unmasked else (h.mask_phone(secrets[2]), h.mask_id(secrets[3])))
+
+
+def cell_nomination_history(world, short, scope, exp):
+    _i8_one(world, short, scope, exp, "/api/v1/nominations/{id}/history", "nomination", True)
+
+
+def cell_objection_get(world, short, scope, exp):
+    _i8_one(world, short, scope, exp, "/api/v1/nomination-objections/{id}", "nomination_objection", True)
+
+
+def cell_objection_history(world, short, scope, exp):
+    _i8_one(world, short, scope, exp, "/api/v1/nomination-objections/{id}/history", "nomination_objection", True)
+
+
+def cell_points_get(world, short, scope, exp):
+    _i8_one(world, short, scope, exp, "/api/v1/points-entries/{id}", "points_entry", False)
+
+
+def cell_points_history(world, short, scope, exp):
+    _i8_one(world, short, scope, exp, "/api/v1/points-entries/{id}/history", "points_entry", False)
+
+
+def cell_points_household(world, short, scope, exp):
+    _i8_one(world, short, scope, exp, "/api/v1/points/households/{id}", "household", False)
+
+
+def cell_safe_certify(world, short, scope, exp):
+    target = _i8_target(world, short, scope)
+    r = world.c(short).post("/api/v1/safe-households/certify",
+                            json={"year": h.today().year - 1, "household_ids": [target["household"]]})
+    _i8_not_revealed(world, short, r.text)
+    if exp == "404":
+        h.assert_error(r, 404, "not_found")
+        return
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    if exp == "ok":
+        assert res["status"] in ("applied", "merged") and h.today().year - 1 in res["record"]["safe_certified_years"]
+    else:
+        assert res["status"] == "rejected" and res["error"]["code"] == "forbidden" and "record" not in res
+
+
+_I8_YEARS: dict[int, int] = {}
+
+
+def _i8_push_cell(world, short, scope, exp, entity: str, rid: str, fields: dict, base_rev: int = 0) -> None:
+    r = push(world.c(short), [mutation(entity, rid, fields, base_rev=base_rev)])
+    assert r.status_code == 200, r.text
+    res = r.json()["results"][0]
+    _i8_not_revealed(world, short, r.text) if exp != "ok" else None
+    if exp == "ok":
+        assert res["status"] == "applied", res
+    else:
+        assert res["status"] == "rejected" and "record" not in res, res
+        assert res["error"]["code"] == {"F": "forbidden", "V": "validation_error", "A": "append_only",
+                                        "U": "unknown_record"}[exp], res
+
+
+def cell_push_six_no_create(world, short, scope, exp):
+    from cunzhi.six_no.rules import report_id
+
+    org = _i8_target(world, short, scope)["org"]
+    _I8_YEARS[id(world)] = year = _I8_YEARS.get(id(world), 2000) + 1
+    _i8_push_cell(world, short, scope, exp, "six_no_report", report_id(org, year), {"org_code": org, "year": year})
+    stored = h.row(world.engine, "six_no_report", report_id(org, year))
+    assert (stored is not None) is (exp == "ok")
+
+
+def cell_push_six_no_update(world, short, scope, exp):
+    target = _i8_target(world, short, scope)
+    row = h.row(world.engine, "six_no_report", target["six_no_report"])
+    field = "decision_note" if ROLE[short] == "township_admin" else "self_assessment"
+    _i8_push_cell(world, short, scope, exp, "six_no_report", row["id"], {field: f"矩阵 {short}"}, row["rev"])
+    assert (h.row(world.engine, "six_no_report", row["id"])[field] == f"矩阵 {short}") is (exp == "ok")
+
+
+def cell_push_nomination_create(world, short, scope, exp):
+    org, rid = _i8_target(world, short, scope)["org"], h.new_id()
+    _i8_push_cell(world, short, scope, exp, "nomination", rid, {
+        "org_code": org, "category": "bravery", "nominee_name": "矩阵", "deeds": "救人", "source": "villagers",
+        "nominee_phone": "15999991234"})
+    assert (h.row(world.engine, "nomination", rid) is not None) is (exp == "ok")
+
+
+def cell_push_nomination_update(world, short, scope, exp):
+    row = h.row(world.engine, "nomination", _i8_target(world, short, scope)["nomination"])
+    _i8_push_cell(world, short, scope, exp, "nomination", row["id"], {"review_note": f"矩阵 {short}"}, row["rev"])
+    assert (h.row(world.engine, "nomination", row["id"])["review_note"] == f"矩阵 {short}") is (exp == "ok")
+
+
+def cell_push_objection_create(world, short, scope, exp):
+    target, rid = _i8_target(world, short, scope), h.new_id()
+    _i8_push_cell(world, short, scope, exp, "nomination_objection", rid,
+                  {"nomination_id": target["nomination"], "content": "矩阵异议"})
+    assert (h.row(world.engine, "nomination_objection", rid) is not None) is (exp == "ok")
+
+
+def cell_push_objection_update(world, short, scope, exp):
+    row = h.row(world.engine, "nomination_objection", _i8_target(world, short, scope)["nomination_objection"])
+    _i8_push_cell(world, short, scope, exp, "nomination_objection", row["id"], {"content": f"矩阵 {short}"},
+                  row["rev"])
+    assert (h.row(world.engine, "nomination_objection", row["id"])["content"] == f"矩阵 {short}") is (exp == "ok")
+
+
+def cell_push_points_create(world, short, scope, exp):
+    target, rid = _i8_target(world, short, scope), h.new_id()
+    _i8_push_cell(world, short, scope, exp, "points_entry", rid, {
+        "org_code": target["org"], "household_id": target["household"], "rule": "clean_yard", "reason": "矩阵"})
+    assert (h.row(world.engine, "points_entry", rid) is not None) is (exp == "ok")
+
+
+def cell_push_points_update(world, short, scope, exp):
+    target = _i8_target(world, short, scope)
+    _i8_push_cell(world, short, scope, exp, "points_entry", target["points_entry"], {"points": 7}, 1)
+    assert h.row(world.engine, "points_entry", target["points_entry"])["points"] == 5
 
 
 CELLS = {name[len("cell_"):]: fn for name, fn in globals().items() if name.startswith("cell_")}

@@ -45,6 +45,10 @@ def test_bad_grid_input_is_a_clear_error(g):
     body = h.assert_error(va.post("/api/v1/grids", json={"village_code": WANFU_CUN, "name": "五组",
                                                          "worker_ids": [g.uid("zhendong.grid")]}), 422)
     assert body["details"][0]["code"] == "unknown_worker"  # a grid worker of another village
+    body = h.assert_error(va.post("/api/v1/grids", json={"village_code": WANFU_CUN, "name": "五组",
+                                                         "worker_ids": ["x\u0000y"]}), 422)
+    assert body["details"][0]["code"] == "invalid_uuid"
+    h.assert_error(va.post("/api/v1/grids", json={"village_code": "34032110820\u0000", "name": "五组"}), 422)
     h.assert_error(va.post("/api/v1/grids", json={"village_code": ZHENDONG_CUN, "name": "五组"}), 403, "forbidden")
     h.assert_error(g.c("TA").post("/api/v1/grids", json={"village_code": "340321108", "name": "五组"}), 422)
     h.assert_error(va.patch(f"/api/v1/grids/{GRID1}", json={"colour": "red"}), 422, "validation_error")

@@ -100,6 +100,13 @@ def test_bad_files_are_refused_clearly_and_store_nothing(g):
     assert body["details"][0]["code"] == "import_unsupported_file"
     body = h.assert_error(upload(va, b"PK\x03\x04 not really a workbook", dry_run=True, name="x.xlsx"), 422)
     assert body["details"][0]["code"] == "import_unsupported_file"
+    import zipfile
+
+    fake = io.BytesIO()
+    with zipfile.ZipFile(fake, "w") as z:  # a zip, but no workbook inside
+        z.writestr("[Content_Types].xml", "<Types/>")
+    body = h.assert_error(upload(va, fake.getvalue(), dry_run=True, name="x.xlsx"), 422)
+    assert body["details"][0]["code"] == "import_unsupported_file"
     body = h.assert_error(upload(va, csv_bytes([["王", "址", 1]], header=["姓名", "住址", "人口"]), dry_run=True), 422)
     assert body["details"] == [{"field": "file.户主姓名", "code": "import_missing_column", "message": "缺少必需的列"}]
     many = csv_bytes([[f"户主{i}", f"东庄 {i} 号", 3, "", "", ""] for i in range(10_001)])

@@ -223,6 +223,32 @@ def test_a_case_made_from_an_incident_links_it_and_moves_it_to_handling(g, start
     assert pulled[inc.id]["case_id"] == case_id and pulled[inc.id]["rev"] == after["rev"]
 
 
+def test_an_incident_and_its_case_in_one_push(g):
+    """Offline, a grid worker reports a dispute and turns it into a case in one tap: one push, in order."""
+    from tests.support.device import mutation, push
+
+    iid, cid = new_id(), new_id()
+    r = push(g.c("G"), [mutation("incident", iid, incident_fields(type="dispute")),
+                        mutation("mediation_case", cid, new_case_fields(WANFU_CUN, source="patrol", incident_id=iid))])
+    assert [x["status"] for x in r.json()["results"]] == ["applied", "applied"], r.text
+    row = g.row("incident", iid)
+    assert (row["case_id"], row["state"], row["assignee_id"], row["rev"]) == (cid, "handling", g.uid("G"), 2)
+
+
+def test_a_township_case_from_a_village_incident(g):
+    """wanfu.admin makes a township-level case of a 万福村 incident: linked and handling, nobody assigned
+    (a township user is not a user of the village)."""
+    inc = Incident(g, type="dispute", title="村民集体反映征地补偿")
+    case_id = new_id()
+    res = g.push1("TA", "mediation_case", case_id, new_case_fields("340321108", source="patrol", incident_id=inc.id))
+    assert res["status"] == "applied", res
+    after = g.row("incident", inc.id)
+    assert (after["case_id"], after["state"], after["assignee_id"]) == (case_id, "handling", None)
+    # an admin then assigns someone of the village; the assignee resolves it
+    ok(inc.push("VA", {"assignee_id": g.uid("G")}))
+    ok(inc.push("G", {"state": "resolved", "resolution": "已转入调解，双方达成协议"}))
+
+
 def test_a_case_naming_an_unknown_or_foreign_incident_changes_nothing(g):
     zinc = new_id()
     ok(g.push1("zhendong.mediator", "incident", zinc, incident_fields(org_code=ZHENDONG_CUN, grid_code=ZGRID)))

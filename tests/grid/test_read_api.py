@@ -3,7 +3,7 @@ history — in scope, masked like cases."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cunzhi.core.clock import today_shanghai
 from tests.api import helpers as h
@@ -71,8 +71,10 @@ def test_incident_filters_and_pages(g):
 
 def test_patrol_and_household_lists(g):
     p1 = ok(g.push1("G", "patrol", new_id(), patrol_fields(started_at=at(50))))["id"]
-    p2 = ok(g.push1("G", "patrol", new_id(), patrol_fields(grid=GRID2, started_at=at(3))))["id"]
-    ok(g.push1("G", "patrol", p2, {"state": "completed", "ended_at": at(2)}, base_rev=1))
+    started = at(3)
+    p2 = ok(g.push1("G", "patrol", new_id(), patrol_fields(grid=GRID2, started_at=started)))["id"]
+    ended = (datetime.fromisoformat(started) + timedelta(hours=1)).isoformat()
+    ok(g.push1("G", "patrol", p2, {"state": "completed", "ended_at": ended}, base_rev=1))
     va = g.c("VA")
     assert [i["id"] for i in _all(va, "/api/v1/patrols")] == [p2, p1]
     assert ids(va, "/api/v1/patrols", state="completed") == {p2}

@@ -72,6 +72,14 @@ def test_entries_are_never_edited_corrections_reverse_and_balances_add_up(town):
     first, second = r.json()["results"]
     assert first["status"] == "applied"
     rejected(second, field="reverses_id", detail="already_reversed")
+    # an entry and its reversal queued offline in one push: the reversal finds the entry of the same batch
+    eid, rid2 = str(uuid.uuid4()), str(uuid.uuid4())
+    r = push(town.c("VA"), [mutation(PE, eid, {"org_code": W, "household_id": b["id"], "rule": "littering",
+                                               "reason": "记错了"}),
+                            mutation(PE, rid2, {"org_code": W, "household_id": b["id"], "reverses_id": eid,
+                                                "reason": "冲正"})])
+    assert [x["status"] for x in r.json()["results"]] == ["applied", "applied"], r.text
+    assert r.json()["results"][1]["record"]["points"] == 5
     balances = {i["household_id"]: i for i in town.get("VA", "/api/v1/points/balances", org_code=W)["items"]}
     with town.engine.connect() as conn:
         sums = dict(conn.execute(sa.text("SELECT household_id, SUM(points) FROM points_entry GROUP BY household_id")).all())

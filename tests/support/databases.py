@@ -50,6 +50,10 @@ def _seed(url: str, data_dir: Path) -> None:
         # a township-level mediator (sees village records masked) and a second village admin
         create_user(conn, "wanfu.mediator", DEMO_PASSWORD, "mediator", "340321108", "万福镇调委会调解员")
         create_user(conn, "zhendong.admin", DEMO_PASSWORD, "village_admin", "340321108201", "镇东村两委")
+        # grid work (issue 7): the three demo grids of 万福村 (org units, not records); wanfucun.grid works two
+        from cunzhi.demo.grid import ensure_grids
+
+        ensure_grids(conn, [str(uuid.uuid5(NS, "user-wanfucun.grid"))], str(uuid.uuid5(NS, "user-wanfucun.admin")))
     reset_engine()
 
 

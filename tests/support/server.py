@@ -67,7 +67,9 @@ class ProcessServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> ProcessServer:
-        self.proc = subprocess.Popen([sys.executable, "-m", "cunzhi", "serve", "--port", str(self.port)],
+        # a server that tests hold open at points of its commit path runs with the tests' hook installed
+        module = "tests.support.hold" if self.env.get("CUNZHI_TEST_HOLD_DIR") else "cunzhi"
+        self.proc = subprocess.Popen([sys.executable, "-m", module, "serve", "--port", str(self.port)],
                                      env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      cwd=str(Path(__file__).resolve().parents[2]))
         try:

@@ -10,6 +10,16 @@ late, out of order) and reorders pushes; at the end every phone syncs until quie
   (history), or — for a conflict — kept in the stored conflict with the device's values; a rejected
   mutation wrote nothing; every acknowledged create exists once, every rejected one not at all.
 
+Two optional twists (``Run(..., restore=…)`` and the roster's masked writer):
+
+- **restore replays**: mid-run the database is backed up, and later restored under the running server; the
+  server notices by itself, every phone gets ``reset_required``, pulls from scratch and re-sends its log of
+  acknowledged mutations, then its outbox — so children (case events) often arrive before their parents (cases
+  another phone re-sends later): ``unknown_record``, kept, sent again; in the end nothing acknowledged is lost;
+- **a masked writer** (a township mediator: sees the village's phone and ID numbers masked) edits parties by
+  echoing the masks and sometimes tries to erase a number: the mask keeps the stored value, the erase is
+  rejected, and no stored number is ever a mask.
+
 ``run_seed(base_url, seed, steps)`` runs one seed against any running server (the bench soak calls it for
 thousands of seeds); ``DevicePool`` lets many seeds share logins (a login costs an argon2 hash).
 """
@@ -26,8 +36,9 @@ import httpx
 from tests.support.device import login
 
 VILLAGE = "340321108200"
-# (username, may delete cases)
+# (username, may delete cases[, sees the village masked])
 ROSTER = [("wanfucun.mediator", False), ("wanfucun.mediator", False), ("wanfucun.admin", True), ("wanfu.admin", True)]
+MASKED_ROSTER = ROSTER + [("wanfu.mediator", False, True)]
 TITLES = ["排水沟纠纷", "宅基地边界", "借款未还", "噪音扰民"]
 PLACES = [None, "村东头", "村西头", "村委会"]
 RISKS = ["red", "orange", "yellow", "blue"]
@@ -77,6 +88,7 @@ class Device:
     transport: FaultyTransport
     user_id: str
     can_delete: bool
+    masked: bool = False
     replica: dict[tuple[str, str], dict] = field(default_factory=dict)
     cursor: str | None = None
     outbox: list[dict] = field(default_factory=list)
@@ -93,12 +105,13 @@ class DevicePool:
 
     def __init__(self, base_url: str, roster=ROSTER) -> None:
         self.devices: list[Device] = []
-        for i, (username, can_delete) in enumerate(roster):
+        for i, (username, can_delete, *masked) in enumerate(roster):
             transport = FaultyTransport()
             client = login(base_url, username, transport=transport)
             me = client.get("/api/v1/me")
             me.raise_for_status()
-            self.devices.append(Device(f"{username}#{i}", client, transport, me.json()["id"], can_delete))
+            self.devices.append(Device(f"{username}#{i}", client, transport, me.json()["id"], can_delete,
+                                       bool(masked and masked[0])))
 
     def close(self) -> None:
         for d in self.devices:
@@ -114,12 +127,18 @@ class Stats:
     delayed: int = 0
     duplicated: int = 0
     reordered: int = 0
+    resets: int = 0
+    unknown_record: int = 0  # answers "send it again after the create / the parent"
+    masked_edits: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     records: int = 0
 
 
 class Run:
-    def __init__(self, devices: list[Device], seed: int, steps: int) -> None:
+    def __init__(self, devices: list[Device], seed: int, steps: int, restore=None) -> None:
+        """``restore``: (backup, restore) callables — the run backs the database up a third of the way in and
+        restores it under the running server two thirds of the way in."""
+        self.restore = restore
         self.rng = random.Random(seed)
         self.devices = devices
         self.steps = steps
@@ -218,6 +237,24 @@ class Run:
         self.queue(d, "case_event", rid, {"case_id": self.rng.choice(cases), "kind": "session",
                                           "occurred_at": "2026-11-21T09:30:00+08:00", "content": "调解记录"})
 
+    def op_masked_party(self, d: Device) -> None:
+        """A writer who sees parties masked edits them: echoes the masks (kept), or tries to erase a number."""
+        live = [rid for rid, rec in self.local_cases(d).items()
+                if not rec.get("deleted") and ("mediation_case", rid) in d.replica]
+        if not d.masked or not live:
+            return self.op_edit(d)
+        rid = self.rng.choice(live)
+        parties = [dict(p) for p in d.replica[("mediation_case", rid)]["parties"]]
+        if self.rng.random() < 0.3 and any(p.get("phone") for p in parties):
+            for p in parties:
+                if p.get("phone"):
+                    p["phone"] = None  # rejected: masked_field_readonly
+                    break
+        else:
+            parties[0]["address"] = self.rng.choice(["东庄 1 号", "西庄 2 号", "南街 3 号"])
+        self.stats.masked_edits += 1
+        self.queue(d, "mediation_case", rid, {"parties": parties})
+
     def op_resolve(self, d: Device) -> None:
         if not d.conflicts:
             return self.op_edit(d)
@@ -303,7 +340,8 @@ class Run:
             status = res["status"]
             self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
             if status == "rejected" and res["error"]["code"] == "unknown_record":
-                continue  # not stored: sent again after the create
+                self.stats.unknown_record += 1
+                continue  # not stored: sent again after the create (or its parent)
             effective = res.get("original_status") or status
             err = (res.get("error") or {}).get("code")
             d.acked.append(Acked(m, effective, res.get("conflict_id"), res.get("conflicts") or [], err))
@@ -324,13 +362,53 @@ class Run:
                 return  # the page is lost; the cursor stays where it was
             finally:
                 d.transport.mode = None
-            assert r.status_code == 200, r.text  # no restore in this run: never reset_required
+            if r.status_code == 409 and self.restore is not None and r.json()["code"] == "reset_required":
+                return self.reset(d)
+            assert r.status_code == 200, r.text  # never reset_required without a restore
             body = r.json()
             for ch in body["changes"]:
                 d.replica[(ch["entity"], ch["record"]["id"])] = ch["record"]
             d.cursor = body["cursor"]
             if not body["has_more"]:
                 return
+
+    def parent_and_child(self) -> None:
+        """After the backup: one phone registers a case, another records an event of it (both acknowledged)."""
+        faults, self.faults = self.faults, False
+        parent_author, child_author = self.devices[2], self.devices[0]
+        self.op_create(parent_author)
+        while parent_author.outbox:
+            self.push(parent_author)
+        self.pull(child_author)
+        rid = parent_author.acked[-1].mutation["record_id"]
+        eid = str(uuid.uuid4())
+        self.created.add(("case_event", eid))
+        self.queue(child_author, "case_event", eid, {"case_id": rid, "kind": "session", "content": "调解记录",
+                                                     "occurred_at": "2026-11-21T09:30:00+08:00"})
+        while child_author.outbox:
+            self.push(child_author)
+        self.faults = faults
+
+    def child_first(self) -> None:
+        """After the restore the child's phone resets and re-sends first: its event comes before its case."""
+        faults, self.faults = self.faults, False
+        child_author = self.devices[0]
+        self.pull(child_author)
+        before = self.stats.unknown_record
+        while child_author.outbox:
+            n = len(child_author.outbox)
+            self.push(child_author)
+            if len(child_author.outbox) == n:
+                break
+        assert self.stats.unknown_record > before, "the event should have come before its case"
+        self.faults = faults
+
+    def reset(self, d: Device) -> None:
+        """The reset path (sync-protocol.md, Pull): pull from the beginning, keep the outbox, re-send every
+        acknowledged mutation first, in its original order. Their answers replace the first ones."""
+        self.stats.resets += 1
+        d.outbox = [a.mutation for a in d.acked] + d.outbox
+        d.acked, d.conflicts, d.replica, d.cursor = [], [], {}, None
 
     # ---- the run -------------------------------------------------------------------------------
     def run(self) -> Stats:
@@ -347,8 +425,15 @@ class Run:
             self.pull(d)
         self.faults = True
         local_ops = ([self.op_create] + [self.op_edit] * 8 + [self.op_status] * 3 + [self.op_delete] * 2
-                     + [self.op_event, self.op_resolve, self.op_resolve])
-        for _ in range(self.steps):
+                     + [self.op_event, self.op_event, self.op_resolve, self.op_resolve, self.op_masked_party,
+                        self.op_masked_party])
+        for step in range(self.steps):
+            if self.restore is not None and step == self.steps // 3:
+                self.restore[0]()  # a backup, taken while the phones keep working
+                self.parent_and_child()
+            if self.restore is not None and step == 2 * self.steps // 3:
+                self.restore[1]()  # ... put back under the running server
+                self.child_first()
             d = self.rng.choice(self.devices)
             x = self.rng.random()
             if x < 0.5:
@@ -406,12 +491,16 @@ class Run:
                 by_user[d.client.username] = self.fresh(d)  # type: ignore[attr-defined]
             server = by_user[d.client.username]  # type: ignore[attr-defined]
             assert d.replica == server, f"{d.name} diverged: " + _diff(d.replica, server)
-        views = list(by_user.values())
-        for v in views[1:]:  # everyone here sees the village unmasked: one truth
+        views = [by_user[d.client.username] for d in self.devices if not d.masked]  # type: ignore[attr-defined]
+        for v in views[1:]:  # everyone but the masked writer sees the village unmasked: one truth
             assert v == views[0], _diff(v, views[0])
         server = views[0]
         numbers = [r["case_number"] for (e, _), r in server.items() if e == "mediation_case"]
         assert len(numbers) == len(set(numbers)), "a case number was issued twice"
+        for (e, _), r in server.items():  # a mask is never stored as a value
+            if e == "mediation_case":
+                for p in r["parties"]:
+                    assert "*" not in (p.get("phone") or "") and "*" not in (p.get("id_number") or ""), p
 
         acked = [a for d in self.devices for a in d.acked]
         ids = [a.mutation["mutation_id"] for a in acked]
@@ -422,7 +511,7 @@ class Run:
         assert mine == created_ok, f"created {sorted(created_ok - mine)} missing, unexpected {sorted(mine - created_ok)}"
         self.stats.records = len(mine)
 
-        reader = self.devices[-1]
+        reader = next(d for d in reversed(self.devices) if not d.masked)
         histories = {rid: self.history(reader, rid) for (e, rid) in mine if e == "mediation_case"}
         where: dict[str, tuple[str, dict]] = {}
         for rid, hist in histories.items():

@@ -63,6 +63,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "conflict_unknown": ("冲突不存在或不属于此记录", "Unknown conflict, or one of another record"),
     "partial_resolution": ("必须为冲突中的每个字段作出选择", "Choose for every field of the conflict"),
     "invalid_choice_value": ("选择应为 client、server 或 {value: …}", "A choice is client, server or {value: …}"),
+    # sync engine (issue 6)
+    "mutation_id_reused": ("该变更编号已用于另一项变更，请用新的编号重新发送", "This mutation id was used for another change: send it with a new id"),
+    "id_not_derived": ("此类记录的编号由其自然键推导，编号不符", "This record's id must be derived from its natural key"),
+    "id_taken": ("该编号已被使用", "This id is already taken"),
+    "constraint_violation": ("数据库约束不允许此变更", "A database constraint does not allow this change"),
+    "parent_not_found": ("所属记录不存在或已删除", "The parent record does not exist or was deleted"),
     "mutation_owned_by_other": ("该变更编号属于其他用户", "This mutation id belongs to another user"),
     "client_id_mismatch": ("client_id 与登录时的不一致", "client_id is not the one this session was opened with"),
     "file_too_large": ("文件超过 10 MB", "The file is over 10 MB"),

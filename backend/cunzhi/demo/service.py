@@ -220,6 +220,11 @@ def load_demo(conn_factory, today: date | None = None) -> Loaded:
 
     grid_applied, grid_duplicates = grid_demo.load(conn_factory, users, today)
     applied, duplicates = applied + grid_applied, duplicates + grid_duplicates
+    # six-no, safe households, nominations, points (issue 8): after the grid work (its households)
+    from cunzhi.demo import governance
+
+    gov_applied, gov_duplicates = governance.load(conn_factory, users, today)
+    applied, duplicates = applied + gov_applied, duplicates + gov_duplicates
     return Loaded(counts.total("inserted"), len(users), int(cases), int(events), applied, duplicates)
 
 

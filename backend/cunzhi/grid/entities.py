@@ -245,7 +245,8 @@ def _validate_incident(ctx: WriteContext) -> list[FieldError]:
                 errors.append(FieldError("state", "invalid_initial_status"))
         elif row["state"] != cur.get("state") and row["state"] not in rules.INCIDENT_TRANSITIONS.get(cur.get("state"), ()):
             errors.append(FieldError("state", "invalid_transition"))
-    if ch & {"state", "assignee_id"}:
+    if ch & {"state", "assignee_id"} and ctx.actor.role != "system":
+        # (the server's own move to handling, when a case is made from the incident, may find nobody assigned)
         if row.get("state") in rules.NEEDS_ASSIGNEE and not row.get("assignee_id"):
             errors.append(FieldError("assignee_id", "assignee_required"))
         elif row.get("assignee_id") and "assignee_id" in ch and row["assignee_id"] not in _village_users(ctx, row["org_code"]):
@@ -318,9 +319,17 @@ def derive_from_case(ctx: WriteContext) -> list[DerivedWrite]:
     fields: dict = {"case_id": case["id"]}
     if found["state"] in ("reported", "assigned"):
         fields["state"] = "handling"
-        if not found["assignee_id"]:
-            fields["assignee_id"] = case.get("created_by") or ctx.actor.user_id
+        maker = case.get("created_by")
+        if not found["assignee_id"] and maker in _village_users_of(ctx, found["org_code"]):
+            fields["assignee_id"] = maker  # whoever made the case handles it (a user of the incident's village)
     return [DerivedWrite("incident", found["id"], fields)]
+
+
+def _village_users_of(ctx: WriteContext, org: str) -> set[str]:
+    key = ("village_users", org)
+    if key not in ctx.cache:
+        ctx.cache[key] = set(ctx.conn.execute(_VILLAGE_USERS, {"org": org}).scalars())
+    return ctx.cache[key]
 
 
 register_derivation(on="mediation_case", derive=derive_from_case)

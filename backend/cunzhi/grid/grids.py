@@ -16,6 +16,7 @@ from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.grid.models import Grid
 from cunzhi.orgs.models import OrgUnit
+from cunzhi.sync.fields import Invalid, parse_uuid
 from cunzhi.users.models import User
 
 grid_t = Grid.__table__
@@ -74,9 +75,12 @@ def _check_name(conn: Connection, village: str, name: Any, exclude: str | None =
 def _check_workers(conn: Connection, village: str, worker_ids: Any) -> list[str]:
     if worker_ids is None:
         return []
-    if not isinstance(worker_ids, list) or len(worker_ids) > 50 or not all(isinstance(w, str) for w in worker_ids):
+    if not isinstance(worker_ids, list) or len(worker_ids) > 50:
         raise AppError(422, "validation_error", [FieldError("worker_ids", "invalid_type")])
-    ids = list(dict.fromkeys(worker_ids))
+    try:
+        ids = list(dict.fromkeys(parse_uuid(w) for w in worker_ids))
+    except Invalid:
+        raise AppError(422, "validation_error", [FieldError("worker_ids", "invalid_uuid")]) from None
     found = set(conn.execute(sa.select(user_t.c.id).where(
         user_t.c.id.in_(ids), user_t.c.org_code == village, user_t.c.role == "grid_worker",
         user_t.c.active.is_(True))).scalars()) if ids else set()

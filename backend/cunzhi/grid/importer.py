@@ -91,32 +91,38 @@ def read_table(data: bytes) -> tuple[list[str], list[list[Any]]]:
 
 
 def _read_xlsx(data: bytes) -> tuple[list[str], list[list[Any]]]:
-    import zipfile
-
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
+    except Exception:  # noqa: BLE001 - any failure to open it means it is not a workbook we can read
         raise _unsupported() from None
     try:
-        ws = wb.worksheets[0] if wb.worksheets else None
-        if ws is None:
-            raise _unsupported()
-        it = ws.iter_rows(values_only=True)
-        header = next(it, None)
-        if not header:
-            raise _unsupported()
-        rows: list[list[Any]] = []
-        for r in it:
-            if not any(c not in (None, "") and str(c).strip() for c in r):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise _too_many()
-            rows.append(list(r))
-        return [str(h).strip() if h is not None else "" for h in header], rows
+        return _rows_of(wb)
+    except AppError:
+        raise
+    except Exception:  # noqa: BLE001 - a damaged sheet inside a valid zip
+        raise _unsupported() from None
     finally:
         wb.close()
+
+
+def _rows_of(wb) -> tuple[list[str], list[list[Any]]]:
+    ws = wb.worksheets[0] if wb.worksheets else None
+    if ws is None:
+        raise _unsupported()
+    it = ws.iter_rows(values_only=True)
+    header = next(it, None)
+    if not header:
+        raise _unsupported()
+    rows: list[list[Any]] = []
+    for r in it:
+        if not any(c not in (None, "") and str(c).strip() for c in r):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise _too_many()
+        rows.append(list(r))
+    return [str(h).strip() if h is not None else "" for h in header], rows
 
 
 def _cell(v: Any) -> Any:
@@ -223,9 +229,10 @@ def import_roster(conn: Connection, actor: Scope, org_code: str, data: bytes, dr
         planned.append((line, Mutation(str(uuid.uuid4()), "household", "upsert", current["id"], current["rev"],
                                        changes), "updated"))
 
-    # the engine judges every planned row (the same rules as a device's push) inside a savepoint
-    ok = _judge(conn, actor, planned, out, keep=False)
-    if not dry_run and ok:
+    # the engine judges every planned row (the same rules as a device's push) inside a savepoint: a dry run
+    # rolls it back; a real run keeps it when every row was accepted, else writes again only the accepted ones
+    ok = _judge(conn, actor, planned, out, keep=not dry_run)
+    if not dry_run and len(ok) < len(planned) and ok:
         _judge(conn, actor, ok, out, keep=True)
     out.valid += len(ok)
     for _, _, kind in ok:
@@ -240,8 +247,9 @@ def _differs(name: str, value: Any, current: dict) -> bool:
 
 
 def _judge(conn: Connection, actor: Scope, planned: list, out: Outcome, keep: bool) -> list:
-    """Run the planned mutations through the engine; keep the result only when ``keep`` (else roll back).
-    Returns the planned rows the engine accepted; records an error per rejected row."""
+    """Run the planned mutations through the engine in a savepoint. Returns the planned rows the engine
+    accepted and records an error per rejected row; the savepoint is kept only when ``keep`` and every row was
+    accepted (a rejected mutation would otherwise leave its stored answer behind)."""
     if not planned:
         return []
     sp = conn.begin_nested()
@@ -254,19 +262,17 @@ def _judge(conn: Connection, actor: Scope, planned: list, out: Outcome, keep: bo
     for (line, m, kind), res in zip(planned, results, strict=True):
         if res.status in ("applied", "merged"):
             accepted.append((line, m, kind))
-        elif not keep:
-            err = res.error or {}
-            details = err.get("details") or [{"field": "", "code": err.get("code") or res.status}]
-            for d in details:
-                name = d["field"].split(".")[0]
-                out.errors.append({"row": line, "field": name, "column": _column(name),
-                                   "code": d["code"] if err.get("code") == "validation_error" else err.get("code", d["code"])})
+            continue
+        err = res.error or {}
+        details = err.get("details") or [{"field": "", "code": err.get("code") or res.status}]
+        for d in details:
+            name = d["field"].split(".")[0]
+            code = d["code"] if err.get("code") == "validation_error" else err.get("code", d["code"])
+            out.errors.append({"row": line, "field": name, "column": _column(name), "code": code})
     if keep and len(accepted) == len(planned):
         sp.commit()
     else:
         sp.rollback()
-        if keep:
-            raise AppError(409, "conflict_stale")  # the roster changed between the check and the write
     return accepted
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from cunzhi.core.clock import iso
 from cunzhi.core.errors import FieldError
@@ -109,15 +108,6 @@ def _case_computed(row: dict, today: date) -> dict:
                                                    row.get("ended_as"), today)}
 
 
-def _event_org(conn: Connection, fields_in: dict) -> str | None:
-    try:
-        case_id = f.parse_uuid(fields_in.get("case_id"))
-    except f.Invalid:
-        return None
-    found = conn.execute(sa.select(case_t.c.org_code, case_t.c.deleted).where(case_t.c.id == case_id)).first()
-    return found.org_code if found and not found.deleted else None
-
-
 mediation_case = register(EntitySpec(
     name="mediation_case",
     model=MediationCase,
@@ -186,5 +176,6 @@ case_event = register(EntitySpec(
     required_on_create={"case_id", "kind", "occurred_at"},
     append_only=True,
     writers={"create": {"mediator", "village_admin", "township_admin"}},
-    derive_org=_event_org,
+    parent=("case_id", "mediation_case"),
+    parent_missing="case_not_found",
 ))

@@ -156,20 +156,6 @@ nomination = register(EntitySpec(
 
 
 # ---- objections ----------------------------------------------------------------------------------
-def _objection_org(conn: Connection, fields_in: dict) -> str | None:
-    try:
-        nid = f.parse_uuid(fields_in.get("nomination_id"))
-    except f.Invalid:
-        return None
-    found = conn.execute(sa.select(nomination_t.c.org_code, nomination_t.c.deleted)
-                         .where(nomination_t.c.id == nid)).first()
-    return found.org_code if found and not found.deleted else None
-
-
-def _objection_parent(conn: Connection, fields_in: dict) -> bool:
-    return _objection_org(conn, fields_in) is not None
-
-
 def _validate_objection(ctx: WriteContext) -> list[FieldError]:
     row, cur, ch = ctx.row, ctx.current or {}, ctx.changed
     errors: list[FieldError] = []
@@ -209,8 +195,7 @@ nomination_objection = register(EntitySpec(
     groups=[("state", "decision_note")],
     writers={"create": rules.OBJECTION_WRITERS, "update": rules.OBJECTION_WRITERS},
     org_levels=("village",),
-    derive_org=_objection_org,
-    parent_exists=_objection_parent,
+    parent=("nomination_id", "nomination"),
     validate=_validate_objection,
 ))
 

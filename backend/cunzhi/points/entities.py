@@ -29,7 +29,9 @@ def _prepare(ctx: WriteContext) -> None:
     if not row.get("occurred_on"):
         row["occurred_on"] = ctx.today
     if row.get("reverses_id"):
-        orig = ctx.conn.execute(sa.select(entry_t).where(entry_t.c.id == row["reverses_id"])).mappings().first()
+        # the reversed entry may be a create of this very push, not inserted yet (a phone's offline batch)
+        orig = ctx.cache.get("points_accepted", {}).get(row["reverses_id"]) or ctx.conn.execute(
+            sa.select(entry_t).where(entry_t.c.id == row["reverses_id"])).mappings().first()
         row["_reversed"] = dict(orig) if orig else None
         if orig is not None:
             row.setdefault("rule", None)
@@ -68,9 +70,9 @@ def _validate(ctx: WriteContext) -> list[FieldError]:
     if row.get("reverses_id"):
         orig = row.pop("_reversed", None)
         taken = ctx.cache.setdefault("points_reversed", set())
-        if orig is None or orig["deleted"] or orig["org_code"] != row["org_code"]:
+        if orig is None or orig.get("deleted") or orig.get("org_code") != row["org_code"]:
             errors.append(FieldError("reverses_id", "entry_not_found"))
-        elif orig["reverses_id"]:
+        elif orig.get("reverses_id"):
             errors.append(FieldError("reverses_id", "reversal_of_reversal"))
         elif orig["household_id"] != row.get("household_id") or points != -orig["points"]:
             errors.append(FieldError("reverses_id", "reversal_mismatch"))
@@ -80,6 +82,8 @@ def _validate(ctx: WriteContext) -> list[FieldError]:
         if not errors:
             taken.add(row["reverses_id"])
     row.pop("_reversed", None)
+    if not errors:
+        ctx.cache.setdefault("points_accepted", {})[row["id"]] = dict(row)
     return errors
 
 

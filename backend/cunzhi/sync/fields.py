@@ -22,6 +22,10 @@ class Invalid(Exception):
         self.field = field
 
 
+def _identity(v: Any) -> Any:
+    return v
+
+
 @dataclass(frozen=True)
 class FieldType:
     """``parse`` wire → stored value (raises Invalid); ``dump`` stored → wire value.
@@ -33,7 +37,7 @@ class FieldType:
     """
 
     parse: Callable[[Any], Any]
-    dump: Callable[[Any], Any] = lambda v: v
+    dump: Callable[[Any], Any] = _identity
     nullable: bool = True
     kind: str | None = None
     item: dict[str, FieldType] | None = None
@@ -46,14 +50,10 @@ class FieldType:
             return None
         return self.parse(value)
 
-    @property
-    def personal(self) -> bool:
-        """Holds personal data somewhere (itself, or a key of its items)."""
-        return _finds(self, PERSONAL_KINDS)
-
-    @property
-    def attachments(self) -> bool:
-        return _finds(self, ("attachment_ids",))
+    def __post_init__(self) -> None:
+        # found once, at registration: outputs and writes ask these per value
+        object.__setattr__(self, "personal", _finds(self, PERSONAL_KINDS))
+        object.__setattr__(self, "attachments", _finds(self, ("attachment_ids",)))
 
 
 PERSONAL_KINDS = ("phone", "id_number")
@@ -313,7 +313,17 @@ def attachment_ids(max_items: int = 20) -> FieldType:
     return FieldType(parse, lambda v: v or [], nullable=True, kind="attachment_ids", default=[])
 
 
-def _load_item(item: dict[str, FieldType], value: Any, required_keys: tuple[str, ...], where: str) -> dict:
+def _plan(item: dict[str, FieldType], required_keys: tuple[str, ...]) -> list[tuple]:
+    """Per key, once: (key, type, "" means absent, required, default maker, dump or None for identity)."""
+    out = []
+    for k, t in item.items():
+        d = t.default
+        make = (lambda d=d: copy.deepcopy(d)) if isinstance(d, list | dict) else (lambda d=d: d)
+        out.append((k, t, t.kind != "text", k in required_keys, make, None if t.dump is _identity else t.dump))
+    return out
+
+
+def _load_item(item: dict[str, FieldType], plan: list[tuple], value: Any, where: str) -> dict:
     """One nested object: every key of ``item`` in the output (absent → its default), stored JSON-ready."""
     if not isinstance(value, dict):
         raise Invalid("invalid_type", where or None)
@@ -322,26 +332,28 @@ def _load_item(item: dict[str, FieldType], value: Any, required_keys: tuple[str,
         if k not in item:
             raise Invalid("unknown_field", f"{prefix}{_no_nul(str(k))[:40]}")
     out: dict[str, Any] = {}
-    for k, t in item.items():
+    for k, t, empty_is_absent, required, make_default, dump in plan:
         v = value.get(k)
-        if v == "" and t.kind != "text":
-            v = None
-        if v is None:
-            if k in required_keys:
+        if v is None or (empty_is_absent and v == ""):
+            if required:
                 raise Invalid("required", f"{prefix}{k}")
-            out[k] = copy.deepcopy(t.default)
+            out[k] = make_default()
             continue
         try:
-            loaded = t.load(v)
+            loaded = t.parse(v)
         except Invalid as e:
             raise Invalid(e.code, f"{prefix}{k}.{e.field}" if e.field else f"{prefix}{k}") from None
-        out[k] = t.dump(loaded) if loaded is not None else copy.deepcopy(t.default)
+        if loaded is None:
+            out[k] = make_default()
+        else:
+            out[k] = dump(loaded) if dump is not None else loaded
     return out
 
 
 def obj(item: dict[str, FieldType], *, required_keys: tuple[str, ...] = ()) -> FieldType:
     """A typed nested object (one value for merging); unknown keys → ``unknown_field`` naming ``field.key``."""
-    return FieldType(lambda v: _load_item(item, v, required_keys, ""), nullable=True, kind="obj", item=item)
+    plan = _plan(item, required_keys)
+    return FieldType(lambda v: _load_item(item, plan, v, ""), nullable=True, kind="obj", item=item)
 
 
 def object_list(item: dict[str, FieldType], *, required_keys: tuple[str, ...] = (), max_items: int = 50,
@@ -349,12 +361,14 @@ def object_list(item: dict[str, FieldType], *, required_keys: tuple[str, ...] = 
     """A list of typed objects (one value for merging); errors name ``field.<index>.key``.
     Fewer than ``min_items`` → ``required``; more than ``max_items`` → ``invalid_type``."""
 
+    plan = _plan(item, required_keys)
+
     def parse(v: Any) -> list[dict]:
         if not isinstance(v, list) or len(v) > max_items:
             raise Invalid("invalid_type")
         if len(v) < min_items:
             raise Invalid("required")
-        return [_load_item(item, x, required_keys, str(i)) for i, x in enumerate(v)]
+        return [_load_item(item, plan, x, str(i)) for i, x in enumerate(v)]
 
     return FieldType(parse, lambda v: v if v is not None else [], nullable=not required, kind="object_list",
                      item=item)

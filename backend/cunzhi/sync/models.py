@@ -11,15 +11,17 @@ from cunzhi.core.db import JSONType, OrgCodeType, UUIDStr
 
 
 class SyncMutation(SQLModel, table=True):
-    """Every mutation ever accepted for judgement: the idempotency key, its owner and first answer."""
+    """Every mutation ever accepted for judgement: the idempotency key (per user: another user's id is simply
+    new for them), what it stands for (entity, record, op) and its first answer."""
 
     __tablename__ = "sync_mutation"
 
+    user_id: str = Field(sa_type=UUIDStr, primary_key=True)
     mutation_id: str = Field(sa_type=UUIDStr, primary_key=True)
-    user_id: str = Field(sa_type=UUIDStr)
     client_id: str = Field(sa_type=UUIDStr)
     entity: str = Field(max_length=40)
     record_id: str = Field(sa_type=UUIDStr)
+    op: str | None = Field(default=None, max_length=8)  # null for answers stored before 2026-11-30
     status: str = Field(max_length=16)
     # conflicts / conflict_id / error of the first answer; purged (set NULL) after the retention window
     result: dict | None = Field(default=None, sa_type=JSONType)

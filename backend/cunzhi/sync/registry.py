@@ -97,11 +97,12 @@ class EntitySpec:
     delete_rule: Callable[[WriteContext], str | None] | None = None
     # values computed on read (e.g. deadline_color); never stored
     computed: Callable[[dict, date], dict] | None = None
-    # resolve org_code on create from a parent (e.g. a case event takes its case's)
-    derive_org: Callable[[Connection, dict], str | None] | None = None
-    # the parent a create needs (e.g. a case event's case): when it returns False the create is answered
-    # ``unknown_record`` and not stored — the device sends it again after the parent's create is replayed
-    parent_exists: Callable[[Connection, dict], bool] | None = None
+    # a child record (e.g. a case event of its case): (field naming the parent, parent entity). The child takes
+    # the parent's org_code. A parent the server does not have, or one outside the caller's scope, answers
+    # ``unknown_record`` (not stored: the device sends the child again after the parent); a deleted parent is
+    # a ``validation_error`` with ``parent_missing`` on the field.
+    parent: tuple[str, str] | None = None
+    parent_missing: str = "parent_not_found"
     # one record per natural key: the id must be uuid5(NATURAL_KEY_NS, natural_key(row)) (row: parsed fields
     # + org_code); else ``validation_error`` ``id_not_derived``; two offline creates of one key merge
     natural_key: Callable[[dict], str] | None = None

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 from cunzhi.api.deps import CurrentScope, Lang, audit
 from cunzhi.core.clock import iso, utcnow
@@ -14,7 +15,7 @@ from cunzhi.core.config import get_settings
 from cunzhi.core.db import read_tx, write_tx
 from cunzhi.core.errors import AppError, FieldError, render_error
 from cunzhi.core.scope import Scope
-from cunzhi.sync import engine
+from cunzhi.sync import engine, watermark
 from cunzhi.sync.present import present_conflict_fields, present_record
 from cunzhi.sync.registry import get_entity
 from cunzhi.sync.schemas import ConflictOut, ConflictPage, ErrorOut, PullOut, PushIn, PushOut, ResolveIn, RecordOut
@@ -42,7 +43,9 @@ def render_result(res: engine.Result, viewer: Scope, lang: str) -> dict:
     if res.conflict_id:
         out["conflict_id"] = res.conflict_id
     if res.conflicts and spec is not None:
-        org = res.row["org_code"] if res.row else viewer.org_code
+        # masked against the record's org (kept with the stored answer), never the caller's: a duplicate
+        # answered after the caller moved units must not unmask another unit's personal data
+        org = res.org_code if res.org_code is not None else (res.row["org_code"] if res.row else "")
         out["conflicts"] = present_conflict_fields(spec, res.conflicts, org, viewer,
                                                    res.row["id"] if res.row else None)
     if res.error:
@@ -66,8 +69,18 @@ def push(body: PushIn, scope: CurrentScope, lang: Lang,
     if len(body.mutations) > get_settings().max_push_mutations:
         raise AppError(413, "too_many_mutations")
     mutations = [_mutation(m) for m in body.mutations]
-    with write_tx() as conn:
-        results = engine.Push(conn, scope).run(mutations)
+    try:
+        with write_tx() as conn:
+            run = engine.Push(conn, scope)
+            results = run.run(mutations)
+    except IntegrityError:
+        # a constraint only the database knows, or a race with a concurrent push of the same ids: judge again,
+        # each mutation in its own savepoint — the offender is rejected alone, a race now sees the winner
+        # (a second IntegrityError outside any mutation answers 503 busy)
+        with write_tx() as conn:
+            run = engine.Push(conn, scope)
+            results = run.run(mutations, isolate=True)
+    watermark.observe(conn, run.epoch, run.top)  # committed: the feed reached this far
     rendered = [render_result(r, scope, lang) for r in results]
     audit(scope, "sync.push")
     return JSONResponse({"results": rendered, "server_time": iso(utcnow())})
@@ -83,8 +96,15 @@ def pull(scope: CurrentScope, cursor: Annotated[str | None, Query(max_length=200
     limit = settings.pull_default_limit if limit is None else limit
     if limit < 1 or limit > settings.pull_max_limit:
         raise AppError(422, "validation_error", [FieldError("limit", "out_of_range")])
-    with read_tx() as conn:
-        page = engine.pull(conn, scope, cursor or None, limit)
+    try:
+        with read_tx() as conn:
+            page = engine.pull(conn, scope, cursor or None, limit)
+    except watermark.RestoreDetected as restored:
+        watermark.settle(restored)  # new epoch, serials moved past the high-water mark; then answer as usual
+        with read_tx() as conn:
+            page = engine.pull(conn, scope, cursor or None, limit)
+    watermark.observe(conn, page["server_epoch"], page["top"])
+    del page["top"]
     audit(scope, "sync.pull")
     return JSONResponse(page)
 

@@ -16,9 +16,10 @@ class MutationIn(BaseModel):
     record_id: str = Field(pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
     base_rev: StrictInt = Field(ge=0, le=2**62)
     fields: dict[str, Any] = Field(default_factory=dict)
-    client_time: str | None = Field(default=None, max_length=64)
-    base_epoch: str | None = Field(default=None, max_length=64)
-    resolves_conflict: str | None = Field(default=None, max_length=64)
+    # judged per mutation by the engine (a bad value rejects that mutation only, never the batch)
+    client_time: Any = None
+    base_epoch: Any = None
+    resolves_conflict: Any = None
 
 
 class PushIn(BaseModel):

@@ -50,27 +50,60 @@ def rotate_epoch(conn: Connection) -> str:
     return epoch
 
 
+SERIAL_FLOOR = "serial_floor"  # where a counter created after a restore starts (moved by mark_restored)
+
+
 def next_values(conn: Connection, name: str, n: int = 1) -> int:
-    """Add ``n`` to a counter and return its new value (row-locked until commit)."""
-    key = conn.dialect.name
+    """Add ``n`` to a counter and return its new value (row-locked until commit).
+
+    A serial counter that does not exist yet starts at the serial floor: after a restore, a counter the backup
+    did not have (a village's first case, a new year) must still start past anything issued before it.
+    """
+    key = (conn.dialect.name, name == "seq")
     if key not in _NEXT_VALUES:  # built once, reused with bound parameters (one per case create)
-        stmt = _insert(conn, counter_t).values(name=sa.bindparam("c_name"), value=sa.bindparam("c_n"))
+        if name == "seq":
+            start = sa.bindparam("c_n", type_=sa.BigInteger)
+        else:
+            floor = sa.select(sa.func.coalesce(sa.func.max(counter_t.c.value), 0)).where(
+                counter_t.c.name == SERIAL_FLOOR).scalar_subquery()
+            start = floor + sa.bindparam("c_n", type_=sa.BigInteger)
+        stmt = _insert(conn, counter_t).values(name=sa.bindparam("c_name"), value=start)
         stmt = stmt.on_conflict_do_update(index_elements=["name"],
                                           set_={"value": counter_t.c.value + sa.bindparam("c_add", type_=sa.BigInteger)})
         _NEXT_VALUES[key] = stmt.returning(counter_t.c.value)
     return int(conn.execute(_NEXT_VALUES[key], {"c_name": name, "c_n": n, "c_add": n}).scalar_one())
 
 
-_NEXT_VALUES: dict[str, sa.sql.Executable] = {}
+_NEXT_VALUES: dict[tuple, sa.sql.Executable] = {}
 
 
 def read_counter(conn: Connection, name: str) -> int:
     return int(conn.execute(sa.select(counter_t.c.value).where(counter_t.c.name == name)).scalar() or 0)
 
 
-def mark_restored(conn: Connection) -> str:
-    """After a restore: new epoch (every phone resets), serials moved past anything maybe issued."""
-    conn.execute(
-        counter_t.update().where(counter_t.c.name != "seq").values(value=counter_t.c.value + SERIAL_GAP_AFTER_RESTORE)
-    )
+def mark_restored(conn: Connection, high_water: int | None = None) -> str:
+    """After a restore: a new epoch (every phone resets) and serials moved past anything maybe issued.
+
+    Every serial taken after the backup came with at least one feed position, so no counter advanced by more
+    than ``high_water - top`` (the feed's high-water mark before the restore minus the restored feed's top):
+    every counter — and the floor that counters created later start from — moves by that plus a margin.
+    """
+    top = read_counter(conn, "seq")
+    gap = SERIAL_GAP_AFTER_RESTORE + max(0, (high_water or 0) - top)
+    conn.execute(counter_t.update().where(counter_t.c.name != "seq").values(value=counter_t.c.value + gap))
+    if read_counter(conn, SERIAL_FLOOR) == 0:
+        conn.execute(_insert(conn, counter_t).values(name=SERIAL_FLOOR, value=gap).on_conflict_do_nothing())
     return rotate_epoch(conn)
+
+
+# ---- the cursor-signing key: kept with the data it signs (a restore onto a new host keeps cursors valid) ----
+CURSOR_KEY = "cursor_key"
+
+
+def cursor_key(conn: Connection) -> str:
+    key = get_state(conn, CURSOR_KEY)
+    if key is None:  # a database older than migration 20261130_0002 that was not upgraded: the old key
+        from cunzhi.core.config import get_settings
+
+        key = get_settings().resolved_secret_key
+    return key

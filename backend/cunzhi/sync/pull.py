@@ -1,0 +1,66 @@
+"""The change feed: everything in the caller's scope after the cursor, each record once at its latest state."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cunzhi.core.clock import today_shanghai
+from cunzhi.core.config import get_settings
+from cunzhi.core.errors import AppError
+from cunzhi.core.scope import Scope
+from cunzhi.sync import state, watermark
+from cunzhi.sync.cursor import Cursor, decode_cursor, encode_cursor, now_ts
+from cunzhi.sync.models import SyncFeed
+from cunzhi.sync.mutation import _chunks
+from cunzhi.sync.present import present_record
+from cunzhi.sync.registry import entities
+
+feed_t = SyncFeed.__table__
+
+
+def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -> dict:
+    """Changes in the viewer's scope after the cursor, each record once at its latest state, in order."""
+    epoch = state.current_epoch(conn)
+    top = state.read_counter(conn, "seq")
+    high = watermark.behind(conn, epoch, top)
+    if high is not None:
+        raise watermark.RestoreDetected(epoch, high)  # the route marks it restored, then pulls again
+    key = state.cursor_key(conn)
+    start = 0
+    if cursor_text:
+        c = decode_cursor(cursor_text, key)
+        if c.epoch == epoch and c.seq > top:
+            # a cursor of this epoch ahead of the feed: the database was restored (also onto another host)
+            raise watermark.RestoreDetected(epoch, c.seq)
+        retention = get_settings().retention_days * 86400
+        if c.epoch != epoch or c.scope != viewer.signature or now_ts() - c.issued > retention:
+            raise AppError(409, "reset_required")
+        start = c.seq
+    q = (sa.select(feed_t.c.entity, feed_t.c.record_id, feed_t.c.seq)
+         .where(feed_t.c.seq > start, viewer.clause(feed_t.c.org_code))
+         .order_by(feed_t.c.seq).limit(limit + 1))
+    feed = conn.execute(q).all()
+    has_more = len(feed) > limit
+    feed = feed[:limit]
+    by_entity: dict[str, list[str]] = {}
+    for e, rid, _ in feed:
+        by_entity.setdefault(e, []).append(rid)
+    rows: dict[tuple[str, str], dict] = {}
+    registry = entities()
+    for e, ids in by_entity.items():
+        spec = registry[e]
+        for chunk in _chunks(ids, 500):
+            # field_meta (merge bookkeeping) never leaves the server: not read, not JSON-decoded for a pull
+            cols = [c for c in spec.table.columns if c.name != "field_meta"]
+            for r in conn.execute(sa.select(*cols).where(spec.table.c.id.in_(chunk))).mappings():
+                rows[(e, r["id"])] = r
+    today = today_shanghai()
+    changes = []
+    for e, rid, _ in feed:
+        r = rows.get((e, rid))
+        if r is not None:
+            changes.append({"entity": e, "record": present_record(registry[e], r, viewer, today)})
+    position = feed[-1][2] if has_more else max(top, start)
+    return {"changes": changes, "cursor": encode_cursor(Cursor(epoch, position, viewer.signature, now_ts()), key),
+            "has_more": has_more, "server_epoch": epoch, "top": top}
