@@ -53,9 +53,10 @@ class Plan:
     def __init__(self) -> None:
         self.steps: list[tuple[datetime, str, Mutation]] = []
 
-    def add(self, when: datetime, who: str, entity: str, rid: str, fields: dict, base_rev: int = 0) -> None:
+    def add(self, when: datetime, who: str, entity: str, rid: str, fields: dict, base_rev: int = 0,
+            key: str | None = None) -> None:
         # the mutation id names the step itself (not its position), so a reload replays it as a duplicate
-        mid = _id("m", entity, rid, base_rev, ",".join(sorted(fields)), fields.get("state"))
+        mid = _id("m", key) if key else _id("m", entity, rid, base_rev, ",".join(sorted(fields)), fields.get("state"))
         self.steps.append((when, who, Mutation(mid, entity, "upsert", rid, base_rev, fields)))
 
 
@@ -97,10 +98,11 @@ def plan(seed: int, today: date, villages: list[tuple[str, str]], admins: dict[s
                 p.add(_at(start, 9) + timedelta(seconds=i), admin, "household", hid, fields)
                 households.setdefault(code, []).append((hid, 1, []))
         rows = households.get(code, [])
-        for i, (hid, rev, years) in enumerate(rows):
-            if rng.random() < 0.97 and year not in years:
+        for i, (hid, rev, years) in enumerate(rows):  # in id order: the same choices on every load
+            if rng.random() < 0.97:
                 p.add(_at(today - timedelta(days=20), 10) + timedelta(seconds=i), admin, "household", hid,
-                      {"safe_certified_years": sorted(set(years) | {year})}, base_rev=rev)
+                      {"safe_certified_years": sorted(set(years) | {year})}, base_rev=rev,
+                      key=f"safe/{hid}/{year}")
 
     rng = random.Random(seed + 1)
     # ---- six-no reports: evidence through the year, self-assessment, the township's decision ----------
