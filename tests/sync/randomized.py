@@ -423,6 +423,9 @@ class Run:
             self.push(first)
         for d in self.devices:
             self.pull(d)
+        for d in self.devices:
+            if d.masked:
+                self.op_masked_party(d)  # at least one masked writer's edit per seed
         self.faults = True
         local_ops = ([self.op_create] + [self.op_edit] * 8 + [self.op_status] * 3 + [self.op_delete] * 2
                      + [self.op_event, self.op_event, self.op_resolve, self.op_resolve, self.op_masked_party,

@@ -20,8 +20,20 @@ def guard_personal(spec: EntitySpec, actor: Scope, row: dict | None, parsed: dic
     errors: list[FieldError] = []
     for name in spec.personal_fields:
         if name in parsed:
+            if row is None and not _has_mask(spec.fields[name], parsed[name]):
+                continue  # a create without a mask in it: nothing to guard (the common case, kept cheap)
             parsed[name] = _guard(spec.fields[name], parsed[name], (row or {}).get(name), name, masked_writer, errors)
     return errors
+
+
+def _has_mask(ftype: FieldType, value: Any) -> bool:
+    if ftype.kind in PERSONAL_KINDS:
+        return is_masked(value)
+    if not ftype.item or value is None:
+        return False
+    items = [value] if ftype.kind == "obj" else value
+    keys = [(k, t) for k, t in ftype.item.items() if t.personal]
+    return any(isinstance(x, dict) and _has_mask(t, x.get(k)) for x in items for k, t in keys)
 
 
 def _guard(ftype: FieldType, new: Any, old: Any, path: str, masked_writer: bool, errors: list[FieldError]) -> Any:

@@ -470,9 +470,18 @@ class Push(Derivations, ConflictWrites):
     def _create_meta(self, spec: EntitySpec, parsed: dict, by: Scope) -> dict:
         """Field revisions of a new record: the groups it sent changed at rev 1; the others at rev 0 (so a second
         create of the same natural key fills them without a conflict: nobody changed them)."""
-        sent = {spec.group_of(f) for f in parsed} | {DELETED}
-        return {_meta_key(g): [1, by.sender, 0, self.epoch, None] if g in sent else [0, by.sender, 0, None, None]
-                for g in spec.all_groups() + [DELETED]}
+        keys = spec.__dict__.get("_meta_keys")
+        if keys is None:  # per entity, once: field -> its group's key, and every group's key
+            keys = spec.__dict__["_meta_keys"] = (
+                {f: _meta_key(spec.group_of(f)) for f in spec.fields},
+                [_meta_key(g) for g in spec.all_groups()] + [_meta_key(DELETED)])
+        of_field, every = keys
+        sent = {of_field[f] for f in parsed if f in of_field}
+        sender = by.sender
+        changed, untouched = [1, sender, 0, self.epoch, None], [0, sender, 0, None, None]
+        out = {k: list(changed) if k in sent else list(untouched) for k in every}
+        out[_meta_key(DELETED)] = list(changed)
+        return out
 
     def _authorize(self, spec: EntitySpec, m: Mutation, op: str, current: dict | None, sent: dict,
                    org_code: str | None = None) -> None:

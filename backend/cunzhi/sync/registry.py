@@ -145,12 +145,15 @@ class EntitySpec:
         return (field_name,)
 
     def all_groups(self) -> list[tuple[str, ...]]:
-        seen: list[tuple[str, ...]] = []
-        for f in self.fields:
-            g = self.group_of(f)
-            if g not in seen:
-                seen.append(g)
-        return seen
+        cached = self.__dict__.get("_all_groups")
+        if cached is None:
+            cached = []
+            for f in self.fields:
+                g = self.group_of(f)
+                if g not in cached:
+                    cached.append(g)
+            self.__dict__["_all_groups"] = cached
+        return cached
 
     def output_fields(self) -> tuple[str, ...]:
         return COMMON_FIELDS + tuple(f for f in self.fields if f != "org_code") + self.server_fields
