@@ -80,6 +80,7 @@ def test_entries_are_never_edited_corrections_reverse_and_balances_add_up(town):
                                                 "reason": "冲正"})])
     assert [x["status"] for x in r.json()["results"]] == ["applied", "applied"], r.text
     assert r.json()["results"][1]["record"]["points"] == 5
+    assert h.row(town.engine, PE, rid2)["reverses_id"] == eid  # stored, not only answered
     balances = {i["household_id"]: i for i in town.get("VA", "/api/v1/points/balances", org_code=W)["items"]}
     with town.engine.connect() as conn:
         sums = dict(conn.execute(sa.text("SELECT household_id, SUM(points) FROM points_entry GROUP BY household_id")).all())

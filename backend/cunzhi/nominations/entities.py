@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from cunzhi.core.errors import FieldError
 from cunzhi.nominations import rules
 from cunzhi.nominations.models import Nomination, NominationObjection
+from cunzhi.points.entities import every_column
 from cunzhi.sync import fields as f
 from cunzhi.sync.registry import DerivedWrite, EntitySpec, WriteContext, get_entity, register, register_derivation
 
@@ -64,6 +65,7 @@ def _household_org(conn: Connection, household_id: str) -> str | None:
 
 def _prepare(ctx: WriteContext) -> None:
     row, cur = ctx.row, ctx.current or {}
+    every_column(ctx, nomination_t)
     if ctx.op == "create" and not row.get("state"):
         row["state"] = "nominated"
     entering_notice = row.get("state") == "public_notice" and cur.get("state") != "public_notice" \
@@ -156,6 +158,10 @@ nomination = register(EntitySpec(
 
 
 # ---- objections ----------------------------------------------------------------------------------
+def _prepare_objection(ctx: WriteContext) -> None:
+    every_column(ctx, objection_t)
+
+
 def _validate_objection(ctx: WriteContext) -> list[FieldError]:
     row, cur, ch = ctx.row, ctx.current or {}, ctx.changed
     errors: list[FieldError] = []
@@ -196,6 +202,7 @@ nomination_objection = register(EntitySpec(
     writers={"create": rules.OBJECTION_WRITERS, "update": rules.OBJECTION_WRITERS},
     org_levels=("village",),
     parent=("nomination_id", "nomination"),
+    prepare=_prepare_objection,
     validate=_validate_objection,
 ))
 

@@ -24,8 +24,18 @@ def _authorize(ctx: WriteContext) -> str | None:
     return None
 
 
+def every_column(ctx: WriteContext, table) -> None:
+    """Give the new row every column (absent optional fields as None). The engine inserts a push's new rows
+    in one multi-row INSERT whose columns are the first row's: a field only a later row of the batch carries
+    would be dropped (seen with an entry and its reversal in one push)."""
+    if ctx.op == "create":
+        for c in table.columns:
+            ctx.row.setdefault(c.name, None)
+
+
 def _prepare(ctx: WriteContext) -> None:
     row = ctx.row
+    every_column(ctx, entry_t)
     if not row.get("occurred_on"):
         row["occurred_on"] = ctx.today
     if row.get("reverses_id"):

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from cunzhi.core.errors import FieldError
+from cunzhi.points.entities import every_column
 from cunzhi.six_no import rules
 from cunzhi.six_no.models import SixNoReport
 from cunzhi.sync import fields as f
@@ -53,6 +54,7 @@ def _authorize(ctx: WriteContext) -> str | None:
 
 def _prepare(ctx: WriteContext) -> None:
     row = ctx.row
+    every_column(ctx, SixNoReport.__table__)
     if ctx.op == "create" and not row.get("state"):
         row["state"] = "open"
     if "indicators" in ctx.changed:
