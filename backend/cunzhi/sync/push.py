@@ -183,7 +183,14 @@ class Push(Derivations, ConflictWrites):
                     top = state.next_values(self.conn, counter, len(group))
                     for i, row in enumerate(group):
                         spec.assign_serial(row, top - len(group) + 1 + i)
-            self.conn.execute(spec.table.insert(), [_columns(spec, row) for row in rows])
+            values = [_columns(spec, row) for row in rows]
+            # one multi-row INSERT binds the keys of its first row only: give every row every key (a column
+            # a row lacks is one with no default and nothing sent — NULL), or a later row's value is dropped
+            keys = set().union(*values)
+            for v in values:
+                for k in keys - v.keys():
+                    v[k] = None
+            self.conn.execute(spec.table.insert(), values)
         self._pending = {}
 
     # ---- judging ------------------------------------------------------------------------------
