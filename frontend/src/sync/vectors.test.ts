@@ -84,7 +84,7 @@ export async function replayVector(v: Vector) {
     expect(db, `step ${i}: unknown user ${step.as}`).toBeTruthy()
     // what the device has queued for this step, in the vector's order
     const sent: OutboxEntry[] = []
-    await db.transaction('rw', [db.outbox, db.acked, db.rejected, db.server, db.cases, db.case_index, db.events, db.meta, db.conflicts], async () => {
+    await db.transaction('rw', [db.outbox, db.acked, db.rejected, db.server, db.cases, db.case_index, db.events, db.records, db.meta, db.conflicts], async () => {
       for (const raw of step.push) {
         const m = { ...raw }
         if (typeof m.resolves_conflict === 'string' && m.resolves_conflict.startsWith('$conflict_id:'))
