@@ -124,7 +124,7 @@ ROLE_TABS = {  # each role's first screen and tab bar (app/tabs.ts and the featu
     "wanfucun.admin": ("/", ["tab-cases", "tab-home", "tab-incidents", "tab-households", "tab-me"]),
     "wanfu.admin": ("/home", ["tab-cases", "tab-home", "tab-six-no", "tab-dashboard", "tab-me"]),
     "wanfu.viewer": ("/home", ["tab-cases", "tab-home", "tab-six-no", "tab-dashboard", "tab-me"]),
-    "county.admin": ("/dashboard", ["tab-cases", "tab-dashboard", "tab-me"]),
+    "county.admin": ("/", ["tab-cases", "tab-dashboard", "tab-me"]),
 }
 
 
