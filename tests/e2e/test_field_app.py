@@ -299,7 +299,7 @@ def test_english_ui(server, context):
     page.get_by_test_id("tab-me").click()  # the language is chosen in 我的 (one place)
     page.get_by_test_id("lang-en").click()
     page.get_by_test_id("tab-cases").click()
-    page.wait_for_function("document.querySelector('[data-testid=sync-pending]').textContent.includes('All synced')")
+    page.wait_for_function("() => document.querySelector('[data-testid=sync-pending]').textContent.includes('All synced')")
     assert "cases" in page.get_by_test_id("case-count").inner_text()
     shot(page, "case-list-en")
     page.get_by_test_id("tab-me").click()
