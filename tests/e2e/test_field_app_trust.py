@@ -86,7 +86,7 @@ def test_sign_out_with_changes_waiting_says_so_and_keeps_them(server, context):
     page.get_by_test_id("sign-out").click()
     dialog = page.locator(".van-dialog")
     dialog.wait_for()
-    assert "1 项没有同步" in dialog.inner_text()
+    assert "还有 1 项更改尚未同步" in dialog.inner_text()  # the count, in the security sign-out's words
     page.locator(".van-dialog__cancel").click()  # changed their mind: still signed in
     assert page.get_by_test_id("me-page").is_visible()
     page.get_by_test_id("sign-out").click()
