@@ -26,6 +26,8 @@ export default tseslint.config(
       // `any` is used on purpose at the edges (records are typed by their registration, not by TypeScript)
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unused-expressions': ['error', { allowShortCircuit: true, allowTernary: true }],
+      // `const { a: _a, ...rest } = x` drops keys on purpose
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
     },
   },
   {

@@ -182,7 +182,8 @@ def login(page, base_url: str, username: str = "wanfucun.mediator", screenshot: 
     if screenshot:
         shot(page, screenshot)
     page.get_by_test_id("login-submit").click()
-    page.wait_for_selector("[data-testid=case-row]", timeout=30_000)
+    # each role's first screen: the case list, its home screen, or (county admin) the dashboard
+    page.wait_for_selector("[data-testid=case-row], [data-testid=home-title], [data-testid=dash-title]", timeout=30_000)
     # the service worker must be active before the app can start offline
     page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)", timeout=30_000)
     wait_synced(page)

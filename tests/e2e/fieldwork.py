@@ -19,7 +19,7 @@ def sign_in(page, base_url: str, username: str) -> None:
     page.get_by_test_id("login-password").locator("input").fill(DEMO_PASSWORD)
     page.get_by_test_id("login-submit").click()
     page.wait_for_selector("[data-testid=home-title], [data-testid=case-list]", timeout=30_000)
-    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)", timeout=30_000)
+    page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)", timeout=30_000)
     wait_synced(page, timeout=60_000)
 
 

@@ -21,7 +21,7 @@ def _api(server, username: str, path: str, **params):
 
 
 def _open_dashboard(page) -> None:
-    page.get_by_test_id("nav-dashboard").click()
+    page.get_by_test_id("tab-dashboard").click()  # a tab of the township and county roles
     page.get_by_test_id("fig-value-disputes_received").wait_for(timeout=30_000)
     page.wait_for_function("() => !document.querySelector('[data-testid=dash-title]')?.textContent.includes('…')")
 

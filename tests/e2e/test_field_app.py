@@ -296,12 +296,15 @@ def test_upgrade_required_keeps_the_outbox(server, context):
 def test_english_ui(server, context):
     page = context.new_page()
     login(page, server.url)
-    page.locator(".cz-lang").click()
-    page.get_by_text("Mediation cases").count()  # the header keeps the app name
-    page.wait_for_function("document.querySelector('[data-testid=sync-pending]').textContent.includes('All synced')")
-    assert "cases" in page.get_by_test_id("case-count").inner_text()
+    page.get_by_test_id("tab-me").click()  # the language is chosen in 我的 (one place)
+    page.get_by_test_id("lang-en").click()
+    page.get_by_test_id("tab-cases").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=sync-pending]').textContent.includes('All synced')")
+    # the list counts again after the tab switch ("…" while it does)
+    page.wait_for_function("() => document.querySelector('[data-testid=case-count]')?.textContent.includes('cases')")
     shot(page, "case-list-en")
-    page.locator(".cz-lang").click()
+    page.get_by_test_id("tab-me").click()
+    page.get_by_test_id("lang-zh-CN").click()
 
 
 def test_each_user_has_their_own_database_and_outbox(server, context):

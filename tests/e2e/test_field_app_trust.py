@@ -86,7 +86,7 @@ def test_sign_out_with_changes_waiting_says_so_and_keeps_them(server, context):
     page.get_by_test_id("sign-out").click()
     dialog = page.locator(".van-dialog")
     dialog.wait_for()
-    assert "1 项没有同步" in dialog.inner_text()
+    assert "还有 1 项更改尚未同步" in dialog.inner_text()  # the count, in the security sign-out's words
     page.locator(".van-dialog__cancel").click()  # changed their mind: still signed in
     assert page.get_by_test_id("me-page").is_visible()
     page.get_by_test_id("sign-out").click()
@@ -102,13 +102,53 @@ def test_sign_out_with_changes_waiting_says_so_and_keeps_them(server, context):
 def test_each_role_is_offered_only_what_it_may_do(server, context):
     page = context.new_page()
     login(page, server.url, "wanfu.viewer")
+    page.get_by_test_id("home-title").wait_for()  # a township user opens on the home screen
+    page.get_by_test_id("tab-cases").click()
+    page.get_by_test_id("case-row").first.wait_for()
     assert page.get_by_test_id("new-case").count() == 0
     page.get_by_test_id("case-row").first.click()
     page.get_by_test_id("detail-title").wait_for()
     for action in ("edit-case", "add-event", "to-mediating", "to-agreed", "extend"):
         assert page.get_by_test_id(action).count() == 0, action
     # township staff see which village a case is from, and can filter by it
-    page.get_by_test_id("tab-home").click()
+    page.get_by_test_id("tab-cases").click()
+    page.get_by_test_id("case-row").first.wait_for()
     assert page.get_by_test_id("filter-village").count() == 1
     assert page.get_by_test_id("case-village").count() > 0
     shot(page, "viewer-list")
+
+
+ROLE_TABS = {  # each role's first screen and tab bar (app/tabs.ts and the features' tabs.ts)
+    "wanfucun.mediator": ("/", ["tab-cases", "tab-home", "tab-incidents", "tab-me"]),
+    "wanfucun.grid": ("/home", ["tab-cases", "tab-home", "tab-patrols", "tab-incidents", "tab-me"]),
+    "wanfucun.admin": ("/", ["tab-cases", "tab-home", "tab-incidents", "tab-households", "tab-me"]),
+    "wanfu.admin": ("/home", ["tab-cases", "tab-home", "tab-six-no", "tab-dashboard", "tab-me"]),
+    "wanfu.viewer": ("/home", ["tab-cases", "tab-home", "tab-six-no", "tab-dashboard", "tab-me"]),
+    "county.admin": ("/", ["tab-cases", "tab-dashboard", "tab-me"]),
+}
+
+
+def test_each_role_lands_on_its_home_with_its_tabs_and_one_me(server, browser):
+    for username, (landing, tabs) in ROLE_TABS.items():
+        ctx = browser.new_context(viewport={"width": 393, "height": 851}, locale="zh-CN", is_mobile=True, has_touch=True)
+        page = ctx.new_page()
+        login(page, server.url, username)
+        assert page.url.removeprefix(server.url) == landing, username
+        ids = [a.get_attribute("data-testid") for a in page.locator("[data-testid=tabbar] a").all()]
+        assert ids == tabs, username
+        assert page.get_by_test_id("nav-dashboard").count() == 0  # one way to the dashboard: its tab
+        page.get_by_test_id("tab-me").click()
+        page.get_by_test_id("me-page").wait_for()
+        for part in ("me-name", "lang-zh-CN", "me-storage", "me-sync-log"):
+            assert page.get_by_test_id(part).count() == 1, (username, part)
+        assert page.get_by_test_id("sign-out").count() == 1, username
+        admin = username in ("wanfu.admin", "county.admin")
+        assert page.get_by_test_id("admin-users").count() == int(admin), username
+        assert page.get_by_test_id("open-integrations").count() == int(admin), username
+        # the bar never covers the last thing on the page
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        bar = page.get_by_test_id("tabbar").bounding_box()
+        last = page.get_by_test_id("sign-out").bounding_box()
+        assert last["y"] + last["height"] <= bar["y"], username
+        shot(page, f"me-{username.replace('.', '-')}")
+        ctx.close()

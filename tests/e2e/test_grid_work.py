@@ -51,7 +51,7 @@ def test_patrol_offline_closed_midway_resumed_and_synced(server, browser):
         page.get_by_test_id("patrol-go").click()
         page.get_by_test_id("patrol-state").wait_for()
         patrol_id = page.url.rstrip("/").split("/")[-1]
-        page.wait_for_function("document.querySelector('[data-testid=route]').dataset.points >= 1", timeout=15_000)
+        page.wait_for_function("() => document.querySelector('[data-testid=route]').dataset.points >= 1", timeout=15_000)
         pos = walk(context, page, 3, HOME)
         page.get_by_test_id("check-fire_safety").locator("[data-v=ok]").click()
         page.get_by_test_id("check-building_safety").locator("[data-v=issue]").click()
@@ -72,13 +72,13 @@ def test_patrol_offline_closed_midway_resumed_and_synced(server, browser):
         page.goto(server.url + "/home")
         page.get_by_test_id("home-continue-patrol").click()
         page.get_by_test_id("patrol-state").wait_for()
-        page.wait_for_function(f"document.querySelector('[data-testid=route]').dataset.points >= {kept}", timeout=15_000)
+        page.wait_for_function(f"() => document.querySelector('[data-testid=route]').dataset.points >= {kept}", timeout=15_000)
         assert page.url.endswith(patrol_id)
         pos = walk(context, page, 2, pos)
         assert route_points(page) >= kept + 2
         assert page.get_by_test_id("check-fire_safety").locator("[data-v=ok]").get_attribute("aria-checked") == "true"
         page.get_by_test_id("patrol-end").click()
-        page.wait_for_function("document.querySelector('[data-testid=patrol-state]').textContent.includes('已完成')")
+        page.wait_for_function("() => document.querySelector('[data-testid=patrol-state]').textContent.includes('已完成')")
         page.evaluate("window.scrollTo(0, 0)")
         shot(page, "patrol-ended")
         final_points = route_points(page)
@@ -110,7 +110,7 @@ def test_location_refused_places_typed(server, browser):
         page.get_by_test_id("patrol-grid").locator("[data-code]").first.click()
         page.get_by_test_id("patrol-go").click()
         # no permission granted: the browser refuses, the app asks for the places instead
-        page.wait_for_function("document.querySelector('[data-testid=location-state]')?.textContent.includes('手动填写')",
+        page.wait_for_function("() => document.querySelector('[data-testid=location-state]')?.textContent.includes('手动填写')",
                                timeout=15_000)
         page.get_by_test_id("place-input").locator("input").fill("东庄 12 号")
         page.get_by_test_id("place-add").click()
@@ -185,7 +185,7 @@ def test_roster_import_with_one_bad_row(server, context):
     assert page.get_by_test_id("import-valid").inner_text().strip().endswith("2")
     shot(page, "roster-import-dry-run", full_page=True)
     page.get_by_test_id("import-confirm").click()
-    page.wait_for_function("document.body.textContent.includes('已导入')", timeout=30_000)
+    page.wait_for_function("() => document.body.textContent.includes('已导入')", timeout=30_000)
 
     wait_synced(page)
     page.goto(server.url + "/households")
@@ -219,7 +219,7 @@ def test_incident_assigned_handled_resolved_verified(server, browser):
         admin.get_by_test_id("move-assigned").click()
         admin.get_by_test_id("assignee-options").get_by_role("radio", name="刘建国（万福村网格员）").click()
         admin.get_by_test_id("save-assign").click()
-        admin.wait_for_function("document.querySelector('[data-testid=record-state]').textContent.includes('指派')")
+        admin.wait_for_function("() => document.querySelector('[data-testid=record-state]').textContent.includes('指派')")
         wait_synced(admin)
         wait_record(server, "wanfucun.admin", iid, lambda r: r.get("state") == "assigned", admin)
 
@@ -232,7 +232,7 @@ def test_incident_assigned_handled_resolved_verified(server, browser):
         grid.get_by_test_id("move-resolved").click()
         grid.get_by_test_id("incident-resolution").locator("textarea").fill("已联系供电所更换灯泡。")
         grid.get_by_test_id("save-resolution").click()
-        grid.wait_for_function("!document.querySelector('[data-testid=move-resolved]')")
+        grid.wait_for_function("() => !document.querySelector('[data-testid=move-resolved]')")
         wait_synced(grid)
         wait_record(server, "wanfucun.admin", iid, lambda r: r.get("state") == "resolved", grid)
 

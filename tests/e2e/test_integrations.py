@@ -12,7 +12,8 @@ def test_admin_creates_and_revokes_a_key(server, browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
     login(page, server.url, "wanfu.admin")
-    page.goto(server.url + "/integrations")
+    page.get_by_test_id("tab-me").click()  # reached from 我的
+    page.get_by_test_id("open-integrations").click()
     page.get_by_test_id("key-name").locator("input").fill("县综治平台")
     page.get_by_test_id("key-create").click()
     secret = page.get_by_test_id("secret").inner_text().strip()

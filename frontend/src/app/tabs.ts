@@ -30,11 +30,13 @@ export interface TabDef {
 import { mediationTabs } from '../features/mediation/tabs'
 import { meTabs } from '../features/me/tabs'
 import { homeTabs, gridTabs, sixnoTabs, nominationTabs } from '../features/home/tabs' // f78
+import { dashboardTabs } from '../features/dashboard/tabs' // dashboard (i9)
 
 const FEATURE_TABS: TabDef[][] = [
   mediationTabs,
   meTabs,
   homeTabs, gridTabs, sixnoTabs, nominationTabs, // f78: home screens, grid work, six-no, nominations
+  dashboardTabs, // i9: township and county roles
 ]
 
 export function allTabs(): TabDef[] {

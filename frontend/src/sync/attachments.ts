@@ -70,7 +70,7 @@ export async function preparePhoto(
     if (!RAW_TYPES.includes(file.type) || file.size > MAX_RAW_BYTES) throw new PhotoUnsupportedError(file.type, file.size)
     blob = file
   }
-  let thumb: Blob | null = null
+  let thumb: Blob | null
   try {
     thumb = await thumbnail(blob)
   } catch {

@@ -19,7 +19,7 @@ async function call<T>(path: string, init: RequestInit = {}, fetchFn: typeof fet
     throw new NetworkError(String((e as any)?.message || e))
   }
   if (!res.ok) {
-    let body: ApiError | null = null
+    let body: ApiError | null
     try {
       body = await res.json()
     } catch {

@@ -14,8 +14,11 @@ export const FICONS = {
   nominations: 'M12 17.3 18.2 21l-1.6-7 5.4-4.7-7.2-.6L12 2 9.2 8.7 2 9.3 7.4 14l-1.6 7z',
 }
 
+/** roles that have a home screen (HomePage.vue); the county admin has none (its dashboard is a tab) */
+export const HOME_ROLES = ['grid_worker', 'mediator', 'village_admin', 'township_admin', 'township_viewer']
+
 export const homeTabs: TabDef[] = [
-  { path: '/home', icon: FICONS.home, labelKey: 'ftabs.home', order: 11, match: ['/grids'] },
+  { path: '/home', icon: FICONS.home, labelKey: 'ftabs.home', order: 11, match: ['/grids'], roles: HOME_ROLES },
 ]
 
 export const gridTabs: TabDef[] = [
@@ -29,10 +32,11 @@ export const sixnoTabs: TabDef[] = [
 ]
 
 export const nominationTabs: TabDef[] = [
-  { path: '/nominations', icon: FICONS.nominations, labelKey: 'ftabs.nominations', order: 40, roles: ['township_admin', 'township_viewer'] },
+  // township roles open nominations from the home screen's links: their fifth tab is the dashboard (features/dashboard/tabs.ts)
 ]
 
-/** The first screen of a role: grid workers and township users open on their home screen. */
+/** The first screen of a role: grid workers and township users open on their home screen; the others (county admin
+ * included: its dashboard with ECharts is over the 150 KB first-screen budget) on the case list. */
 export function landingFor(role: string | undefined): string {
   return role === 'grid_worker' || role === 'township_admin' || role === 'township_viewer' ? '/home' : '/'
 }
