@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.grid.support import (pairs, GRID1, GRID3, ZGRID, ZHENDONG_CUN, at, new_id, ok, patrol_fields, rejected,
+from tests.grid.support import (PASSWORD, pairs, GRID1, GRID3, ZGRID, ZHENDONG_CUN, at, new_id, ok, patrol_fields, rejected,
                                 route)
 
 
@@ -74,7 +74,7 @@ def test_a_grid_worker_writes_only_their_own_patrols(g):
     from cunzhi.users.service import create_user
 
     with g.engine.begin() as conn:
-        create_user(conn, "wanfucun.grid2", "cunzhi-demo", "grid_worker", "340321108200", "第二网格员")
+        create_user(conn, "wanfucun.grid2", PASSWORD, "grid_worker", "340321108200", "第二网格员")
     pid = new_id()
     ok(g.push1("G", "patrol", pid, patrol_fields()))
     res = rejected(g.push1("wanfucun.grid2", "patrol", pid, {"notes": "别人的巡查"}, base_rev=1), "forbidden")
