@@ -12,7 +12,7 @@ import secrets
 import threading
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
