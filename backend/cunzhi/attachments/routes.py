@@ -52,8 +52,8 @@ def _out(row) -> dict:
 def holds_personal_data(spec: EntitySpec) -> bool:
     """Records with personal data, and records that belong to one (a case's events: session photos, the
     signed agreement), keep their files for the roles that see personal data unmasked."""
-    personal_tables = {s.table.name for s in entities().values() if s.personal}
-    return bool(spec.personal) or any(fk.column.table.name in personal_tables for fk in spec.table.foreign_keys)
+    personal_tables = {s.table.name for s in entities().values() if s.personal_fields}
+    return bool(spec.personal_fields) or any(fk.column.table.name in personal_tables for fk in spec.table.foreign_keys)
 
 
 def _record(conn, spec: EntitySpec, record_id: str) -> dict | None:

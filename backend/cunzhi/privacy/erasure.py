@@ -119,10 +119,10 @@ def erase_id_number(conn: Connection, id_number: str, by: str | None = None, rea
         raise ValueError("an ID number is 18 characters")
     found: list[tuple[EntitySpec, str]] = []
     for spec in entities().values():
-        if not spec.personal:
+        if not spec.personal_fields:
             continue
         t = spec.table
-        cond = sa.or_(*[sa.cast(t.c[f], sa.Text).like(f"%{id_number}%") for f in spec.personal])
+        cond = sa.or_(*[sa.cast(t.c[f], sa.Text).like(f"%{id_number}%") for f in spec.personal_fields])
         found += [(spec, rid) for rid in conn.execute(sa.select(t.c.id).where(cond)).scalars()]
     # a record that no longer names them (a party edited away) may still hold them in its history or conflicts
     for t, col in ((history_t, history_t.c.changes), (conflict_t, conflict_t.c.fields)):
@@ -297,11 +297,11 @@ def anonymise_closed(conn: Connection, years: int, today: date | None = None,
     done = 0
     for spec in entities().values():
         t = spec.table
-        if not spec.personal or "ended_on" not in t.c:
+        if not spec.personal_fields or "ended_on" not in t.c:
             continue
         for row in conn.execute(sa.select(t).where(t.c.ended_on < cutoff)).mappings().all():
             scrub = _Scrubber(None)
-            scrub.collect({f: row[f] for f in spec.personal})
+            scrub.collect({f: row[f] for f in spec.personal_fields})
             if not scrub.strings:
                 continue  # nothing personal left (already anonymised)
             erased = _erase(conn, [(spec, row["id"])], scrub, None, "retention_anonymise",
