@@ -25,7 +25,7 @@ from cunzhi.sync.present import present_record
 from cunzhi.sync.registry import EntitySpec
 from cunzhi.sync.schemas import ErrorOut
 
-ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 
 
 class Page(BaseModel):
