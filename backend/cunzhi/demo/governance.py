@@ -74,7 +74,7 @@ def _admins(conn, villages: list[tuple[str, str]], users: dict[str, dict]) -> di
     for code, name in villages:
         if code not in out:
             out[code] = create_user(conn, f"cun{code[-3:]}.admin", DEMO_PASSWORD, "village_admin", code,
-                                    f"{name}两委", user_id=_id("user", code))
+                                    f"{name}两委", user_id=_id("user", code), exist_ok=True, demo=True)
     return out
 
 
