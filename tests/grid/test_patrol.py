@@ -53,7 +53,7 @@ def test_a_patrol_logged_afterwards_and_a_cancelled_one(g):
     ("M", "forbidden", None, "forbidden"),
     ("TA", "forbidden", None, "forbidden"),
     ("TV", "forbidden", None, "forbidden"),
-    ("ZA", "forbidden", None, "forbidden"),
+    ("ZA", "forbidden", None, "unknown_record"),  # another village's patrol: out of scope looks absent (issue 6/11)
     ("CA", "forbidden", None, "forbidden"),
 ])
 def test_who_writes_patrols(g, who, create, update_own, update_other):
