@@ -93,7 +93,7 @@ def main() -> None:
             print(f"   baseline: openpyxl reads the workbook alone in {base:.2f} s; import {out['import']['s'] / base:.1f}×")
     if args.json:
         print(json.dumps({"bench": "roster_import", "db": args.db, "rows": args.rows, "baseline_s": round(base, 3),
-                          **{k: v for k, v in out.items()}}, default=lambda x: round(x, 3)))
+                          **dict(out)}, default=lambda x: round(x, 3)))
 
 
 if __name__ == "__main__":

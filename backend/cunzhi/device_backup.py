@@ -51,7 +51,7 @@ def _mutation(m: dict) -> engine.Mutation:
 
 
 def _store_photo(conn: sa.Connection, actor: Scope, a: dict) -> str:
-    """The checks of PUT /attachments/{id}: size, checksum, real image, GPS stripped; idempotent by id."""
+    """The checks of PUT /attachments/{id}: size, checksum, a real image or PDF, metadata stripped; idempotent by id."""
     att_t = Attachment.__table__
     aid = str(uuid.UUID(a["id"]))
     data = base64.b64decode(a["data_base64"], validate=True)
@@ -59,12 +59,15 @@ def _store_photo(conn: sa.Connection, actor: Scope, a: dict) -> str:
         return "too_large"
     if attachments.sha256_hex(data) != str(a.get("sha256", "")).lower():
         return "checksum_mismatch"
-    ctype = attachments.sniff(data)
-    if ctype is None or not attachments.valid_image(data, ctype) or get_entity(a.get("entity", "")) is None:
+    if get_entity(a.get("entity", "")) is None:
         return "unsupported"
+    try:  # the upload's own checks (issue 11): re-encoded without any metadata, PDFs parsed
+        prepared = attachments.prepare(data)
+    except attachments.Refused:
+        return "unsupported"
+    ctype, stored = prepared.content_type, prepared.data
     if conn.execute(sa.select(att_t.c.id).where(att_t.c.id == aid)).first():
         return "duplicate"
-    stored = attachments.strip_gps(data, ctype)
     path = attachments.path_for(aid)
     tmp = path.with_suffix(".part")
     tmp.write_bytes(stored)

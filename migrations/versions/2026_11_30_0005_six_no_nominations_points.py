@@ -166,13 +166,13 @@ def _seed_codes() -> None:
                                      code.c.code.in_([c[3:] for c, _, _ in SIX_NO_INDICATORS])))
     have = {(r[0], r[1]) for r in bind.execute(sa.select(code.c.table_name, code.c.code)
                                                .where(code.c.county_code == ''))}
-    rows = [dict(table_name='nomination_category', code=c, name_zh=zh, name_en=en, sort=i, points=None)
+    rows = [{'table_name': 'nomination_category', 'code': c, 'name_zh': zh, 'name_en': en, 'sort': i, 'points': None}
             for i, (c, zh, en) in enumerate(NOMINATION_CATEGORIES)]
-    rows += [dict(table_name='points_rule', code=c, name_zh=zh, name_en=en, sort=i, points=p)
+    rows += [{'table_name': 'points_rule', 'code': c, 'name_zh': zh, 'name_en': en, 'sort': i, 'points': p}
              for i, (c, zh, en, p) in enumerate(POINTS_RULES)]
-    rows += [dict(table_name='six_no_indicator', code=c, name_zh=zh, name_en=en, sort=i, points=None)
+    rows += [{'table_name': 'six_no_indicator', 'code': c, 'name_zh': zh, 'name_en': en, 'sort': i, 'points': None}
              for i, (c, zh, en) in enumerate(SIX_NO_INDICATORS)]
-    rows = [dict(r, county_code='', active=True) for r in rows if (r['table_name'], r['code']) not in have]
+    rows = [{**r, 'county_code': '', 'active': True} for r in rows if (r['table_name'], r['code']) not in have]
     if rows:
         op.bulk_insert(code, rows)
     # points of rules seeded before this column existed (the initial migration seeds the current defaults)
@@ -180,7 +180,7 @@ def _seed_codes() -> None:
         bind.execute(code.update().where(code.c.table_name == 'points_rule', code.c.county_code == '',
                                          code.c.code == c, code.c.points.is_(None)).values(points=p))
     keys = set(bind.execute(sa.select(setting.c.key).where(setting.c.county_code == '')).scalars())
-    srows = [dict(county_code='', key=k, value=v) for k, v in SETTINGS if k not in keys]
+    srows = [{'county_code': '', 'key': k, 'value': v} for k, v in SETTINGS if k not in keys]
     if srows:
         op.bulk_insert(setting, srows)
 

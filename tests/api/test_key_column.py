@@ -78,8 +78,15 @@ def test_lists_and_items_stay_in_the_keys_unit(world, path):
     mine = village.get(path)
     if mine.status_code == 422:  # a list that needs a filter (e.g. a period): not a record list
         return
+    if mine.status_code == 403:  # an administrators' route (e.g. /users): refused to every key alike
+        h.assert_error(mine, 403, "forbidden")
+        h.assert_error(other.get(path), 403, "forbidden")
+        return
     assert mine.status_code == 200, mine.text
-    items = mine.json().get("items", [])
+    assert not any(s in mine.text for s in secrets)
+    if not mine.headers.get("content-type", "").startswith("application/json") or "items" not in mine.json():
+        return  # not a record list (e.g. the dashboard's export file)
+    items = mine.json()["items"]
     for it in items:
         if isinstance(it, dict) and "org_code" in it:
             assert it["org_code"].startswith("340321108200"), (path, it)
@@ -115,11 +122,17 @@ def test_a_method_a_path_lacks_is_405_with_every_allowed_method(world):
     by_path: dict[str, set[str]] = defaultdict(set)
     for method, path in _routes():
         by_path[path].add(method)
+    templates = [(re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p)) + "$"), ms)
+                 for p, ms in by_path.items()]
     client = world.c("TA")
-    for path, methods in by_path.items():
+    for path in by_path:
+        concrete = _fill(path, h.new_id())
+        # a concrete path has the methods of every route template it matches (/households/import is also a
+        # /households/{id}); a method none of them has is the 405
+        methods = set().union(*(ms for pattern, ms in templates if pattern.match(concrete)))
         missing = sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - methods)
         if not missing:
             continue
-        r = client.request(missing[0], _fill(path, h.new_id()), json={})
+        r = client.request(missing[0], concrete, json={})
         h.assert_error(r, 405, "method_not_allowed")
         assert set(r.headers["Allow"].split(", ")) == methods, (path, r.headers["Allow"])

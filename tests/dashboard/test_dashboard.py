@@ -39,7 +39,7 @@ def drill_count(client, url: str) -> int:
 def test_township_figures(world):
     d = get(world.c("wanfu.viewer"))
     assert (d["org_code"], d["org_name"], d["from"], d["to"]) == (WT, "万福镇", YEAR_START, h.today().isoformat())
-    f = {k: v for k, v in d["figures"].items()}
+    f = dict(d["figures"])
     val = {k: v["value"] for k, v in f.items()}
     # received this year in 万福镇: C1–C9, C12 (C10 deleted, C11 received last year, C13 another township)
     assert val["disputes_received"] == 10

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from cunzhi.core.clock import SHANGHAI, utcnow
 from tests.api import helpers as h
 from tests.api.conftest import fast_login
-from tests.support.device import mutation, push
+from tests.support.device import PASSWORD, mutation, push
 
 WANFU_CUN, ZHENDONG_CUN = "340321108200", "340321108201"
 GRID1, GRID2, GRID3 = "340321108200001", "340321108200002", "340321108200003"
@@ -53,7 +53,7 @@ class G:
             # a grid worker of 镇东村 (another village) for cross-village checks
             from cunzhi.users.service import create_user
 
-            self.ids["zhendong.grid"] = create_user(conn, "zhendong.grid", "cunzhi-demo", "grid_worker",
+            self.ids["zhendong.grid"] = create_user(conn, "zhendong.grid", PASSWORD, "grid_worker",
                                                     ZHENDONG_CUN, "镇东村网格员")["id"]
             ensure_grids(conn, [self.ids["wanfucun.grid"]], self.ids["wanfucun.admin"])
             now = utcnow()

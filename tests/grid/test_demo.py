@@ -15,6 +15,10 @@ def test_demo_grid_work(database):
     from cunzhi.core.db import get_engine, write_tx
     from cunzhi.demo.service import NS, load_demo
 
+    # the demo refuses a database with accounts other than its own (issue 11): drop the harness's two extra
+    # accounts (no records of theirs in a fresh database) so that this database is the demo's
+    with write_tx() as conn:
+        conn.execute(sa.text("DELETE FROM app_user WHERE username IN ('wanfu.mediator', 'zhendong.admin')"))
     first = load_demo(write_tx)
     assert first.applied > 1000 and first.duplicates == 0
     engine = get_engine()
@@ -44,4 +48,6 @@ def test_demo_grid_work(database):
         assert conn.execute(sa.text("SELECT COUNT(*) FROM record_history WHERE entity = 'patrol'")).scalar() \
             == 2 * len(starts)  # started, then completed: history as from a phone
     again = load_demo(write_tx)
-    assert again.applied == 0 and again.duplicates == first.applied
+    # loading twice changes nothing; the six-no/points demo (issue 8) plans from the households' current state
+    # (certifications already written are not planned again), so fewer mutations are sent the second time
+    assert again.applied == 0 and 0 < again.duplicates <= first.applied

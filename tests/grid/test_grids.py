@@ -29,7 +29,7 @@ def test_admins_manage_grids(g):
     assert r.status_code == 201 and r.json()["code"] == WANFU_CUN + "005"  # the retired one's name is free
     listed = {x["code"]: x for x in va.get("/api/v1/grids").json()["items"]}
     assert {GRID1, GRID2, GRID3, WANFU_CUN + "004", WANFU_CUN + "005"} == set(listed)
-    assert set(x["code"] for x in va.get("/api/v1/grids", params={"include_retired": "false"}).json()["items"]) \
+    assert {x["code"] for x in va.get("/api/v1/grids", params={"include_retired": "false"}).json()["items"]} \
         == {GRID1, GRID2, GRID3, WANFU_CUN + "005"}
 
 

@@ -302,13 +302,17 @@ def test_event_for_unknown_or_deleted_case(as_user, database):
     m, va = as_user("wanfucun.mediator"), as_user("wanfucun.admin")
     engine = h.engine_for(database)
     before = h.count(engine, "case_event")
-    # a case the server does not have (yet: not replayed after a restore) → unknown_record, not stored (issue 6, 1)
+    # a case the server does not have (not replayed yet after a restore): unknown_record, not stored, the device
+    # sends the event again after its case (the sync engine's contract for children, issue 6)
     res = push(m, [mutation("case_event", str(uuid.uuid4()), _event(str(uuid.uuid4())))]).json()["results"][0]
-    assert res["status"] == "rejected" and res["error"]["code"] == "unknown_record"
+    assert res["status"] == "rejected" and res["error"]["code"] == "unknown_record", res
+    # a deleted case: a validation error on the field
     gone = Case(m)
     push(va, [mutation("mediation_case", gone.id, {}, base_rev=1, op="delete")])
     res = push(m, [mutation("case_event", str(uuid.uuid4()), _event(gone.id))]).json()["results"][0]
-    assert res["error"]["details"][0]["code"] == "case_not_found"
+    assert res["status"] == "rejected" and res["error"]["code"] == "validation_error"
+    assert res["error"]["details"][0] == {"field": "case_id", "code": "case_not_found",
+                                          "message": res["error"]["details"][0]["message"]}
     assert h.count(engine, "case_event") == before
     engine.dispose()
 

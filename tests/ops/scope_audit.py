@@ -45,6 +45,7 @@ class ScopeAudit:
         if head not in ("SELECT", "UPDATE", "DELETE", "WITH"):
             return  # INSERTs are guarded by Scope.contains before the write
         tables = {t.lower() for t in _TABLES_IN.findall(statement)} & set(self.key_columns)
+        self._params = parameters
         for table in tables:
             self.checked += 1
             if not (self._scoped(table, statement, parameters) or self._by_key(table, statement)):
@@ -55,7 +56,8 @@ class ScopeAudit:
             return False
         values = list(parameters.values()) if isinstance(parameters, dict) else list(parameters or ())
         prefix = self.caller[1]
-        return prefix in values and prefix + ":" in values
+        # the caller's subtree, or a unit inside it (the dashboard of one village, for a township's officer)
+        return any(isinstance(v, str) and v.startswith(prefix) and v + ":" in values for v in values)
 
     def _by_key(self, table: str, statement: str) -> bool:
         where = re.search(r"\bWHERE\b", statement, re.IGNORECASE)
@@ -63,7 +65,13 @@ class ScopeAudit:
             return False
         at = where.start()
         cols = "|".join(sorted(self.key_columns[table]))
-        return re.search(rf'\b"?{table}"?\."?({cols})"?\s*(=|IN\b)', statement[at:], re.IGNORECASE) is not None
+        if re.search(rf'\b"?{table}"?\."?({cols})"?\s*(=|IN\b)', statement[at:], re.IGNORECASE) is not None:
+            return True
+        # joined by a key to a table the same statement scopes (a household's points entries)
+        join = re.search(rf'\bJOIN\s+"?{table}"?\s+ON\s+"?{table}"?\."?(\w+)"?\s*=\s*"?(\w+)"?\."?id"?\b',
+                         statement, re.IGNORECASE)
+        return join is not None and join.group(2).lower() != table and join.group(2).lower() in self.key_columns \
+            and self._scoped(join.group(2).lower(), statement, self._params)
 
 
 def key_columns() -> dict[str, set[str]]:

@@ -25,7 +25,7 @@ from cunzhi.sync.present import present_record
 from cunzhi.sync.registry import EntitySpec
 from cunzhi.sync.schemas import ErrorOut
 
-ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 
 
 class Page(BaseModel):
@@ -74,8 +74,8 @@ def encode_cursor(key: date | datetime, rid: str) -> str:
 def decode_cursor(cursor: str, kind: type = date) -> tuple[Any, str]:
     try:
         k, rid = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=="))
-        key = datetime.fromisoformat(k) if kind is datetime else date.fromisoformat(k)
-        if kind is datetime and key.tzinfo is None:
+        key: date = datetime.fromisoformat(k) if kind is datetime else date.fromisoformat(k)
+        if isinstance(key, datetime) and key.tzinfo is None:
             raise ValueError
         return key, str(uuid.UUID(rid))
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):

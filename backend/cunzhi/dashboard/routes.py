@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query
@@ -18,7 +18,7 @@ from cunzhi.dashboard import export, service
 from cunzhi.sync.schemas import ErrorOut
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
-ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 OrgCode = Annotated[str | None, Query(pattern=r"^\d{6,12}$", description="county, township or village code; "
                                       "default: the caller's unit")]
 From = Annotated[date | None, Query(alias="from", description="first day (inclusive); default 1 January")]

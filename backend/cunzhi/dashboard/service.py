@@ -572,11 +572,11 @@ def unit_rows(conn: Connection, p: Period, level: str, has_mediator: bool | None
     """Villages (or townships) of the unit with their active mediator accounts: the drill of the villages and
     mediators figures."""
     u = user_t
-    counts = dict(conn.execute(sa.select(u.c.org_code, sa.func.count()).where(
+    counts: dict[str, int] = dict(conn.execute(sa.select(u.c.org_code, sa.func.count()).where(
         u.c.role == "mediator", u.c.active.is_(True), scope_clause(u.c.org_code, p.org_code))
         .group_by(u.c.org_code)).all())
     units = _villages(conn, p) if level == "village" else _townships(conn, p)
-    out = [{"org_code": c, "org_name": n, "mediators": counts.get(c, 0)} for c, n in units]
+    out: list[dict[str, Any]] = [{"org_code": c, "org_name": n, "mediators": counts.get(c, 0)} for c, n in units]
     if has_mediator is not None:
         out = [x for x in out if (x["mediators"] >= 1) is has_mediator]
     return out

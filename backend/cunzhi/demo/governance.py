@@ -75,7 +75,7 @@ def _admins(conn, villages: list[tuple[str, str]], users: dict[str, dict]) -> di
     for code, name in villages:
         if code not in out:
             out[code] = create_user(conn, f"cun{code[-3:]}.admin", DEMO_PASSWORD, "village_admin", code,
-                                    f"{name}两委", user_id=_id("user", code), demo=True)
+                                    f"{name}两委", user_id=_id("user", code), exist_ok=True, demo=True)
     return out
 
 
@@ -223,7 +223,7 @@ def load(conn_factory, users: dict[str, dict], today: date) -> tuple[int, int]:
     i = 0
     while i < len(steps):
         when, author = steps[i][0], steps[i][1]
-        batch = []
+        batch: list[Mutation] = []
         while i < len(steps) and steps[i][1] == author and steps[i][0].date() == when.date() and len(batch) < 500:
             batch.append(steps[i][2])
             i += 1

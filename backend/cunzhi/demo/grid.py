@@ -192,7 +192,7 @@ def load(conn_factory, users: dict[str, dict], today: date) -> tuple[int, int]:
     i = 0
     while i < len(steps):
         when, author = steps[i][0], steps[i][1]
-        batch = []
+        batch: list[Mutation] = []
         while i < len(steps) and steps[i][1] == author and steps[i][0].date() == when.date() and len(batch) < 500:
             batch.append(steps[i][2])
             i += 1

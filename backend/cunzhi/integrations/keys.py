@@ -12,7 +12,7 @@ import secrets
 import threading
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -84,10 +84,10 @@ def visible_keys(scope: Scope):
 
 
 def revoke_key(conn: Connection, scope: Scope, key_id: str) -> dict:
-    row = conn.execute(visible_keys(scope).where(key_t.c.id == key_id)).mappings().first()
-    if row is None:
+    found = conn.execute(visible_keys(scope).where(key_t.c.id == key_id)).mappings().first()
+    if found is None:
         raise AppError(404, "not_found")
-    row = dict(row)
+    row = dict(found)
     if row["revoked_at"] is None:
         row["revoked_at"] = utcnow()
         conn.execute(key_t.update().where(key_t.c.id == key_id).values(revoked_at=row["revoked_at"]))

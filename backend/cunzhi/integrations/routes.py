@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
@@ -20,7 +20,7 @@ from cunzhi.integrations.models import UserNotice
 from cunzhi.sync.schemas import ErrorOut
 
 router = APIRouter(tags=["integrations"])
-ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 notice_t = UserNotice.__table__
 
 
@@ -269,11 +269,11 @@ def list_notices(scope: CurrentScope) -> JSONResponse:
              summary="Mark a notice read")
 def read_notice(notice_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     with write_tx() as conn:
-        row = conn.execute(sa.select(notice_t).where(notice_t.c.id == str(notice_id),
-                                                     notice_t.c.user_id == scope.user_id)).mappings().first()
-        if row is None:
+        found = conn.execute(sa.select(notice_t).where(notice_t.c.id == str(notice_id),
+                                                       notice_t.c.user_id == scope.user_id)).mappings().first()
+        if found is None:
             raise AppError(404, "not_found")
-        row = dict(row)
+        row = dict(found)
         if row["read_at"] is None:
             row["read_at"] = utcnow()
             conn.execute(notice_t.update().where(notice_t.c.id == row["id"]).values(read_at=row["read_at"]))

@@ -12,6 +12,7 @@ import secrets
 import socket
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -176,7 +177,7 @@ def enqueue(conn: Connection, changes: list[tuple[dict, dict]]) -> None:
     from cunzhi.sync.present import present_record
     from cunzhi.sync.registry import get_entity
 
-    wanted: list[tuple[dict, dict, dict, str]] = []
+    wanted: list[tuple[dict, dict, Any, str]] = []
     for ch, row in changes:
         event = _event_of(ch)
         for ep in endpoints:

@@ -181,12 +181,12 @@ def _erase(conn: Connection, targets: list[tuple[EntitySpec, str]], scrub: _Scru
         if row is None:
             continue
         changes = {}
-        for col in _text_columns(t):
-            if col.name in ("id", "org_code", "created_by", "updated_by") or row[col.name] is None:
+        for column in _text_columns(t):
+            if column.name in ("id", "org_code", "created_by", "updated_by") or row[column.name] is None:
                 continue
-            new = scrub.apply(row[col.name])
-            if new != row[col.name]:
-                changes[col.name] = new
+            new = scrub.apply(row[column.name])
+            if new != row[column.name]:
+                changes[column.name] = new
         rev = row["rev"] + 1
         conn.execute(t.update().where(t.c.id == rid).values(**changes, rev=rev, updated_at=now, updated_by=actor))
         seq = state.next_values(conn, "seq")

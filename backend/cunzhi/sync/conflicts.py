@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,6 +25,9 @@ _dump = dump_value
 
 class ConflictWrites:
     """The push's side of conflicts (a mixin of :class:`cunzhi.sync.push.Push`)."""
+
+    if TYPE_CHECKING:  # a mixin: the rest is Push's
+        def __getattr__(self, name: str) -> Any: ...
 
     def _finish_conflict(self, spec: EntitySpec, m: Mutation, row: dict, conflicts: list[dict]) -> Result:
         conflict_id = str(uuid.uuid4())

@@ -4,11 +4,18 @@ rev, history naming the cause, feed position, field revisions. A mixin of :class
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from cunzhi.sync.mutation import DELETED, Mutation, Reject  # noqa: F401
 from cunzhi.sync.registry import SYSTEM_ACTOR, DerivedWrite, EntitySpec, WriteContext, derivations, get_entity
 
 
 class Derivations:
+    if TYPE_CHECKING:  # a mixin: the rest is Push's
+        _caused: list[Any]
+
+        def __getattr__(self, name: str) -> Any: ...
+
     def _derive(self, m: Mutation, depth: int = 0) -> None:
         """Run the derivations of what mutation ``m`` changed; apply their writes as the system actor."""
         while self._caused:

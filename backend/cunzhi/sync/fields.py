@@ -9,7 +9,7 @@ import copy
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -42,6 +42,9 @@ class FieldType:
     kind: str | None = None
     item: dict[str, FieldType] | None = None
     default: Any = None  # the value of a nested key that is absent (or null)
+    # set in __post_init__: personal data / attachment ids anywhere inside this type
+    personal: bool = field(init=False, default=False, compare=False, repr=False)
+    attachments: bool = field(init=False, default=False, compare=False, repr=False)
 
     def load(self, value: Any) -> Any:
         if value is None:

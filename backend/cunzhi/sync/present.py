@@ -10,6 +10,7 @@ delivery of personal data is noted for the audit trail. Masking is judged agains
 from __future__ import annotations
 
 from datetime import date
+from collections.abc import Mapping
 from typing import Any
 
 from cunzhi.core.clock import iso, today_shanghai
@@ -72,7 +73,7 @@ def present_person_name(name: str, org_code: str, viewer: Scope, record_id: str 
     return mask_name(name)
 
 
-def present_record(spec: EntitySpec, row: dict, viewer: Scope, today: date | None = None) -> dict:
+def present_record(spec: EntitySpec, row: Mapping[Any, Any], viewer: Scope, today: date | None = None) -> dict:
     """The record on the wire: common fields, wire fields, server fields, computed fields; masked."""
     org_code = row["org_code"]
     out: dict[str, Any] = {

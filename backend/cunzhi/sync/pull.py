@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -48,7 +50,7 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
     by_entity: dict[str, list[str]] = {}
     for e, rid, _ in feed:
         by_entity.setdefault(e, []).append(rid)
-    rows: dict[tuple[str, str], dict] = {}
+    rows: dict[tuple[str, str], Any] = {}  # RowMappings, read like dicts
     registry = entities()
     for e, ids in by_entity.items():
         spec = registry[e]

@@ -77,7 +77,7 @@ class Push(Derivations, ConflictWrites):
         self._history: list[dict] = []
         self._history_rows: list[dict] = []  # the record at each history row's rev (for change listeners)
         self._mutations: list[dict] = []
-        self._batch: dict[str, Result] = {}
+        self._batch: dict[str, Any] = {}  # mutation id → what a duplicate answers from
         self._settings: dict[str, dict] = {}
         self._orgs: dict[str, str | None] = {}
         # rows of this batch's records as the transaction sees them (read once up front, kept current)
@@ -437,7 +437,7 @@ class Push(Derivations, ConflictWrites):
         except Invalid:
             raise _validation([FieldError(field_name, spec.parent_missing)]) from None
         pspec = get_entity(parent_entity)
-        found = self._rows.get((parent_entity, parent_id))
+        found: Any = self._rows.get((parent_entity, parent_id))
         if found is None:
             found = self.conn.execute(_parent_stmt(pspec.table), {"record_id": parent_id}).mappings().first()
         if found is None or not self.actor.contains(found["org_code"]):
@@ -505,11 +505,12 @@ class Push(Derivations, ConflictWrites):
         if spec.name not in _DEFAULTS:
             out: dict[str, Any] = {}
             for col in spec.table.columns:
-                if col.default is not None:
-                    out[col.name] = col.default.arg(None) if callable(col.default.arg) else col.default.arg
+                default: Any = col.default  # a ColumnDefault (scalar or callable); mypy sees the base class
+                if default is not None:
+                    out[col.name] = default.arg(None) if callable(default.arg) else default.arg
             for name, f in spec.model.model_fields.items():  # type: ignore[attr-defined]
                 if f.default_factory is not None:
-                    out[name] = f.default_factory()
+                    out[name] = f.default_factory()  # type: ignore[call-arg]  # factories without arguments
                 elif name not in out and f.default is not None and str(f.default) != "PydanticUndefined":
                     out[name] = f.default
             _DEFAULTS[spec.name] = out

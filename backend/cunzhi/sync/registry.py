@@ -96,7 +96,7 @@ class EntitySpec:
     # error code when this record may not be deleted now (role/scope already checked)
     delete_rule: Callable[[WriteContext], str | None] | None = None
     # values computed on read (e.g. deadline_color); never stored
-    computed: Callable[[dict, date], dict] | None = None
+    computed: Callable[[Any, date], dict] | None = None  # (the stored row, a dict or RowMapping; today)
     # a child record (e.g. a case event of its case): (field naming the parent, parent entity). The child takes
     # the parent's org_code. A parent the server does not have, or one outside the caller's scope, answers
     # ``unknown_record`` (not stored: the device sends the child again after the parent); a deleted parent is

@@ -66,7 +66,7 @@ def next_values(conn: Connection, name: str, n: int = 1) -> int:
         else:
             floor = sa.select(sa.func.coalesce(sa.func.max(counter_t.c.value), 0)).where(
                 counter_t.c.name == SERIAL_FLOOR).scalar_subquery()
-            start = floor + sa.bindparam("c_n", type_=sa.BigInteger)
+            start = floor + sa.bindparam("c_n", type_=sa.BigInteger)  # type: ignore[assignment]
         stmt = _insert(conn, counter_t).values(name=sa.bindparam("c_name"), value=start)
         stmt = stmt.on_conflict_do_update(index_elements=["name"],
                                           set_={"value": counter_t.c.value + sa.bindparam("c_add", type_=sa.BigInteger)})

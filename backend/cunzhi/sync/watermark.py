@@ -20,6 +20,7 @@ epoch (every phone resets and re-sends) and every serial counter moved past the 
 from __future__ import annotations
 
 import json
+from typing import Any
 import logging
 import os
 import threading
@@ -119,7 +120,7 @@ def _path():
 def record() -> None:
     """Write the current epoch and feed top (atomically)."""
     with read_tx() as conn:
-        mark_ = {"epoch": state.current_epoch(conn), "seq": state.read_counter(conn, "seq"),
+        mark_: dict[str, Any] = {"epoch": state.current_epoch(conn), "seq": state.read_counter(conn, "seq"),
                  "database": get_settings().resolved_database_url.rsplit("@", 1)[-1]}
         with _LOCK:
             seen = _SEEN.get(_db_key(conn))

@@ -65,5 +65,5 @@ def _sequential(s: str) -> bool:
     """Runs like 123456789012 or abcdefghijkl (ascending or descending, wrapping digits)."""
     if not s.isalnum():
         return False
-    steps = {(ord(b) - ord(a)) % 10 if a.isdigit() and b.isdigit() else ord(b) - ord(a) for a, b in zip(s, s[1:])}
+    steps = {(ord(b) - ord(a)) % 10 if a.isdigit() and b.isdigit() else ord(b) - ord(a) for a, b in zip(s, s[1:], strict=False)}
     return len(steps) == 1 and next(iter(steps)) in (1, -1, 9)

@@ -143,7 +143,8 @@ def demo_password_accounts(conn: Connection) -> list[str]:
 
 
 def non_demo_accounts(conn: Connection, demo_usernames: set[str]) -> list[str]:
-    names = conn.execute(sa.select(user_t.c.username)).scalars()
+    """Accounts that are neither the demo's by name nor made by the demo (still on the demo password)."""
+    names = conn.execute(sa.select(user_t.c.username).where(user_t.c.demo_password.is_(False))).scalars()
     return sorted(n for n in names if n not in demo_usernames)
 
 
