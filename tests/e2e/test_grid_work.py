@@ -172,7 +172,7 @@ def test_roster_import_with_one_bad_row(server, context):
     csv = ("户主姓名,住址,人口,联系电话,身份证号,网格\n"
            f"赵导入{tag},南庄 1 号,3,13812345678,,\n"
            f"钱导入{tag},南庄 2 号,0,,,\n"  # members 0: the bad row (row 3 of the file)
-           f"孙导入{tag},南庄 3 号,5,,,\n").encode("utf-8")
+           f"孙导入{tag},南庄 3 号,5,,,\n").encode()
     page = context.new_page()
     sign_in(page, server.url, "wanfucun.admin")
     page.goto(server.url + "/households/import")

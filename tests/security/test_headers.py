@@ -20,6 +20,9 @@ def _assert_headers(r: httpx.Response) -> None:
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "no-referrer"
     assert r.headers["x-frame-options"] == "DENY"
+    # the patrol records its route and the intake takes photos on this origin: those two stay allowed here
+    policy = r.headers["permissions-policy"]
+    assert "geolocation=(self)" in policy and "camera=(self)" in policy and "microphone=()" in policy
 
 
 def test_headers_on_every_kind_of_response(server, as_user):
@@ -40,8 +43,9 @@ def test_api_docs_page_keeps_working(server):
     assert r.status_code == 200
     _assert_headers(r)
     csp = r.headers["content-security-policy"]
-    # Swagger UI starts with an inline script; its files load from self (and the CDN until served locally)
+    # Swagger UI starts with an inline script; its files load from this server (no CDN on an intranet)
     assert "script-src 'self' 'unsafe-inline'" in csp and "connect-src 'self'" in csp
+    assert "http" not in csp
 
 
 def test_hsts_behind_the_tls_proxy(server):

@@ -24,7 +24,7 @@ _COMMON = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
-    (b"permissions-policy", b"geolocation=(), microphone=(), camera=(self)"),
+    (b"permissions-policy", b"geolocation=(self), microphone=(), camera=(self)"),
 ]
 
 
