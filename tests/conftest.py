@@ -42,6 +42,19 @@ def database(db_kind, template_root, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
+def demo_database(database) -> str:
+    """A fresh database the demo will load into: the demo refuses a database with accounts other than its own
+    (issue 11), so the harness's two extra accounts (no records of theirs yet) are dropped."""
+    import sqlalchemy as sa
+
+    from cunzhi.core.db import write_tx
+
+    with write_tx() as conn:
+        conn.execute(sa.text("DELETE FROM app_user WHERE username IN ('wanfu.mediator', 'zhendong.admin')"))
+    return database
+
+
+@pytest.fixture
 def server(database) -> Iterator[ThreadServer]:
     with ThreadServer() as srv:
         yield srv

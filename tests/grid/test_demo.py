@@ -11,14 +11,10 @@ import sqlalchemy as sa
 from cunzhi.core.clock import SHANGHAI, today_shanghai
 
 
-def test_demo_grid_work(database):
+def test_demo_grid_work(demo_database):
     from cunzhi.core.db import get_engine, write_tx
     from cunzhi.demo.service import NS, load_demo
 
-    # the demo refuses a database with accounts other than its own (issue 11): drop the harness's two extra
-    # accounts (no records of theirs in a fresh database) so that this database is the demo's
-    with write_tx() as conn:
-        conn.execute(sa.text("DELETE FROM app_user WHERE username IN ('wanfu.mediator', 'zhendong.admin')"))
     first = load_demo(write_tx)
     assert first.applied > 1000 and first.duplicates == 0
     engine = get_engine()

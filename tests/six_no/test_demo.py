@@ -9,7 +9,7 @@ from cunzhi.core.db import get_engine, write_tx
 from cunzhi.demo.service import load_demo
 
 
-def test_demo_governance_records_and_idempotent_reload(database):
+def test_demo_governance_records_and_idempotent_reload(demo_database):
     first = load_demo(write_tx)
     year = today_shanghai().year
     with get_engine().connect() as conn:

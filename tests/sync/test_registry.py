@@ -193,10 +193,12 @@ def test_attachments_are_found_by_type_for_the_purge(report, as_user):
     top, nested, agreement, event = uid(), uid(), uid(), uid()
     _create(va, photos=[top], items=[{"code": "a", "attachment_ids": [nested]}])
     case = create_case(va)
-    one(va, upd(case["id"], 1, status="mediating"))
-    one(va, upd(case["id"], 2, status="agreed", agreement={"form": "oral", "attachment_ids": [agreement]}))
-    one(va, mutation("case_event", uid(), {"case_id": case["id"], "kind": "note",
-                                           "occurred_at": "2026-11-20T10:00:00+08:00", "attachment_ids": [event]}))
+    assert one(va, upd(case["id"], 1, status="mediating"))["status"] == "applied"
+    agreed = one(va, upd(case["id"], 2, status="agreed",
+                         agreement={"form": "oral", "terms": "张三疏通排水沟", "attachment_ids": [agreement]}))
+    assert agreed["status"] == "applied", agreed
+    assert one(va, mutation("case_event", uid(), {"case_id": case["id"], "kind": "note",
+                                           "occurred_at": "2026-11-20T10:00:00+08:00", "attachment_ids": [event]}))["status"] == "applied"
     with write_tx() as conn:
         found = referenced_attachment_ids(conn)
     assert {top, nested, agreement, event} <= found

@@ -10,6 +10,21 @@ from cunzhi.sync.mutation import DELETED, Mutation, Reject  # noqa: F401
 from cunzhi.sync.registry import SYSTEM_ACTOR, DerivedWrite, EntitySpec, WriteContext, derivations, get_entity
 
 
+class _FlushingConn:
+    """The push's connection, writing the batch's pending inserts before it runs a statement."""
+
+    def __init__(self, conn: Any, flush: Any) -> None:
+        self._conn, self._flush = conn, flush
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        self._flush()
+        return self._conn.execute(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        self._flush()
+        return getattr(self._conn, name)
+
+
 class Derivations:
     if TYPE_CHECKING:  # a mixin: the rest is Push's
         _caused: list[Any]
@@ -22,10 +37,12 @@ class Derivations:
             if depth > 8:
                 raise RuntimeError("derived writes do not settle (a derivation cycle)")
             caused, self._caused = self._caused, []
-            self._insert_pending()  # a derive fn queries through ctx.conn: it must see the new rows
+            # a derive fn that queries must see the batch's new rows: its connection writes them first. One
+            # that decides from the row alone (most creates) leaves the batch's multi-row INSERT intact.
+            conn = _FlushingConn(self.conn, self._insert_pending)
             for spec, op, current, row, changed in caused:
                 for fn in derivations(spec.name):
-                    ctx = self._ctx(spec, op, current, dict(row), set(changed), mutation_id=m.mutation_id)
+                    ctx = self._ctx(spec, op, current, dict(row), set(changed), mutation_id=m.mutation_id, conn=conn)
                     for w in fn(ctx) or []:
                         self._apply_derived(w, m, (spec.name, row["id"]))
             depth += 1

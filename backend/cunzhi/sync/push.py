@@ -400,11 +400,12 @@ class Push(Derivations, ConflictWrites):
             raise _validation(errors, ctx.current)
 
     def _ctx(self, spec: EntitySpec, op: str, current: dict | None, row: dict, changed: set[str],
-             sent: dict | None = None, mutation_id: str | None = None, actor: Scope | None = None) -> WriteContext:
+             sent: dict | None = None, mutation_id: str | None = None, actor: Scope | None = None,
+             conn: Any = None) -> WriteContext:
         county = row["org_code"][:6]
         if county not in self._settings:
             self._settings[county] = county_settings(self.conn, county)
-        return WriteContext(self.conn, actor or self.actor, op, current, row, changed, self.now, self.today,
+        return WriteContext(conn or self.conn, actor or self.actor, op, current, row, changed, self.now, self.today,
                             self._settings[county], self._cache, sent if sent is not None else {}, mutation_id,
                             spec.name)
 
