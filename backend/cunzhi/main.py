@@ -14,6 +14,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from cunzhi import __version__
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api import health
 from cunzhi.api.deps import current_scope
 from cunzhi.attachments import routes as attachments
@@ -47,7 +48,8 @@ def create_app() -> FastAPI:
     load_entities()
     configure_logging()
     app = FastAPI(title="Cunzhi 村治 API", version=__version__, description=DESCRIPTION,
-                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, lifespan=_lifespan)
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, lifespan=_lifespan,
+                  default_response_class=JSONResponse)
     _mount_docs(app)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)

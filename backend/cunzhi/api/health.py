@@ -4,11 +4,11 @@ county admins also see the version, the database kind and the migration state.""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from cunzhi import __version__
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.core.config import get_settings
 from cunzhi.core.db import get_engine, read_tx
 from cunzhi.core.errors import AppError

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import audit
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import read_tx

@@ -17,9 +17,10 @@ from typing import Annotated
 import sqlalchemy as sa
 from anyio import to_thread
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope
 from cunzhi.attachments import service
 from cunzhi.attachments.models import Attachment

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from cunzhi.core.config import get_settings
+from cunzhi.core import jsonx
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -37,7 +38,8 @@ UUIDStr = sa.String(36)
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
+                                  json_serializer=jsonx.dumps, json_deserializer=jsonx.loads)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -60,6 +62,8 @@ def make_engine(url: str) -> Engine:
         pool_size=10,
         max_overflow=10,
         pool_pre_ping=True,
+        json_serializer=jsonx.dumps,
+        json_deserializer=jsonx.loads,
         connect_args={"options": f"-c statement_timeout={settings.statement_timeout_ms} -c lock_timeout=10000"},
     )
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.core.i18n import message, pick_language
 
 log = logging.getLogger("cunzhi")

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope, Lang, audit
 from cunzhi.core.db import read_tx
 from cunzhi.core.errors import AppError, FieldError

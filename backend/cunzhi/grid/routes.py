@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope
 from cunzhi.api.listing import ERRORS, HistoryOut, Page, UpdatedSince, filter_codes, get_one, history, list_page
 from cunzhi.core.clock import today_shanghai

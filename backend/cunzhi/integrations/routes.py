@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope, require
 from cunzhi.core.clock import iso, utcnow
 from cunzhi.core.db import read_tx, write_tx

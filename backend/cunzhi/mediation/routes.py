@@ -8,9 +8,9 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope, audit
 from cunzhi.api.listing import ERRORS, HistoryOut, Page, UpdatedSince, filter_codes, history, list_page, load_in_scope
 from cunzhi.core.clock import today_shanghai

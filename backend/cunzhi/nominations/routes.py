@@ -9,8 +9,9 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope, audit
 from cunzhi.api.listing import ERRORS, HistoryOut, Page, UpdatedSince, filter_codes, get_one, history, list_page
 from cunzhi.core.clock import today_shanghai

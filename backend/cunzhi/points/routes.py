@@ -11,8 +11,9 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope, audit
 from cunzhi.api.listing import ERRORS, HistoryOut, Page, UpdatedSince, filter_codes, get_one, history, list_page, load_in_scope
 from cunzhi.core.clock import today_shanghai

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope
 from cunzhi.core.db import read_tx
 from cunzhi.grid import rules as grid_rules

@@ -413,9 +413,14 @@ def mask(ftype: FieldType, value: Any) -> Any:
 
 
 def has_personal(ftype: FieldType, value: Any) -> bool:
-    found = []
-    walk(ftype, value, lambda t, v: found.append(1) if v else None, PERSONAL_KINDS)
-    return bool(found)
+    """Whether ``value`` holds a phone or ID number anywhere (a search: nothing is copied)."""
+    if ftype.kind in PERSONAL_KINDS:
+        return bool(value)
+    if ftype.item is None or value is None:
+        return False
+    items = [value] if ftype.kind == "obj" else value if isinstance(value, list) else []
+    keys = [(k, t) for k, t in ftype.item.items() if _finds(t, PERSONAL_KINDS)]
+    return any(isinstance(x, dict) and has_personal(t, x.get(k)) for x in items for k, t in keys)
 
 
 def attachment_refs(ftype: FieldType, value: Any) -> set[str]:

@@ -6,9 +6,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
+from cunzhi.core.jsonx import JSONBodyRoute, JSONResponse
 from cunzhi.api.deps import CurrentScope, Lang, audit
 from cunzhi.core import metrics
 from cunzhi.core.clock import iso, utcnow
@@ -21,7 +21,7 @@ from cunzhi.sync.present import present_conflict_fields, present_record
 from cunzhi.sync.registry import get_entity
 from cunzhi.sync.schemas import ConflictOut, ConflictPage, ErrorOut, PullOut, PushIn, PushOut, ResolveIn, RecordOut
 
-router = APIRouter(prefix="/sync", tags=["sync"])
+router = APIRouter(prefix="/sync", tags=["sync"], route_class=JSONBodyRoute)
 conflicts_router = APIRouter(prefix="/conflicts", tags=["sync"])
 
 SUPPORTED_PROTOCOLS = {"1"}

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope
 from cunzhi.core.clock import iso, utcnow
 from cunzhi.core.db import read_tx, write_tx
