@@ -7,6 +7,8 @@ import json
 import uuid
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from tests.api import helpers as h
 from tests.mediation.support import Case
 from tests.security.support import audit, cli, dump, execute, setting
@@ -119,6 +121,7 @@ def test_retention_anonymises_old_closed_records(server, database, monkeypatch):
 # ---- personal fields of every record type, top level too (found by type: f.phone, f.id_number) ----------
 HX, HY = h.id_number(6, 1), h.id_number(6, 2)  # a household head who asks to be erased; one who stays
 PH, PH2, PN, PY = h.phone(6, 1), h.phone(6, 2), h.phone(6, 3), h.phone(6, 4)
+PH3, PH4 = h.phone(6, 5), h.phone(6, 6)  # the head's phone edited on two phones at once: PH4 waits in a conflict
 CHECK = {"criminal_record": False, "vice": False, "cult": False, "checked_by": "张德明", "checked_on": None}
 
 
@@ -138,6 +141,10 @@ def _in_notice(town, **over) -> dict:
 def _roster(town):
     hx = town.household(head_name="周大海", phone=PH, head_id_number=HX)
     hx = town.ok("VA", "household", hx["id"], {"phone": PH2}, hx["rev"])  # the history holds PH and PH2
+    d1, d2 = town.phone("VA"), town.phone("VA")
+    hx = town.ok(d1, "household", hx["id"], {"phone": PH3}, hx["rev"])
+    clash = town.push1(d2, "household", hx["id"], {"phone": PH4}, hx["rev"] - 1)
+    assert clash["status"] == "conflict", clash
     hy = town.household(head_name="吴小山", address="西庄 3 号", phone=PY, head_id_number=HY)
     nx = _nomination(town, nominee_name="周大海", nominee_phone=PN, nominee_id_number=HX,
                      deeds=f"周大海（电话 {PN}）义务修路十年")
@@ -153,13 +160,16 @@ def _pulled(town, who="VA") -> dict:
 
 
 def test_erase_by_id_number_reaches_top_level_personal_fields(town, database):
+    hook = town.c("TA").post("/api/v1/webhooks", json={"url": "https://hooks.example.org/h",
+                                                        "entities": ["household"], "events": ["updated"]})
+    assert hook.status_code == 201, hook.text
     hx, hy, nx, ny, ob = _roster(town)
-    assert all(s in dump(database) for s in (HX, PH, PH2, PN))
+    assert all(s in dump(database) for s in (HX, PH, PH2, PH3, PH4, PN))
     _, cursor = pull_all(town.c("VA"))
     r = cli("erase", "id-number", "--reason", "户主申请删除", stdin=HX + "\n")
     assert r.exit_code == 0, r.output
     after = dump(database)
-    for secret in (HX, PH, PH2, PN):
+    for secret in (HX, PH, PH2, PH3, PH4, PN):
         assert secret not in after, secret
     for kept in (HY, PY, "吴小山"):
         assert kept in after, kept
@@ -192,6 +202,17 @@ def test_erase_by_id_number_reaches_top_level_personal_fields(town, database):
         items = town.get(who, f"/api/v1/households/{hx['id']}/history")["items"]
         assert items[-1]["op"] == "erase" and items[-1]["changes"] == {"phone": None, "head_id_number": None}
         assert items[0]["changes"]["head_name"] == "周大海"  # what is not personal stays in the history
+    # the stored conflict: still there to settle, without the number it held
+    conflicts = [c for c in town.get("VA", "/api/v1/conflicts", status="open")["items"] if c["record_id"] == hx["id"]]
+    assert [(f["field"], f["client_value"], f["server_value"]) for c in conflicts for f in c["fields"]] == [
+        ("phone", None, None)]
+    # integrations hear of it like of any change: an "updated" delivery at the erased rev, without the numbers
+    with town.engine.connect() as conn:
+        sent = conn.execute(sa.text("SELECT type, rev, payload FROM webhook_delivery WHERE record_id = :r "
+                                    "ORDER BY seq"), {"r": hx["id"]}).all()
+    assert sent[-1][:2] == ("household.updated", got[hx["id"]]["rev"]), sent
+    last = sent[-1][2] if isinstance(sent[-1][2], dict) else json.loads(sent[-1][2])
+    assert (last["data"]["record"]["phone"], last["data"]["record"]["head_id_number"]) == (None, None)
     rows = audit(database, "erase_id_number")
     assert len(rows) == 1 and HX not in repr(rows) and PH not in repr(rows)
     ids = rows[0]["record_ids"] if isinstance(rows[0]["record_ids"], list) else json.loads(rows[0]["record_ids"])
