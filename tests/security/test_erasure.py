@@ -235,3 +235,22 @@ def test_erase_a_record_with_top_level_personal_fields(town, database):
     assert (got[hy["id"]]["phone"], got[hy["id"]]["head_id_number"]) == (PY, HY)
     text = json.dumps(town.get("VA", f"/api/v1/households/{hx['id']}/history"), ensure_ascii=False)
     assert HX not in text and PH not in text and PH2 not in text and "***" not in text
+
+
+def test_erasure_finds_personal_fields_by_type_in_any_registered_record_type(town, database):
+    """A record type erasure has never heard of (registered by the tests: a top-level f.phone, f.id_number nested
+    in list items) is erased like the product's: found through the registry, by field type."""
+    from cunzhi.core.db import get_engine
+    from tests.sync import testentity as te
+
+    with te.installed(get_engine(), derive=False):
+        town.household(head_name="周大海", phone=PH, head_id_number=HX)
+        rid = te.report_id(W, 2026)
+        rec = town.ok("VA", te.NAME, rid, {"org_code": W, "year": 2026, "note": f"联系 {PH}", "contact_phone": PH,
+                                           "items": [{"code": "a", "contact_id": HX}, {"code": "b", "contact_id": HY}]})
+        r = cli("erase", "id-number", stdin=HX + "\n")
+        assert r.exit_code == 0, r.output
+        got = _pulled(town)[rid]
+        assert got["rev"] > rec["rev"] and got["contact_phone"] is None and PH not in got["note"]
+        assert [(i["code"], i["contact_id"]) for i in got["items"]] == [("a", None), ("b", HY)]
+        assert HX not in dump(database) and PH not in dump(database) and HY in dump(database)
