@@ -69,7 +69,7 @@ postgres-client: ## with CUNZHI_TEST_POSTGRES_URL the backup/restore tests need 
 	else echo "pg_dump not found: install the PostgreSQL client (sudo apt-get install postgresql-client)." >&2; exit 1; fi
 
 test-backend: test-install postgres-client ## backend on SQLite, and on PostgreSQL when CUNZHI_TEST_POSTGRES_URL is set
-	$(PY) -m pytest tests --ignore=tests/e2e -q -p no:cacheprovider
+	$(PY) -m pytest tests --ignore=tests/e2e -q -p no:cacheprovider -n $${CUNZHI_TEST_WORKERS:-auto} --durations=10
 
 test-frontend: $(FRONTEND)/node_modules/.package-lock.json ## type-check (incl. the API contract) and vitest
 	cd $(FRONTEND) && npm run type-check && npm test

@@ -13,7 +13,25 @@ os.environ.setdefault("CUNZHI_DATA_DIR", "/tmp/cunzhi-test-unused")
 # Every simulated phone of a test shares the loopback address: the per-address login throttle would count
 # the whole suite's deliberate bad logins together. tests/security sets it low where it is the subject.
 os.environ.setdefault("CUNZHI_LOGIN_IP_MAX_FAILURES", "1000")
-os.environ.setdefault("CUNZHI_LOG_LEVEL", "WARNING")  # no request lines in test output (tests/ops turns them on)
+os.environ.setdefault("CUNZHI_LOG_LEVEL", "WARNING")
+# throwaway accounts: cheap argon2 hashes (a default-cost check is 50 ms of CPU; the suite logs in thousands of
+# times). tests/security/test_password_cost.py checks the real defaults and that either kind verifies.
+os.environ.setdefault("CUNZHI_PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("CUNZHI_PASSWORD_HASH_MEMORY_KIB", "1024")  # no request lines in test output (tests/ops turns them on)
+
+import httpx  # noqa: E402
+
+# Every httpx client of the suite shares one TLS context: the tests speak plain HTTP on loopback, and building a
+# context loads the CA bundle (20–50 ms of CPU each; py-spy found it at a quarter of the suite's CPU).
+_TLS = httpx.create_ssl_context()
+_client_init = httpx.Client.__init__
+
+
+def _client_with_shared_tls(self, *args, verify=True, **kwargs):
+    _client_init(self, *args, verify=_TLS if verify is True else verify, **kwargs)
+
+
+httpx.Client.__init__ = _client_with_shared_tls  # type: ignore[method-assign]
 
 from tests.support import databases  # noqa: E402
 from tests.support.device import login  # noqa: E402

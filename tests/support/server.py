@@ -34,15 +34,32 @@ def wait_up(base: str, timeout: float = 20, proc: subprocess.Popen | None = None
     raise RuntimeError(f"server at {base} did not come up")
 
 
+_APPS: dict[tuple, object] = {}
+
+
+def shared_app():
+    """One app per test process and configuration: building the routes costs 0.2–1 s of CPU, and most tests start
+    a server. The database and data folder are read per request, so they are not part of the key; any other
+    CUNZHI_* setting (log format, metrics token…) and the registered record types (tests add their own) are."""
+    from cunzhi.main import create_app
+    from cunzhi.sync.registry import entities, load_entities
+
+    load_entities()
+    key = (tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("CUNZHI_")
+                        and k not in ("CUNZHI_DATABASE_URL", "CUNZHI_DATA_DIR"))),
+           tuple(sorted(entities())))
+    if key not in _APPS:
+        _APPS[key] = create_app()
+    return _APPS[key]
+
+
 class ThreadServer:
     """The app served by uvicorn on a loopback port, in a background thread of the test process."""
 
     def __init__(self) -> None:
-        from cunzhi.main import create_app
-
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(), host="127.0.0.1", port=self.port, log_level="warning",
+        config = uvicorn.Config(shared_app(), host="127.0.0.1", port=self.port, log_level="warning",
                                 timeout_keep_alive=5)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     login_lock_seconds: int = 5
     login_lock_max_seconds: int = 900
     login_window_seconds: int = 3600
+    # argon2id cost of password hashes (argon2-cffi's defaults, RFC 9106's low-memory choice); a hash made with
+    # other costs still verifies. Lower only for throwaway databases (the test suite), never for real accounts.
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
     # uploads: images over this many pixels are refused before they are decoded; per-user storage quota
     max_image_pixels: int = 25_000_000
     attachment_quota_bytes: int = 500 * 1024 * 1024

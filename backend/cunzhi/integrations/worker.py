@@ -8,6 +8,8 @@ after the claim only delays the delivery until the claim expires: at least once,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import json
 import logging
 import threading
@@ -117,11 +119,12 @@ def _record(row: dict, status: int | None, error: str | None, response: str | No
             conn.execute(endpoint_t.update().where(endpoint_t.c.id == ep["id"]).values(failing_since=now))
 
 
-def run_once(worker_id: str, client: httpx.Client) -> int:
-    """Claim and send what is due; answers how many were sent."""
+def run_once(worker_id: str, client: Callable[[], httpx.Client]) -> int:
+    """Claim and send what is due; answers how many were sent. ``client()`` gives the HTTP client (made on first
+    use: its TLS context costs tens of milliseconds, and most servers have no webhooks)."""
     rows = _claim(worker_id)
     for row in rows:
-        status, error, response, ms = _send(client, row)
+        status, error, response, ms = _send(client(), row)
         _record(row, status, error, response, ms)
     return len(rows)
 
@@ -131,18 +134,27 @@ class Worker:
         self.id = f"w{uuid.uuid4().hex[:10]}"
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="cunzhi-webhooks", daemon=True)
+        self._client: httpx.Client | None = None
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=get_settings().webhook_timeout_s, follow_redirects=False)
+        return self._client
 
     def _loop(self) -> None:
         settings = get_settings()
-        with httpx.Client(timeout=settings.webhook_timeout_s, follow_redirects=False) as client:
+        try:
             while not self.stop.is_set():
                 try:
-                    sent = run_once(self.id, client)
+                    sent = run_once(self.id, self._http)
                 except Exception:  # noqa: BLE001 - a bad row or a busy database must not end the worker
                     log.exception("webhook worker round failed")
                     sent = 0
                 if not sent:
                     self.stop.wait(settings.webhook_poll_s)
+        finally:
+            if self._client is not None:
+                self._client.close()
 
 
 def start() -> Worker | None:

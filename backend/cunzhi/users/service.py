@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 import math
 import secrets
 import uuid
@@ -34,9 +35,19 @@ org_t = OrgUnit.__table__
 DEMO_PASSWORD = "cunzhi-demo"
 NOBODY = "00000000-0000-0000-0000-000000000000"  # audit rows about no known account (a failed login)
 
-_hasher = PasswordHasher()
-# a hash to verify against when the username is unknown, so timing does not reveal which usernames exist
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@lru_cache
+def _argon2(time_cost: int, memory_kib: int) -> tuple[PasswordHasher, str]:
+    """The hasher for these costs, and a hash to verify against when the username is unknown (so timing does not
+    reveal which usernames exist)."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    return hasher, hasher.hash("not-a-real-password")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    settings = get_settings()
+    return _argon2(settings.password_hash_time_cost, settings.password_hash_memory_kib)
 
 # Which role may work at which level of the tree
 ROLE_LEVELS = {
@@ -51,7 +62,7 @@ ROLE_LEVELS = {
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def token_hash(token: str) -> str:
@@ -183,7 +194,8 @@ def check_password(candidate: LoginCandidate, password: str) -> bool:
     """The argon2 check (tens of milliseconds of CPU): call it with no transaction open."""
     user = candidate.user
     try:
-        _hasher.verify(user["password_hash"] if user else _DUMMY_HASH, password)
+        hasher, dummy = _hasher()
+        hasher.verify(user["password_hash"] if user else dummy, password)
     except (VerificationError, InvalidHashError):
         return False
     if user is None or not user["active"]:
