@@ -57,12 +57,17 @@ class ThreadServer:
     """The app served by uvicorn on a loopback port, in a background thread of the test process."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        # the listening socket is ours, bound before uvicorn starts: a port picked, freed and bound again could be
+        # taken in between by any client connection of the suite (its workers run side by side)
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(shared_app(), host="127.0.0.1", port=self.port, log_level="warning",
                                 timeout_keep_alive=5)
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> ThreadServer:
         self.thread.start()
@@ -72,6 +77,7 @@ class ThreadServer:
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.sock.close()
 
 
 class ProcessServer:
@@ -82,8 +88,21 @@ class ProcessServer:
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env, "CUNZHI_DEMO": "0"}
         self.proc: subprocess.Popen | None = None
+        self._port_chosen = port is not None  # a restart keeps its port; a first start may pick another
 
     def start(self) -> ProcessServer:
+        for _ in range(3):
+            try:
+                return self._start()
+            except RuntimeError as e:
+                # the free port was taken between our check and the server's bind (side-by-side workers)
+                if self._port_chosen or "address already in use" not in str(e):
+                    raise
+                self.port = free_port()
+                self.base = f"http://127.0.0.1:{self.port}"
+        return self._start()
+
+    def _start(self) -> ProcessServer:
         # a server that tests hold open at points of its commit path runs with the tests' hook installed
         module = "tests.support.hold" if self.env.get("CUNZHI_TEST_HOLD_DIR") else "cunzhi"
         self.proc = subprocess.Popen([sys.executable, "-m", module, "serve", "--port", str(self.port)],
@@ -95,6 +114,7 @@ class ProcessServer:
             self.kill()
             err = self.proc.stderr.read().decode(errors="replace")[-4000:] if self.proc.stderr else ""
             raise RuntimeError(f"{e}\n--- server stderr ---\n{err}") from None
+        self._port_chosen = True  # started: a restart must come back on this port
         return self
 
     def kill(self) -> None:

@@ -25,7 +25,7 @@ INDICATOR = f.object_list({
     "incident_ids": f.uuid_list(200),
     "evidence": f.text(5000),
     "attachment_ids": f.attachment_ids(),
-}, required_keys=("code",), max_items=30)
+}, required_keys=("code",), max_items=30, key="code", server_keys=("status", "incident_ids"))
 
 
 def _village_part(indicators: list | None) -> list:

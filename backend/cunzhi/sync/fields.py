@@ -42,6 +42,10 @@ class FieldType:
     kind: str | None = None
     item: dict[str, FieldType] | None = None
     default: Any = None  # the value of a nested key that is absent (or null)
+    # object lists whose items have an identity (``key``) merge item by item when two creates of one natural key
+    # meet (sync-protocol.md, "Derived ids"); ``server_keys`` of an item are the server's, never the device's
+    key: str | None = None
+    server_keys: tuple[str, ...] = ()
     # set in __post_init__: personal data / attachment ids anywhere inside this type
     personal: bool = field(init=False, default=False, compare=False, repr=False)
     attachments: bool = field(init=False, default=False, compare=False, repr=False)
@@ -360,9 +364,11 @@ def obj(item: dict[str, FieldType], *, required_keys: tuple[str, ...] = ()) -> F
 
 
 def object_list(item: dict[str, FieldType], *, required_keys: tuple[str, ...] = (), max_items: int = 50,
-                min_items: int = 0, required: bool = False) -> FieldType:
+                min_items: int = 0, required: bool = False, key: str | None = None,
+                server_keys: tuple[str, ...] = ()) -> FieldType:
     """A list of typed objects (one value for merging); errors name ``field.<index>.key``.
-    Fewer than ``min_items`` → ``required``; more than ``max_items`` → ``invalid_type``."""
+    Fewer than ``min_items`` → ``required``; more than ``max_items`` → ``invalid_type``. With ``key`` the items
+    have an identity: two creates of one natural key merge the list item by item (``merge_created``)."""
 
     plan = _plan(item, required_keys)
 
@@ -374,7 +380,42 @@ def object_list(item: dict[str, FieldType], *, required_keys: tuple[str, ...] = 
         return [_load_item(item, plan, x, str(i)) for i, x in enumerate(v)]
 
     return FieldType(parse, lambda v: v if v is not None else [], nullable=not required, kind="object_list",
-                     item=item)
+                     item=item, key=key, server_keys=server_keys)
+
+
+_EMPTY: tuple = (None, "", [], {})
+
+
+class Clash(Exception):
+    """Two creates of one natural key hold different values for the same thing: a real conflict."""
+
+
+def merge_created(ftype: FieldType, stored: Any, sent: Any) -> Any:
+    """A create's value for a record that already exists (the same natural key, created elsewhere): a create
+    has no base, so what it leaves empty is what it did not know, not a deletion. Empty → the stored value;
+    stored empty → the sent one; equal → either; items of a keyed list merge item by item (the device's keys
+    only); anything else raises :class:`Clash`."""
+    if sent in _EMPTY or sent == stored:
+        return stored
+    if stored in _EMPTY:
+        return sent
+    if ftype.kind != "object_list" or not ftype.key or not isinstance(stored, list) or not isinstance(sent, list):
+        raise Clash
+    merged = [dict(x) if isinstance(x, dict) else x for x in stored]
+    at = {x.get(ftype.key): i for i, x in enumerate(merged) if isinstance(x, dict)}
+    assert ftype.item is not None
+    for item in sent:
+        if not isinstance(item, dict):
+            raise Clash
+        if item.get(ftype.key) not in at:
+            merged.append(item)
+            continue
+        mine = merged[at[item[ftype.key]]]
+        for k, t in ftype.item.items():
+            if k == ftype.key or k in ftype.server_keys:
+                continue
+            mine[k] = merge_created(t, mine.get(k), item.get(k))
+    return merged
 
 
 def _no_nul(text: str) -> str:

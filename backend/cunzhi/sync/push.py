@@ -26,7 +26,7 @@ from cunzhi.reference.service import county_settings
 from cunzhi.sync import hooks, state, watermark
 from cunzhi.sync.conflicts import ConflictWrites
 from cunzhi.sync.derive import Derivations
-from cunzhi.sync.fields import Invalid, parse_uuid
+from cunzhi.sync.fields import Clash, Invalid, merge_created, parse_uuid
 from cunzhi.sync.guard import guard_personal
 from cunzhi.sync.models import RecordHistory, SyncFeed, SyncMutation
 from cunzhi.sync.mutation import (DELETED, NOT_STORED, Mutation, Reject, Result, _chunks, _covers, _envelope_errors,
@@ -292,11 +292,17 @@ class Push(Derivations, ConflictWrites):
         if "deleted" in parsed and not row["deleted"] and parsed["deleted"] is False:
             parsed.pop("deleted")  # restoring what is not deleted: nothing to do
 
+        # a create meeting a record of its natural key (made on another phone, or by the server): it had no base
+        created_elsewhere = m.base_rev == 0 and spec.natural_key is not None and not row["deleted"]
         for group in _groups_touched(spec, parsed):
             incoming = {f: parsed[f] for f in group if f in parsed}
             if all(incoming[f] == row.get(f) for f in incoming):
                 continue
             if self._group_conflicts(meta.get(_meta_key(group)), m, stale_epoch):
+                merged = _merge_created(spec, incoming, row) if created_elsewhere else None
+                if merged is not None:
+                    applied.update({f: v for f, v in merged.items() if v != row.get(f)})
+                    continue
                 conflicts += [self._conflict_field(spec, f, v, row) for f, v in incoming.items()
                               if v != row.get(f)]
             else:
@@ -602,6 +608,14 @@ class Push(Derivations, ConflictWrites):
         return Result(m.mutation_id, "duplicate", entity, row=row, conflicts=stored.get("conflicts") or [],
                       conflict_id=stored.get("conflict_id"), error=stored.get("error"), original_status=status,
                       org_code=stored.get("org_code") or "")
+
+
+def _merge_created(spec: EntitySpec, incoming: dict, row: dict) -> dict | None:
+    """The group's values merged with the stored ones (``fields.merge_created``), or None on a real clash."""
+    try:
+        return {f: merge_created(spec.fields[f], row.get(f), v) for f, v in incoming.items()}
+    except Clash:
+        return None
 
 
 def _jsonable_dict(spec: EntitySpec, changes: dict) -> dict:
