@@ -373,6 +373,11 @@ def test_township_admin_deactivates_a_user_in_the_app(server, context):
     row = page.get_by_test_id("admin-user-wanfu.viewer")
     row.wait_for(timeout=30_000)
     assert page.get_by_test_id("admin-user-tangji.admin").count() == 0  # another township's account
+    # each account reads as its role and unit in Chinese, not as codes (grid_worker · 340321108200)
+    grid = page.get_by_test_id("admin-user-wanfucun.grid")
+    assert "网格员 · 万福村" in grid.inner_text(), grid.inner_text()
+    listing = page.locator(".van-cell-group").inner_text()
+    assert "grid_worker" not in listing and "340321108200" not in listing, listing
     # a password the rules refuse: the server's message, in the dialog (shared demo accounts keep theirs)
     row.get_by_test_id("admin-set-password").click()
     page.get_by_test_id("admin-password").locator("input").fill("short")
