@@ -59,3 +59,23 @@ def test_grid_and_township_screens_have_no_accessibility_violations(server, brow
             found[f"{user} {path}"] = violations(page)
         ctx.close()
     assert not any(found.values()), found
+
+
+def test_screens_log_no_errors_and_reach_no_other_host(server, context):
+    """Lighthouse's best practices fail on any console error (and on any http:// URL of another host): e.g.
+    Vant's icon font naming a CDN fallback that the app's CSP refuses, logged on every page with an icon."""
+    errors: list[str] = []
+    outside: list[str] = []
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server.url, "data:", "blob:")) else None)
+    page.goto(server.url + "/login")
+    page.get_by_test_id("login-submit").wait_for()
+    page.wait_for_load_state("networkidle")
+    login(page, server.url)
+    page.get_by_test_id("case-row").first.click()
+    page.get_by_test_id("detail-title").wait_for()
+    page.goto(server.url + "/me")
+    page.get_by_test_id("me-page").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert not errors and not outside, (errors, outside)
