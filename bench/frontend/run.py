@@ -222,7 +222,7 @@ def main() -> int:
                 t = time.time()
                 page.get_by_test_id("login-submit").click()
                 page.wait_for_selector("[data-testid=case-row]", timeout=60_000)
-                page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+                page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
                 page.wait_for_function(
                     "() => document.querySelector('[data-testid=sync-pending]')?.textContent.includes('已全部同步')"
                     " && /共 (\\d+) 件/.test(document.querySelector('[data-testid=case-count]').textContent)"
@@ -254,14 +254,14 @@ def main() -> int:
                     cdp = ctx.new_cdp_session(pg)
                     cdp.send("Emulation.setCPUThrottlingRate", {"rate": opts.cpu})
                     pg.goto(url + "/")
-                    pg.wait_for_function("window.__czFirstRows > 0", timeout=60_000)
+                    pg.wait_for_function("() => window.__czFirstRows > 0", timeout=60_000)
                     starts.append(pg.evaluate("window.__czFirstRows"))
                     phases.append(pg.evaluate("""(() => {
                         const m = Object.fromEntries(performance.getEntriesByType('mark').map((e) => [e.name, e.startTime]))
                         const nav = performance.getEntriesByType('navigation')[0]
                         return {html: nav.responseEnd, script: m['cz-script'], mounted: m['cz-mounted'], query: m['cz-first-query'], query_done: m['cz-first-query-done'], prefetch_done: m['cz-prefetch-done'], rows: window.__czFirstRows}
                     })()"""))
-                    pg.wait_for_function("!document.querySelector('[data-testid=case-count]').textContent.includes('…')")
+                    pg.wait_for_function("() => !document.querySelector('[data-testid=case-count]').textContent.includes('…')")
                     if _ == opts.runs - 1:
                         page = pg
                     else:
@@ -276,7 +276,7 @@ def main() -> int:
                 def measure(action, name="") -> float:
                     page.evaluate("window.__czRowsReady = 0; window.__czFilterChangedAt = 0; window.__czListReady = 0")
                     action()
-                    page.wait_for_function("window.__czRowsReady > window.__czFilterChangedAt && window.__czFilterChangedAt > 0",
+                    page.wait_for_function("() => window.__czRowsReady > window.__czFilterChangedAt && window.__czFilterChangedAt > 0",
                                            timeout=30_000)
                     filter_only.setdefault(name, []).append(
                         page.evaluate("window.__czListReady - window.__czFilterChangedAt"))
@@ -304,7 +304,7 @@ def main() -> int:
                     page.evaluate("window.__czRowsReady = 0")
                     t0 = page.evaluate(f"(() => {{ const s = document.querySelector('[data-testid=case-list]');"
                                        f" const t = performance.now(); s.scrollTop = {(i + 1) * 20000}; s.dispatchEvent(new Event('scroll')); return t }})()")
-                    page.wait_for_function("window.__czRowsReady > 0")
+                    page.wait_for_function("() => window.__czRowsReady > 0")
                     scrolls.append(page.evaluate("window.__czRowsReady") - t0)
                 inter["scroll to a new window"] = scrolls
                 results["interactions_ms"] = {k: {"median": round(statistics.median(v), 1), "max": round(max(v), 1)}
