@@ -6,6 +6,23 @@ import { VitePWA } from 'vite-plugin-pwa'
 import VueI18nPlugin from '@intlify/unplugin-vue-i18n/vite'
 import { fileURLToPath } from 'node:url'
 
+/**
+ * Vant's icon font is inlined as woff2, but its @font-face also names a CDN woff as a fallback. The app's CSP
+ * (font-src 'self' data:) refuses it and Chromium logs an error on every page that draws an icon (Lighthouse,
+ * best practices: errors in the console, a plain-http URL); the app never reaches outside its own server, so
+ * the fallback is dropped from the CSS at build time.
+ */
+function vantIconFontInlineOnly() {
+  return {
+    name: 'cunzhi-vant-icon-font-inline-only',
+    enforce: 'pre' as const,
+    transform(code: string, id: string) {
+      if (!id.split('?')[0].endsWith('.css') || !code.includes('at.alicdn.com')) return null
+      return { code: code.replace(/,\s*url\((?:https?:)?\/\/at\.alicdn\.com[^)]*\)\s*format\(["']woff["']\)/g, ''), map: null }
+    },
+  }
+}
+
 // APP_VERSION lets two builds differ (the e2e update-prompt test builds twice).
 const appVersion = process.env.CUNZHI_APP_VERSION || new Date().toISOString()
 
@@ -14,6 +31,7 @@ export default defineConfig({
     __APP_VERSION__: JSON.stringify(appVersion),
   },
   plugins: [
+    vantIconFontInlineOnly(),
     vue(),
     // messages are precompiled at build time, so the app ships vue-i18n's runtime only
     VueI18nPlugin({

@@ -152,3 +152,20 @@ def test_each_role_lands_on_its_home_with_its_tabs_and_one_me(server, browser):
         assert last["y"] + last["height"] <= bar["y"], username
         shot(page, f"me-{username.replace('.', '-')}")
         ctx.close()
+
+
+def test_saving_a_form_with_mistakes_brings_the_first_one_into_view(server, context):
+    """The 保存 button is at the bottom of a long form: a check that fails shows next to its field, and the
+    screen goes to the first such field (else the person sees only 请修改标出的内容 under the last field)."""
+    page = context.new_page()
+    login(page, server.url)
+    page.get_by_test_id("new-case").click()
+    page.get_by_test_id("case-title").wait_for()
+    page.get_by_test_id("case-place").locator("input").fill("村口")  # something typed, the summary left empty
+    page.get_by_test_id("save-case").click()
+    page.get_by_test_id("form-missing").wait_for()
+    page.wait_for_timeout(500)  # a smooth scroll, if any, has ended
+    box = page.get_by_test_id("case-title").bounding_box()
+    top_bars = page.evaluate("document.querySelector('.cz-header').offsetHeight + document.querySelector('.cz-syncnav').offsetHeight")
+    assert top_bars <= box["y"] and box["y"] + box["height"] <= 860, box
+    assert page.evaluate("document.activeElement.closest('[data-testid=case-title]') !== null")
