@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cunzhi.api.deps import CurrentScope, Lang, audit
 from cunzhi.core.db import read_tx
@@ -29,16 +29,17 @@ class Dashboard(BaseModel):
     model_config = {"extra": "allow"}
     org_code: str
     org_name: str
-    figures: dict
-    breakdowns: dict
-    lists: dict
+    figures: dict = Field(description="figure key → {value, numerator, denominator, formula, target, drill}")
+    breakdowns: dict = Field(description="breakdown key → rows by category, source, unit…")
+    lists: dict = Field(description="list key → rows (overdue cases, major incidents…) with links to the records")
 
 
 class Rows(BaseModel):
-    items: list[dict]
+    items: list[dict] = Field(description="the rows")
 
 
-@router.get("", response_model=Dashboard, responses=ERRORS)
+@router.get("", response_model=Dashboard, responses=ERRORS,
+            summary="The dashboard of a unit for a period")
 def dashboard(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_: From = None,
               to: To = None) -> JSONResponse:
     """Every figure of the unit for the period, with formula, numerator/denominator, target and drill links;
@@ -50,7 +51,21 @@ def dashboard(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_: 
     return JSONResponse(data)
 
 
-@router.get("/compare", responses=ERRORS)
+class Compare(BaseModel):
+    model_config = {"extra": "allow"}
+    org_code: str = Field(description="the county's (or township's) code")
+    org_name: str = Field(description="its name")
+    from_: str = Field(alias="from", description="the period's first day")
+    to: str = Field(description="the period's last day")
+    as_of: str = Field(description="when the figures were computed (ISO 8601, UTC)")
+    keys: list[str] = Field(description="the figures compared, in order")
+    labels: dict[str, str] = Field(description="figure key → its label in the request's language")
+    townships: list[dict] = Field(description="per township: org_code, org_name and figure key → {value, numerator, "
+                                              "denominator}")
+
+
+@router.get("/compare", response_model=Compare, responses=ERRORS,
+            summary="Townships of a county side by side")
 def compare(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_: From = None,
             to: To = None) -> JSONResponse:
     """The townships of a county side by side (a township compares itself alone)."""
@@ -60,10 +75,11 @@ def compare(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_: Fr
     return JSONResponse(data)
 
 
-@router.get("/export", responses={**ERRORS, 200: {"content": {
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}, "text/csv": {}}}})
+@router.get("/export", response_class=Response, responses={**ERRORS, 200: {"description": "the file (Content-Disposition: attachment)", "content": {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}, "text/csv": {}}}},
+            summary="Export the dashboard (XLSX or CSV)")
 def export_file(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_: From = None, to: To = None,
-                format: Annotated[str, Query(pattern="^(xlsx|csv)$")] = "xlsx",
+                format: Annotated[Literal["xlsx", "csv"], Query(description="xlsx (every table) or csv (one table)")] = "xlsx",
                 table: Annotated[str | None, Query(max_length=40, description="figures, a breakdown or list key, "
                                                    "compare; default: every table (XLSX) or figures (CSV)")] = None
                 ) -> Response:
@@ -90,10 +106,11 @@ def export_file(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_
     return Response(body, media_type=mime, headers={"Content-Disposition": disp, "Cache-Control": "no-store"})
 
 
-@router.get("/units", response_model=Rows, responses=ERRORS)
+@router.get("/units", response_model=Rows, responses=ERRORS,
+            summary="Villages or townships of a unit (a dashboard drill)")
 def units(scope: CurrentScope, lang: Lang, org_code: OrgCode = None,
-          level: Annotated[str, Query(pattern="^(village|township)$")] = "village",
-          has_mediator: bool | None = None) -> JSONResponse:
+          level: Annotated[Literal["village", "township"], Query(description="list villages or townships")] = "village",
+          has_mediator: Annotated[bool | None, Query(description="true: only units with an active mediator; false: only those without")] = None) -> JSONResponse:
     """Villages (or townships) of the unit with their count of active mediators: the drill of
     six_no_village_rate's and mediators_villages' denominators, and of mediators_villages."""
     with read_tx() as conn:
@@ -102,9 +119,10 @@ def units(scope: CurrentScope, lang: Lang, org_code: OrgCode = None,
     return JSONResponse({"items": items})
 
 
-@router.get("/mediators", response_model=Rows, responses=ERRORS)
+@router.get("/mediators", response_model=Rows, responses=ERRORS,
+            summary="Active mediators of a unit (a dashboard drill)")
 def mediators(scope: CurrentScope, lang: Lang, org_code: OrgCode = None,
-              level: Annotated[str, Query(pattern="^(village|township)$")] = "township") -> JSONResponse:
+              level: Annotated[Literal["village", "township"], Query(description="mediators of the township or of villages")] = "township") -> JSONResponse:
     """Active mediator accounts of the unit at township (or village) level: the drill of mediators_township."""
     with read_tx() as conn:
         p = service.resolve_period(conn, scope, org_code, None, None, lang)
