@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -13,7 +14,8 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, RootModel, create_model
+from pydantic import BaseModel, BeforeValidator, Field, RootModel, WithJsonSchema, create_model
+from pydantic_core import PydanticCustomError
 
 from cunzhi.api.deps import audit
 from cunzhi.core.clock import today_shanghai
@@ -96,14 +98,29 @@ class HistoryOut(BaseModel):
     items: list[HistoryEntry] = Field(description="every change of the record, oldest first")
 
 
+def codes_pattern(allowed: tuple[str, ...]) -> str:
+    """The pattern of a comma-separated filter of codes out of ``allowed`` (``status=a,b``), empty allowed."""
+    one = "(" + "|".join(re.escape(a) for a in allowed) + ")"
+    return f"^({one}(,{one})*)?$"
+
+
+def codes_schema(allowed: tuple[str, ...], max_length: int) -> WithJsonSchema:
+    """The schema of a query parameter filtering by codes out of ``allowed``: its pattern declared, the value
+    judged by ``codes`` (a wrong one answers ``invalid_choice`` naming the filter)."""
+    return WithJsonSchema({"type": "string", "maxLength": max_length, "pattern": codes_pattern(allowed)})
+
+
 def codes(value: str | None, allowed: tuple[str, ...] | None, name: str) -> list[str] | None:
-    """A comma-separated filter of codes (``status=a,b``); a code outside ``allowed`` names the filter."""
+    """A comma-separated filter of codes (``status=a,b``); with ``allowed``, exactly ``codes_pattern(allowed)``
+    (no spaces, no empty items) or 422 ``invalid_choice`` naming the filter."""
     if not value:
         return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    if allowed is not None and any(v not in allowed for v in items):
-        raise AppError(422, "validation_error", [FieldError(name, "invalid_choice")])
-    return items
+    if allowed is not None:
+        items = value.split(",")
+        if any(v not in allowed for v in items):
+            raise AppError(422, "validation_error", [FieldError(name, "invalid_choice")])
+        return items
+    return [v.strip() for v in value.split(",") if v.strip()]
 
 
 def filter_codes(query, filters: list[tuple[Any, str | None, tuple[str, ...] | None, str]]):
@@ -130,9 +147,34 @@ def decode_cursor(cursor: str, kind: type = date) -> tuple[Any, str]:
         raise AppError(400, "invalid_cursor") from None
 
 
+# Dates and times a client sends: ISO 8601 text only (pydantic alone would also take a number as a Unix time),
+# years 1900–2999, a time with its offset — the same rule the schema declares (pattern + format)
+DATE_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+DATETIME_PATTERN = (r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]"
+                    r":[0-5][0-9](\.[0-9]{1,6})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+
+
+def _iso(pattern: str, code: str):
+    compiled = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, date):
+            return value
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            raise PydanticCustomError(code, "not an ISO 8601 value")
+        return value
+
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[date, _iso(DATE_PATTERN, "invalid_date"),
+                    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN})]
+IsoDateTime = Annotated[datetime, _iso(DATETIME_PATTERN, "invalid_datetime"),
+                        WithJsonSchema({"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN})]
+
 # every list answers ``updated_since`` (integrations.md: incremental loads without the feed)
-UpdatedSince = Annotated[datetime | None, Query(description="only records changed after this time "
-                                                            "(ISO 8601 with offset)")]
+UpdatedSince = Annotated[IsoDateTime | None, Query(description="only records changed after this time "
+                                                               "(ISO 8601 with offset)")]
 
 
 def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, cursor: str | None,

@@ -68,7 +68,7 @@ async def upload(attachment_id: uuid.UUID, scope: CurrentScope,
                  sha256: Annotated[str, Form(pattern=r"^[0-9a-fA-F]{64}$", description="the SHA-256 of the file (hex): "
                                              "checked against the bytes received",
                                              examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"])],
-                 entity: Annotated[str, Form(max_length=40, description="the record type the file belongs to",
+                 entity: Annotated[str, Form(min_length=1, max_length=40, description="the record type the file belongs to",
                                              examples=["mediation_case"])],
                  record_id: Annotated[uuid.UUID, Form(description="the record the file belongs to (the caller may write it)",
                                                       examples=["0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11"])]) -> JSONResponse:

@@ -3,26 +3,27 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from cunzhi.api.deps import CurrentScope, Lang, audit
+from cunzhi.api.listing import IsoDate
 from cunzhi.core.db import read_tx
 from cunzhi.core.errors import AppError, FieldError
 from cunzhi.dashboard import export, service
+from cunzhi.dashboard import formulas as F
 from cunzhi.sync.schemas import ErrorOut
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
-OrgCode = Annotated[str | None, Query(pattern=r"^\d{6,12}$", description="county, township or village code; "
+OrgCode = Annotated[str | None, Query(pattern=r"^[0-9]{6,12}$", description="county, township or village code; "
                                       "default: the caller's unit")]
-From = Annotated[date | None, Query(alias="from", description="first day (inclusive); default 1 January")]
-To = Annotated[date | None, Query(alias="to", description="last day (inclusive); default today")]
+From = Annotated[IsoDate | None, Query(alias="from", description="first day (inclusive); default 1 January")]
+To = Annotated[IsoDate | None, Query(alias="to", description="last day (inclusive); default today")]
 
 
 class Dashboard(BaseModel):
@@ -75,13 +76,17 @@ def compare(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_: Fr
     return JSONResponse(data)
 
 
+TABLES = ["figures", *F.BREAKDOWNS, *F.LISTS, "compare"]  # what an export may name
+
+
 @router.get("/export", response_class=Response, responses={**ERRORS, 200: {"description": "the file (Content-Disposition: attachment)", "content": {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}, "text/csv": {}}}},
             summary="Export the dashboard (XLSX or CSV)")
 def export_file(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_: From = None, to: To = None,
                 format: Annotated[Literal["xlsx", "csv"], Query(description="xlsx (every table) or csv (one table)")] = "xlsx",
-                table: Annotated[str | None, Query(max_length=40, description="figures, a breakdown or list key, "
-                                                   "compare; default: every table (XLSX) or figures (CSV)")] = None
+                table: Annotated[str | None, Query(description="figures, a breakdown or list key, or compare (a county's "
+                                                               "townships); default: every table (XLSX) or figures (CSV)"),
+                                 WithJsonSchema({"type": "string", "enum": TABLES})] = None
                 ) -> Response:
     """The whole dashboard (XLSX: one sheet per table after a sheet with unit, period, time and formulas) or
     one table (XLSX or CSV, UTF-8 with BOM)."""
@@ -91,8 +96,10 @@ def export_file(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_
         if p.level == "county" and (table in (None, "compare")):
             data["compare"] = service.compare(conn, scope, p)
     names = export.table_names(data)
-    if table is not None and table not in names:
+    if table is not None and table not in TABLES:
         raise AppError(422, "validation_error", [FieldError("table", "invalid_choice")])
+    if table is not None and table not in names:  # compare: a county's dashboard only
+        raise AppError(422, "validation_error", [FieldError("table", "table_not_available")])
     stem = f"dashboard-{p.org_code}-{p.start.isoformat()}-{p.end.isoformat()}" + (f"-{table}" if table else "")
     if format == "csv":
         body, mime = export.to_csv(data, table or "figures", lang), "text/csv; charset=utf-8"

@@ -11,10 +11,10 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from cunzhi.api.deps import CurrentScope
-from cunzhi.api.listing import (ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
+from cunzhi.api.listing import (codes_schema, IsoDate, ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
                                 list_page)
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import read_tx, scope_clause, write_tx
@@ -27,7 +27,7 @@ from cunzhi.grid.importer import import_roster
 
 router = APIRouter(tags=["grid"])
 household_t, patrol_t, incident_t = household.table, patrol.table, incident.table
-OrgCode = Annotated[str | None, Query(pattern=r"^\d{2,15}$")]
+OrgCode = Annotated[str | None, Query(pattern=r"^[0-9]{2,15}$")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=400)]
 
@@ -48,17 +48,31 @@ class GridList(BaseModel):
     items: list[GridOut] = Field(description="the grids")
 
 
+# a grid's name: 1–50 characters with one that is not blank (what str.strip() keeps), no NUL
+GRID_NAME = {"type": "string", "minLength": 1, "maxLength": 50, "pattern": r"^[^\x00]*[^\s\x00\x1c-\x1f\x85][^\x00]*$"}
+WORKER_IDS = {"type": ["array", "null"], "items": {"type": "string", "format": "uuid"}, "maxItems": 50}
+GRID_PATCH = {"type": "object", "additionalProperties": False, "description": "only the keys given change", "properties": {
+    "name": {**GRID_NAME, "description": "a new name (unique among the village's grids)"},
+    "worker_ids": {**WORKER_IDS, "description": "the grid workers, replacing the list"},
+    "retired": {"type": "boolean", "description": "retire the grid (true) or bring it back (false)"}}}
+
+
 class GridCreate(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"village_code": "340321108200", "name": "三组网格", "worker_ids": ["9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"]}]})
-    village_code: Any = Field(default=None, description="the village (12 digits) the grid belongs to, in the caller's scope")
-    name: Any = Field(default=None, description="the grid's name (1–50 characters, unique in the village)")
-    worker_ids: Any = Field(default=None, description="ids of grid workers of that village")
+    # judged by the grid service (its codes); the schema says what it accepts
+    model_config["json_schema_extra"]["required"] = ["village_code", "name"]  # type: ignore[index]
+    village_code: Annotated[Any, WithJsonSchema({"type": "string", "pattern": r"^[0-9]{12}$"})] = Field(
+        default=None, description="the village (12 digits) the grid belongs to, in the caller's scope")
+    name: Annotated[Any, WithJsonSchema(GRID_NAME)] = Field(
+        default=None, description="the grid's name (1–50 characters, not blank; unique among the village's grids)")
+    worker_ids: Annotated[Any, WithJsonSchema(WORKER_IDS)] = Field(
+        default=None, description="ids of grid workers of that village (active, role grid_worker)")
 
 
 @router.get("/grids", response_model=GridList, responses=ERRORS,
             summary="List grids in your scope")
 def list_grids(scope: CurrentScope,
-               village_code: Annotated[str | None, Query(pattern=r"^\d{12}$", description="only this village's grids")] = None,
+               village_code: Annotated[str | None, Query(pattern=r"^[0-9]{12}$", description="only this village's grids")] = None,
                include_retired: Annotated[bool, Query(description="also retired grids")] = True) -> JSONResponse:
     """Grids in the caller's scope (a village's grids for its people; a township's for the township)."""
     with read_tx() as conn:
@@ -76,7 +90,7 @@ def create_grid(scope: CurrentScope, body: GridCreate) -> JSONResponse:
 
 @router.get("/grids/{code}", response_model=GridOut, responses=ERRORS,
             summary="One grid by code")
-def get_grid(code: Annotated[str, Path(pattern=r"^\d{15}$")], scope: CurrentScope) -> JSONResponse:
+def get_grid(code: Annotated[str, Path(pattern=r"^[0-9]{15}$")], scope: CurrentScope) -> JSONResponse:
     """One grid in the caller's scope, with its workers."""
     with read_tx() as conn:
         return JSONResponse(grid_service.get_grid(conn, scope, code))
@@ -84,8 +98,9 @@ def get_grid(code: Annotated[str, Path(pattern=r"^\d{15}$")], scope: CurrentScop
 
 @router.patch("/grids/{code}", response_model=GridOut, responses=ERRORS,
               summary="Rename, re-assign or retire a grid")
-def update_grid(code: Annotated[str, Path(pattern=r"^\d{15}$")], scope: CurrentScope,
-                body: Annotated[dict, Body(examples=[{"name": "一组网格", "worker_ids": [], "retired": False}])]) -> JSONResponse:
+def update_grid(code: Annotated[str, Path(pattern=r"^[0-9]{15}$")], scope: CurrentScope,
+                body: Annotated[dict, Body(examples=[{"name": "一组网格", "worker_ids": [], "retired": False}]),
+                                WithJsonSchema(GRID_PATCH)]) -> JSONResponse:
     """Village and township admins: rename (``name``), re-assign (``worker_ids``), retire (``retired``)."""
     with write_tx() as conn:
         return JSONResponse(grid_service.update_grid(conn, scope, code, body))
@@ -115,7 +130,7 @@ class ImportOut(BaseModel):
              summary="Import a household roster (XLSX or CSV)")
 def import_households(request: Request, scope: CurrentScope,
                       file: Annotated[UploadFile, File(description="the roster: XLSX or CSV (UTF-8), headers in the first row")],
-                      org_code: Annotated[str, Form(pattern=r"^\d{12}$", description="the village the households belong to",
+                      org_code: Annotated[str, Form(pattern=r"^[0-9]{12}$", description="the village the households belong to",
                                                     examples=["340321108200"])],
                       dry_run: Annotated[bool, Form(description="true: check only, write nothing", examples=[True])] = True
                       ) -> JSONResponse:
@@ -180,10 +195,10 @@ def list_patrols(
     updated_since: UpdatedSince = None,
     org_code: OrgCode = None,
     grid_code: Annotated[str | None, Query(max_length=400)] = None,
-    state: Annotated[str | None, Query(max_length=100)] = None,
+    state: Annotated[str | None, Query(max_length=100), codes_schema(rules.PATROL_STATES, 100)] = None,
     created_by: uuid.UUID | None = None,
-    started_from: date | None = None,
-    started_to: date | None = None,
+    started_from: IsoDate | None = None,
+    started_to: IsoDate | None = None,
     include_deleted: bool = False,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -219,15 +234,15 @@ def list_incidents(
     updated_since: UpdatedSince = None,
     org_code: OrgCode = None,
     grid_code: Annotated[str | None, Query(max_length=400)] = None,
-    state: Annotated[str | None, Query(max_length=200)] = None,
+    state: Annotated[str | None, Query(max_length=200), codes_schema(rules.INCIDENT_STATES, 200)] = None,
     type: Annotated[str | None, Query(max_length=400)] = None,  # noqa: A002 - the wire name
-    severity: Annotated[str | None, Query(max_length=100)] = None,
+    severity: Annotated[str | None, Query(max_length=100), codes_schema(rules.SEVERITIES, 100)] = None,
     assignee_id: uuid.UUID | None = None,
     patrol_id: uuid.UUID | None = None,
     household_id: uuid.UUID | None = None,
     overdue: bool | None = None,
-    occurred_from: date | None = None,
-    occurred_to: date | None = None,
+    occurred_from: IsoDate | None = None,
+    occurred_to: IsoDate | None = None,
     q: Annotated[str | None, Query(max_length=100, description="search in the title")] = None,
     include_deleted: bool = False,
     limit: Limit = 50,

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema
 
 from cunzhi.api.deps import CurrentScope, require
+from cunzhi.api.listing import IsoDate, IsoDateTime
 from cunzhi.core.clock import iso, utcnow
 from cunzhi.core.db import read_tx, write_tx
 from cunzhi.core.errors import AppError, FieldError
@@ -24,15 +24,24 @@ ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut}, 403: {"mode
 notice_t = UserNotice.__table__
 
 
+def _entity_enum(schema: dict[str, Any]) -> None:
+    """The record types a key or an endpoint may name: the registered ones (read when the schema is made)."""
+    from cunzhi.sync.registry import entities
+
+    for alt in schema.get("anyOf", [schema]):
+        if alt.get("type") == "array":
+            alt["items"] = {**alt.get("items", {}), "enum": sorted(entities())}
+
+
 class KeyIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "县综治平台", "org_code": "340321108", "entities": ["mediation_case", "incident"], "expires_on": "2027-06-30", "unmasked": False}]})
     name: str = Field(min_length=1, max_length=100, description="what the key is for, e.g. 县综治平台")
-    org_code: str = Field(min_length=6, max_length=24, pattern=r"^\d+$",
+    org_code: str = Field(min_length=6, max_length=24, pattern=r"^[0-9]+$",
                           description="the unit whose subtree the key reads (within the creator's scope)")
-    entities: list[str] | None = Field(default=None, max_length=20,
+    entities: list[str] | None = Field(default=None, min_length=1, max_length=20, json_schema_extra=_entity_enum,
                                        description="record types the key may read; absent: every type")
-    expires_on: date | None = Field(default=None, description="last day before the key stops working")
-    unmasked: bool = Field(default=False, description="see ID and phone numbers in full (only for a creator "
+    expires_on: IsoDate | None = Field(default=None, description="last day before the key stops working")
+    unmasked: StrictBool = Field(default=False, description="see ID and phone numbers in full (only for a creator "
                                                       "who sees them unmasked in that unit)")
 
 
@@ -62,16 +71,20 @@ class KeyPage(BaseModel):
 
 class EndpointIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"url": "https://bi.example.gov.cn/cunzhi/webhook", "entities": ["mediation_case"], "events": ["created", "state_changed"], "org_code": "340321108"}]})
-    url: str = Field(min_length=8, max_length=2000, description="https URL that receives the deliveries")
-    entities: list[str] = Field(min_length=1, max_length=20, description="record types to announce")
+    url: Annotated[str, WithJsonSchema({"type": "string", "minLength": 8, "maxLength": 2000,
+                                        "pattern": webhooks.URL_PATTERN})] = Field(min_length=8, max_length=2000,
+                     description="https URL that receives the deliveries (http, and loopback or private hosts, only "
+                                 "when the server allows them: CUNZHI_WEBHOOK_ALLOW_PRIVATE=1)")
+    entities: list[str] = Field(min_length=1, max_length=20, json_schema_extra=_entity_enum,
+                                description="record types to announce")
     events: list[Literal["created", "updated", "deleted", "state_changed"]] = Field(min_length=1, max_length=4, description="events to announce: created, updated, deleted, state_changed")
-    org_code: str | None = Field(default=None, min_length=6, max_length=24, pattern=r"^\d+$",
+    org_code: str | None = Field(default=None, min_length=6, max_length=24, pattern=r"^[0-9]+$",
                                  description="announce records of this unit's subtree (default: the caller's)")
 
 
 class EndpointPatch(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"paused": True}]})
-    paused: bool | None = Field(default=None, description="pause or resume (resuming re-enables a disabled one)")
+    paused: StrictBool | None = Field(default=None, description="pause or resume (resuming re-enables a disabled one)")
 
 
 class EndpointOut(BaseModel):
@@ -125,9 +138,9 @@ class DeliveryPage(BaseModel):
 
 
 class ReplayIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"since": "2026-11-20T00:00:00+08:00"}]})
-    delivery_id: str | None = Field(default=None, max_length=40, description="send this delivery again")
-    since: datetime | None = Field(default=None, description="send again every delivery made since this time")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"since": "2026-11-20T00:00:00+08:00"}], "oneOf": [{"required": ["delivery_id"]}, {"required": ["since"]}]})
+    delivery_id: str = Field(default=None, max_length=40, description="send this delivery again")  # type: ignore[assignment]
+    since: IsoDateTime = Field(default=None, description="send again every delivery made since this time")  # type: ignore[assignment]
 
 
 class ReplayOut(BaseModel):
@@ -232,7 +245,7 @@ def list_deliveries(endpoint_id: uuid.UUID, scope: CurrentScope,
                     state: Annotated[Literal["pending", "delivered", "failed"] | None,
                                      Query(description="only deliveries in this state")] = None,
                     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                    cursor: Annotated[str | None, Query(max_length=40, pattern=r"^\d+$")] = None) -> JSONResponse:
+                    cursor: Annotated[str | None, Query(max_length=40, pattern=r"^[0-9]+$")] = None) -> JSONResponse:
     """Deliveries of an endpoint, newest first, each with every attempt (time, status, duration, the first 1 KB of the answer)."""
     require(scope, *webhooks.MANAGERS)
     d, a = webhooks.delivery_t, webhooks.attempt_t

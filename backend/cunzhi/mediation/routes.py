@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from cunzhi.api.deps import CurrentScope, audit
-from cunzhi.api.listing import (ERRORS, UpdatedSince, filter_codes, history, history_doc, list_doc, list_page,
+from cunzhi.api.listing import (codes_schema, IsoDate, ERRORS, UpdatedSince, filter_codes, history, history_doc, list_doc, list_page,
                                 load_in_scope, record_model)
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import get_engine, read_tx, scope_clause
@@ -33,21 +32,21 @@ CaseDetail = record_model(mediation_case, name="CaseDetail", extra={"events": {
 @router.get("", **list_doc(mediation_case, "mediation cases"))
 def list_cases(
     scope: CurrentScope,
-    status: Annotated[str | None, Query(description="comma-separated states", max_length=200)] = None,
+    status: Annotated[str | None, Query(max_length=200), codes_schema(rules.STATUSES, 200)] = None,
     category: Annotated[str | None, Query(max_length=400)] = None,
-    risk_level: Annotated[str | None, Query(max_length=100)] = None,
+    risk_level: Annotated[str | None, Query(max_length=100), codes_schema(rules.RISK_LEVELS, 100)] = None,
     source: Annotated[str | None, Query(max_length=400)] = None,
     overdue: bool | None = None,
     escalation_flag: bool | None = None,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    received_from: date | None = None,
-    received_to: date | None = None,
-    ended_from: date | None = None,
-    ended_to: date | None = None,
-    ended_as: Annotated[str | None, Query(description="comma-separated ending states", max_length=100)] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
+    received_from: IsoDate | None = None,
+    received_to: IsoDate | None = None,
+    ended_from: IsoDate | None = None,
+    ended_to: IsoDate | None = None,
+    ended_as: Annotated[str | None, Query(max_length=100), codes_schema(rules.ENDING, 100)] = None,
     on_time: Annotated[bool | None, Query(description="ended on or before the deadline")] = None,
-    perform_from: Annotated[date | None, Query(description="agreement due (perform_by, else signed_on) from")] = None,
-    perform_to: Annotated[date | None, Query(description="agreement due (perform_by, else signed_on) until")] = None,
+    perform_from: Annotated[IsoDate | None, Query(description="agreement due (perform_by, else signed_on) from")] = None,
+    perform_to: Annotated[IsoDate | None, Query(description="agreement due (perform_by, else signed_on) until")] = None,
     updated_since: UpdatedSince = None,
     q: Annotated[str | None, Query(max_length=100, description="search in the title")] = None,
     include_deleted: bool = False,

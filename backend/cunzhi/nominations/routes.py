@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from cunzhi.api.deps import CurrentScope, audit
-from cunzhi.api.listing import (ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
+from cunzhi.api.listing import (codes_schema, IsoDate, ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
                                 list_page)
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import read_tx, scope_clause
@@ -34,13 +34,13 @@ org_t = OrgUnit.__table__
 def list_nominations(
     scope: CurrentScope,
     updated_since: UpdatedSince = None,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    state: Annotated[str | None, Query(max_length=200, description="comma-separated states")] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
+    state: Annotated[str | None, Query(max_length=200), codes_schema(rules.STATES, 200)] = None,
     category: Annotated[str | None, Query(max_length=400)] = None,
     paused: bool | None = None,
     q: Annotated[str | None, Query(max_length=100, description="search in the nominee's name")] = None,
-    awarded_from: date | None = None,  # the dashboard's drill (i9)
-    awarded_to: date | None = None,
+    awarded_from: IsoDate | None = None,  # the dashboard's drill (i9)
+    awarded_to: IsoDate | None = None,
     include_deleted: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
@@ -81,9 +81,9 @@ def nomination_history(nomination_id: uuid.UUID, scope: CurrentScope) -> JSONRes
 def list_objections(
     scope: CurrentScope,
     updated_since: UpdatedSince = None,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
     nomination_id: uuid.UUID | None = None,
-    state: Annotated[str | None, Query(max_length=100)] = None,
+    state: Annotated[str | None, Query(max_length=100), codes_schema(rules.OBJECTION_STATES, 100)] = None,
     include_deleted: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
@@ -133,7 +133,7 @@ class Honours(BaseModel):
             summary="The honours archive (好人档案)")
 def honours(
     scope: CurrentScope,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="only those awarded in this year")] = None,
 ) -> JSONResponse:
     """好人档案: awarded people and families by village and year (award date), newest first.

@@ -11,11 +11,11 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from cunzhi.api.deps import CurrentScope, audit
-from cunzhi.api.listing import (ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
+from cunzhi.api.listing import (IsoDate, ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
                                 list_page, load_in_scope, record_model)
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import read_tx, scope_clause
@@ -37,11 +37,14 @@ def _households():
     return spec
 
 
+MONTH_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
+
+
 def _month(value: str | None) -> tuple[date, date]:
     if value is None:
         t = today_shanghai()
         value = f"{t.year:04d}-{t.month:02d}"
-    if not re.fullmatch(r"\d{4}-\d{2}", value) or not 1 <= int(value[5:]) <= 12:
+    if not re.fullmatch(MONTH_PATTERN, value):
         raise AppError(422, "validation_error", [FieldError("month", "invalid_month")])
     y, m = int(value[:4]), int(value[5:])
     return date(y, m, 1), date(y + (m == 12), m % 12 + 1, 1)
@@ -51,11 +54,11 @@ def _month(value: str | None) -> tuple[date, date]:
 def list_entries(
     scope: CurrentScope,
     updated_since: UpdatedSince = None,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
     household_id: uuid.UUID | None = None,
     rule: Annotated[str | None, Query(max_length=400)] = None,
-    occurred_from: date | None = None,
-    occurred_to: date | None = None,
+    occurred_from: IsoDate | None = None,
+    occurred_to: IsoDate | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> JSONResponse:
@@ -150,7 +153,7 @@ class HouseholdPoints(BaseModel):
 @router.get("/points/balances", response_model=Balances, responses=ERRORS,
             summary="Points balances of households")
 def balances(scope: CurrentScope,
-             org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None) -> JSONResponse:
+             org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None) -> JSONResponse:
     """Each household's balance = the sum of all its entries (reversals included), highest first."""
     with read_tx() as conn:
         rows = ranked(balances_of(conn, scope, org_code))
@@ -160,8 +163,9 @@ def balances(scope: CurrentScope,
 @router.get("/points/rankings", response_model=Ranking, responses=ERRORS,
             summary="The month's points ranking")
 def rankings(scope: CurrentScope,
-             org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-             month: Annotated[str | None, Query(max_length=7, description="YYYY-MM (default: this month)")] = None,
+             org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
+             month: Annotated[str | None, Query(description="YYYY-MM (default: this month)"),
+                              WithJsonSchema({"type": "string", "pattern": MONTH_PATTERN})] = None,
              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
     """The month's ranking: points earned in the month (entries whose ``occurred_on`` falls in it)."""
     start, end = _month(month)

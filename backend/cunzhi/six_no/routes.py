@@ -8,10 +8,10 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from cunzhi.api.deps import CurrentScope, Lang, audit
-from cunzhi.api.listing import (ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
+from cunzhi.api.listing import (codes_schema, ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
                                 list_page)
 from cunzhi.core.clock import iso, today_shanghai, utcnow
 from cunzhi.core.db import read_tx, scope_clause, write_tx
@@ -21,7 +21,7 @@ from cunzhi.six_no import rules
 from cunzhi.six_no.entities import six_no_report
 from cunzhi.sync import engine
 from cunzhi.sync.registry import get_entity
-from cunzhi.sync.schemas import MutationResultOut
+from cunzhi.sync.schemas import JsonInt, MutationResultOut
 
 router = APIRouter(tags=["six-no"])
 report_t = six_no_report.table
@@ -33,9 +33,9 @@ SAFE_TARGET = 0.97
 def list_reports(
     scope: CurrentScope,
     updated_since: UpdatedSince = None,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="only reports of this year")] = None,
-    state: Annotated[str | None, Query(max_length=200, description="comma-separated states")] = None,
+    state: Annotated[str | None, Query(max_length=200), codes_schema(rules.STATES, 200)] = None,
     include_deleted: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
@@ -135,7 +135,7 @@ class CertifyOut(BaseModel):
             summary="Safe-household (平安家庭) rates per village")
 def safe_households(
     scope: CurrentScope,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="the year (default: this year)")] = None,
 ) -> JSONResponse:
     """平安家庭: certified ÷ active households per village, against the 97% target (formula on screen)."""
@@ -145,9 +145,9 @@ def safe_households(
 
 class CertifyIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"year": 2026, "household_ids": ["0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11"], "certified": True}]})
-    year: int = Field(ge=2000, le=2100, description="the year certified (not in the future)")
+    year: JsonInt = Field(ge=2000, le=2100, description="the year certified (not in the future)")
     household_ids: list[uuid.UUID] = Field(min_length=1, max_length=500, description="the households (1–500 ids, in scope)")
-    certified: bool = Field(default=True, description="true: certify; false: withdraw the certification")
+    certified: StrictBool = Field(default=True, description="true: certify; false: withdraw the certification")
 
 
 @router.post("/safe-households/certify", response_model=CertifyOut, responses=ERRORS,

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
+from pydantic import WithJsonSchema
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -25,9 +26,11 @@ router = APIRouter(prefix="/sync", tags=["sync"])
 conflicts_router = APIRouter(prefix="/conflicts", tags=["sync"])
 
 SUPPORTED_PROTOCOLS = {"1"}
+PULL_LIMIT_CAP = 5000  # the most a page may ask for (a server may set a lower CUNZHI_PULL_MAX_LIMIT)
 # another version answers 426 upgrade_required (the header is absent: version 1)
-Protocol = Annotated[str | None, Header(max_length=10, description="the sync protocol version the client speaks: 1 "
-                                                               "(another answers 426); absent: 1")]
+Protocol = Annotated[str | None, Header(description="the sync protocol version the client speaks: 1 (another answers "
+                                                   "426); absent: 1"),
+                     WithJsonSchema({"type": "string", "enum": sorted(SUPPORTED_PROTOCOLS)})]
 ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 409: {"model": ErrorOut}, 413: {"model": ErrorOut},
           422: {"model": ErrorOut}, 426: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
@@ -95,7 +98,8 @@ def push(body: PushIn, scope: CurrentScope, lang: Lang,
 @router.get("/pull", response_model=PullOut, responses=ERRORS,
             summary="Pull what changed after a cursor: the change feed")
 def pull(scope: CurrentScope, cursor: Annotated[str | None, Query(max_length=2000)] = None,
-         limit: Annotated[int | None, Query()] = None,
+         limit: Annotated[int | None, Query(ge=1, le=PULL_LIMIT_CAP, description="changes per page at most (default "
+                                                                             "500; the server's CUNZHI_PULL_MAX_LIMIT caps it)")] = None,
          x_cunzhi_protocol: Protocol = None) -> JSONResponse:
     """Everything in the caller's scope that changed after the cursor (sync-protocol.md, Pull)."""
     check_protocol(x_cunzhi_protocol)

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
+from pydantic_core import PydanticCustomError
+
+
+def _json_int(value: Any) -> Any:
+    """An integer as JSON Schema has it: 3 or 3.0, never true, "3" or 3.5 (pydantic's strict mode refuses 3.0,
+    its lax mode takes "3")."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "not an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise PydanticCustomError("int_type", "not an integer")
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_int)]
+# revisions: far below what a float holds exactly (a JSON number is a double to most clients)
+MAX_REV = 2**53 - 1
 
 
 class MutationIn(BaseModel):
@@ -14,7 +32,7 @@ class MutationIn(BaseModel):
     entity: StrictStr = Field(max_length=100, description="the record type")
     op: Literal["upsert", "delete"] = Field(description="upsert (create or change) or delete")
     record_id: str = Field(pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description="the record's id (UUID)")
-    base_rev: StrictInt = Field(ge=0, le=2**62)
+    base_rev: JsonInt = Field(ge=0, le=MAX_REV)
     fields: dict[str, Any] = Field(default_factory=dict, description="wire field → new value (for upsert): only the fields changed")
     # judged per mutation by the engine (a bad value rejects that mutation only, never the batch)
     client_time: Any = Field(default=None, description="when the change was made on the device (ISO 8601), for the record's history")
@@ -38,6 +56,8 @@ class ErrorOut(BaseModel):
     code: str = Field(description="the error's code (stable; e.g. validation_error, not_found)")
     message: str = Field(description="the message in the request's language (Accept-Language: zh-CN or en)")
     details: list[ErrorDetail] = Field(description="one entry per wrong field (empty when no field is to blame)")
+    request_id: str | None = Field(default=None, description="the request's id (X-Request-ID), to find it in the "
+                                                             "server's logs")
 
 
 class ConflictField(BaseModel):
@@ -96,7 +116,7 @@ class ConflictPage(BaseModel):
 
 class ResolveIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"base_rev": 4, "choices": {"parties": [{"name": "张三", "role": "applicant", "phone": "13800001234"}]}}]})
-    base_rev: StrictInt = Field(ge=0, le=2**62, description="the record's revision the choices were made on")
+    base_rev: JsonInt = Field(ge=0, le=MAX_REV, description="the record's revision the choices were made on")
     choices: dict[str, Any] = Field(description="field → the value chosen (every field of the conflict)")
 
 

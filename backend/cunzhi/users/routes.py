@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from cunzhi.api.deps import CurrentScope
 from cunzhi.core.clock import iso, utcnow
@@ -68,15 +69,17 @@ class SessionPage(BaseModel):
 @public_router.post("/auth/token", response_model=TokenOut, responses=LOGIN_ERRORS,
                     summary="Sign in: a session token bound to this device")
 def token(request: Request,
-          username: Annotated[str, Form(max_length=64, description="the login name", examples=["wanfu.admin"])],
-          password: Annotated[str, Form(max_length=200, description="the password", examples=["(the account's password)"])],
-          client_id: Annotated[str, Form(pattern=UUID_PATTERN, description="the device's id: a UUID the app makes once "
+          username: Annotated[str, Form(min_length=1, max_length=64, description="the login name", examples=["wanfu.admin"])],
+          password: Annotated[str, Form(min_length=1, max_length=200, description="the password", examples=["(the account's password)"])],
+          client_id: Annotated[str, WithJsonSchema({"type": "string", "pattern": UUID_PATTERN}), Form(description="the device's id: a UUID the app makes once "
                                                                            "per installation; the session is bound to it",
                                          examples=["5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"])],
           grant_type: Annotated[str | None, Form(max_length=20, description="OAuth2's grant type: password (optional)",
                                                  examples=["password"])] = None) -> JSONResponse:
     """OAuth2 password login plus the device's ``client_id``: opens a session bound to that device."""
-    client_id = str(uuid.UUID(client_id))  # the pattern let only a UUID (8-4-4-4-12 hex digits) through
+    if not re.fullmatch(UUID_PATTERN, client_id):  # a UUID written 8-4-4-4-12, as declared
+        raise AppError(422, "validation_error", [FieldError("client_id", "invalid_uuid")])
+    client_id = str(uuid.UUID(client_id))
     if "\x00" in username or "\x00" in password:  # no account has one (and PostgreSQL text cannot hold it)
         raise AppError(401, "invalid_credentials")
     address = request.client.host if request.client else "unknown"
