@@ -156,12 +156,15 @@ DATETIME_PATTERN = (r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[0
 
 def _iso(pattern: str, code: str):
     compiled = re.compile(pattern)
+    # the same shape with any year: a year outside 1900–2999 is out_of_range, not a malformed value
+    any_year = re.compile("^[0-9]{4}" + pattern.removeprefix("^(19|2[0-9])[0-9]{2}"))
 
     def check(value: Any) -> Any:
         if isinstance(value, date):
             return value
         if not isinstance(value, str) or not compiled.fullmatch(value):
-            raise PydanticCustomError(code, "not an ISO 8601 value")
+            wrong = "out_of_range" if isinstance(value, str) and any_year.fullmatch(value) else code
+            raise PydanticCustomError(wrong, "not an ISO 8601 value in range")
         return value
 
     return BeforeValidator(check)

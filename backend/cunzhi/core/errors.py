@@ -60,7 +60,8 @@ _PYDANTIC_CODES = {"missing": "required", "string_too_long": "too_long", "string
                    "greater_than_equal": "out_of_range", "less_than_equal": "out_of_range",
                    "greater_than": "out_of_range", "less_than": "out_of_range", "uuid_parsing": "invalid_uuid",
                    "uuid_type": "invalid_uuid", "json_invalid": "invalid_json", "literal_error": "invalid_choice",
-                   "enum": "invalid_choice", "invalid_date": "invalid_date", "invalid_datetime": "invalid_datetime"}
+                   "enum": "invalid_choice", "invalid_date": "invalid_date", "invalid_datetime": "invalid_datetime",
+                   "out_of_range": "out_of_range"}
 
 
 def _loc_name(loc: tuple) -> str:
