@@ -53,6 +53,10 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "code": "validation_error", "message": "提交的数据有误",
+        "details": [{"field": "parties.0.phone", "code": "invalid_phone", "message": "电话号码格式不正确"}],
+        "request_id": "9485cafd576c485dbd8649b5bd81a4fa"}]})
     code: str = Field(description="the error's code (stable; e.g. validation_error, not_found)")
     message: str = Field(description="the message in the request's language (Accept-Language: zh-CN or en)")
     details: list[ErrorDetail] = Field(description="one entry per wrong field (empty when no field is to blame)")
