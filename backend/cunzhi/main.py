@@ -14,8 +14,8 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from cunzhi import __version__
+from cunzhi.api import health, openapi
 from cunzhi.core.jsonx import JSONResponse
-from cunzhi.api import health
 from cunzhi.api.deps import current_scope
 from cunzhi.attachments import routes as attachments
 from cunzhi.core import metrics
@@ -81,7 +81,7 @@ def create_app() -> FastAPI:
     app.include_router(nominations.public_router)
     app.include_router(points.public_router)
     _mount_frontend(app, get_settings().frontend_dir)
-    _document_errors(app)
+    openapi.install(app)  # errors, shared names, record schemas, links: api/openapi.py
     return app
 
 
@@ -114,39 +114,6 @@ def _mount_docs(app: FastAPI) -> None:
                                    swagger_js_url=f"{root}/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url=f"{root}/docs-assets/swagger-ui.css",
                                    swagger_favicon_url=f"{root}/docs-assets/favicon.png")
-
-
-# Any operation may answer these in the one error shape (auth, scope, body limits, validation, a busy DB)
-_COMMON_ERRORS = {"400": "Bad request (e.g. an unreadable cursor)", "401": "Not authenticated",
-                  "429": "Too many requests (API keys): retry after Retry-After seconds",
-                  "403": "Forbidden", "404": "Not found, or outside your scope", "413": "Body too large",
-                  "415": "Unsupported media type", "422": "Validation error",
-                  "503": "Busy: retry after Retry-After seconds"}
-
-
-def _document_errors(app: FastAPI) -> None:
-    """Document the one error shape for every status an operation can answer (routes list only their own)."""
-    base = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = base()
-        ref = {"$ref": "#/components/schemas/ErrorOut"}
-        if "ErrorOut" not in schema.get("components", {}).get("schemas", {}):
-            return schema
-        for path, ops in schema.get("paths", {}).items():
-            if not path.startswith("/api/"):
-                continue
-            for op in ops.values():
-                responses = op.setdefault("responses", {})
-                for status, text in _COMMON_ERRORS.items():
-                    responses.setdefault(status, {"description": text,
-                                                  "content": {"application/json": {"schema": ref}}})
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _mount_metrics(app: FastAPI) -> None:

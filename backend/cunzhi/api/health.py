@@ -4,7 +4,7 @@ county admins also see the version, the database kind and the migration state.""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from cunzhi import __version__
@@ -18,12 +18,12 @@ router = APIRouter(tags=["health"])
 
 
 class HealthOut(BaseModel):
-    status: str
-    version: str | None = None
-    database: str | None = None
-    migration: str | None = None
-    migration_head: str | None = None
-    demo: bool | None = None
+    status: str = Field(description="ok, or degraded (the database is unreachable or its schema not current: 503)")
+    version: str | None = Field(default=None, description="(admins) the server's version")
+    database: str | None = Field(default=None, description="(admins) sqlite or postgresql")
+    migration: str | None = Field(default=None, description="(admins) the database's migration revision")
+    migration_head: str | None = Field(default=None, description="(admins) the revision this server expects")
+    demo: bool | None = Field(default=None, description="(admins) whether the demo data is loaded")
 
 
 def _is_admin(request: Request) -> bool:
@@ -42,8 +42,10 @@ def _is_admin(request: Request) -> bool:
     return can_manage_sessions(scope)
 
 
-@router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
+@router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}},
+            summary="Is the service up (for probes)")
 def health(request: Request) -> JSONResponse:
+    """200 when the database is reachable and its schema current, else 503 degraded. Anonymous callers learn only that; township and county admins also see the version, the database kind and the migration state."""
     engine = get_engine()
     try:
         with engine.connect() as conn:

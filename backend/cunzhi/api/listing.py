@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, Field, RootModel, WithJsonSchema, create_model
+from pydantic_core import PydanticCustomError
 
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import audit
@@ -22,40 +24,103 @@ from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.sync.history import record_history
 from cunzhi.sync.present import present_record
-from cunzhi.sync.registry import EntitySpec
+from cunzhi.sync.registry import EntitySpec, record_title
 from cunzhi.sync.schemas import ErrorOut
 
 ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 
 
+NEXT_CURSOR = "the cursor of the next page (pass it as ``cursor``); null on the last page"
+
+
 class Page(BaseModel):
-    items: list[dict]
-    next_cursor: str | None = None
+    items: list[dict] = Field(description="the records of this page")
+    next_cursor: str | None = Field(default=None, description=NEXT_CURSOR)
+
+
+class _RecordBase(RootModel[dict[str, Any]]):
+    pass
+
+
+_MODELS: dict[str, Any] = {}
+
+
+def record_model(spec: EntitySpec, extra: dict[str, Any] | None = None, name: str | None = None) -> Any:
+    """The OpenAPI model of a record type, generated from its registration (``EntitySpec.json_schema``):
+    the routes answer JSONResponse, this only documents (and schemathesis checks) the shape."""
+    name = name or record_title(spec.name)
+    if name not in _MODELS:
+        schema = spec.json_schema()
+        if extra:
+            schema = {**schema, "title": name, "properties": {**schema["properties"], **extra}}
+        example = spec.json_example()
+
+        def hook(cls, core_schema, handler) -> dict:
+            return {**schema, "examples": [example]}
+
+        _MODELS[name] = type(name, (_RecordBase,), {"__get_pydantic_json_schema__": classmethod(hook),
+                                                    "__module__": __name__, "__doc__": schema["description"]})
+    return _MODELS[name]
+
+
+def page_model(spec: EntitySpec) -> Any:
+    """``{items: [<Type>Record], next_cursor}`` of a record type's list."""
+    name = record_title(spec.name).removesuffix("Record") + "Page"
+    if name not in _MODELS:
+        items: Any = list[record_model(spec)]  # type: ignore[misc]
+        _MODELS[name] = create_model(
+            name, __doc__=f"A page of {spec.name} records, newest first.",
+            items=(items, Field(description="the records of this page")),
+            next_cursor=(str | None, Field(default=None, description=NEXT_CURSOR)))
+        _MODELS[name].model_config["json_schema_extra"] = {
+            "examples": [{"items": [spec.json_example()], "next_cursor": "WyIyMDI2LTExLTIwIiwgIjBiNmYzYzFlIl0="}]}
+    return _MODELS[name]
 
 
 class HistoryEntry(BaseModel):
-    rev: int
-    op: str
-    at: str
-    user_id: str
-    client_id: str
-    mutation_id: str | None
-    fields: list[str]
-    changes: dict
+    rev: int = Field(description="the record's revision after this change")
+    op: str = Field(description="create, update or delete")
+    at: str = Field(description="when the server stored the change (ISO 8601, UTC)")
+    user_id: str = Field(description="who made the change (the system user for a change the server derived)")
+    client_id: str = Field(description="the device that sent it")
+    mutation_id: str | None = Field(description="the mutation that made it (null for a derived change)")
+    fields: list[str] = Field(description="the wire fields the change set")
+    changes: dict = Field(description="field → its value after the change (wire form; personal data masked by role)")
+    cause: dict | None = Field(default=None, description="a change the server derived: the change that caused it "
+                                                         "({entity, record_id, mutation_id}); else null")
 
 
 class HistoryOut(BaseModel):
-    items: list[HistoryEntry]
+    model_config = {"json_schema_extra": {"examples": [{"items": [{
+        "rev": 2, "op": "update", "at": "2026-11-21T02:00:00Z", "user_id": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+        "client_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "mutation_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+        "fields": ["status"], "changes": {"status": "mediating"}, "cause": None}]}]}}
+    items: list[HistoryEntry] = Field(description="every change of the record, oldest first")
+
+
+def codes_pattern(allowed: tuple[str, ...]) -> str:
+    """The pattern of a comma-separated filter of codes out of ``allowed`` (``status=a,b``), empty allowed."""
+    one = "(" + "|".join(re.escape(a) for a in allowed) + ")"
+    return f"^({one}(,{one})*)?$"
+
+
+def codes_schema(allowed: tuple[str, ...], max_length: int) -> WithJsonSchema:
+    """The schema of a query parameter filtering by codes out of ``allowed``: its pattern declared, the value
+    judged by ``codes`` (a wrong one answers ``invalid_choice`` naming the filter)."""
+    return WithJsonSchema({"type": "string", "maxLength": max_length, "pattern": codes_pattern(allowed)})
 
 
 def codes(value: str | None, allowed: tuple[str, ...] | None, name: str) -> list[str] | None:
-    """A comma-separated filter of codes (``status=a,b``); a code outside ``allowed`` names the filter."""
+    """A comma-separated filter of codes (``status=a,b``); with ``allowed``, exactly ``codes_pattern(allowed)``
+    (no spaces, no empty items) or 422 ``invalid_choice`` naming the filter."""
     if not value:
         return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    if allowed is not None and any(v not in allowed for v in items):
-        raise AppError(422, "validation_error", [FieldError(name, "invalid_choice")])
-    return items
+    if allowed is not None:
+        items = value.split(",")
+        if any(v not in allowed for v in items):
+            raise AppError(422, "validation_error", [FieldError(name, "invalid_choice")])
+        return items
+    return [v.strip() for v in value.split(",") if v.strip()]
 
 
 def filter_codes(query, filters: list[tuple[Any, str | None, tuple[str, ...] | None, str]]):
@@ -82,9 +147,37 @@ def decode_cursor(cursor: str, kind: type = date) -> tuple[Any, str]:
         raise AppError(400, "invalid_cursor") from None
 
 
+# Dates and times a client sends: ISO 8601 text only (pydantic alone would also take a number as a Unix time),
+# years 1900–2999, a time with its offset — the same rule the schema declares (pattern + format)
+DATE_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+DATETIME_PATTERN = (r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]"
+                    r":[0-5][0-9](\.[0-9]{1,6})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+
+
+def _iso(pattern: str, code: str):
+    compiled = re.compile(pattern)
+    # the same shape with any year: a year outside 1900–2999 is out_of_range, not a malformed value
+    any_year = re.compile("^[0-9]{4}" + pattern.removeprefix("^(19|2[0-9])[0-9]{2}"))
+
+    def check(value: Any) -> Any:
+        if isinstance(value, date):
+            return value
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            wrong = "out_of_range" if isinstance(value, str) and any_year.fullmatch(value) else code
+            raise PydanticCustomError(wrong, "not an ISO 8601 value in range")
+        return value
+
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[date, _iso(DATE_PATTERN, "invalid_date"),
+                    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN})]
+IsoDateTime = Annotated[datetime, _iso(DATETIME_PATTERN, "invalid_datetime"),
+                        WithJsonSchema({"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN})]
+
 # every list answers ``updated_since`` (integrations.md: incremental loads without the feed)
-UpdatedSince = Annotated[datetime | None, Query(description="only records changed after this time "
-                                                            "(ISO 8601 with offset)")]
+UpdatedSince = Annotated[IsoDateTime | None, Query(description="only records changed after this time "
+                                                               "(ISO 8601 with offset)")]
 
 
 def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, cursor: str | None,
@@ -137,3 +230,19 @@ def history(spec: EntitySpec, scope: Scope, record_id: uuid.UUID, action: str) -
         items = record_history(conn, spec, str(record_id), scope)
     audit(scope, action)
     return JSONResponse({"items": items})
+
+
+# ---- the decorator arguments of a record type's read routes (summary, documented answer, errors) ------
+def list_doc(spec: EntitySpec, plural: str) -> dict[str, Any]:
+    return {"response_model": page_model(spec), "responses": ERRORS, "openapi_extra": {"x-record-type": spec.name},
+            "summary": f"List {plural} in your scope (filters, updated_since, cursor pages)"}
+
+
+def get_doc(spec: EntitySpec, singular: str) -> dict[str, Any]:
+    return {"response_model": record_model(spec), "responses": ERRORS, "summary": f"One {singular} by id",
+            "openapi_extra": {"x-record-type": spec.name}}
+
+
+def history_doc(spec: EntitySpec, singular: str) -> dict[str, Any]:
+    return {"response_model": HistoryOut, "responses": ERRORS, "openapi_extra": {"x-record-type": spec.name},
+            "summary": f"The change history of one {singular}"}

@@ -17,8 +17,8 @@ from typing import Annotated
 import sqlalchemy as sa
 from anyio import to_thread
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, Field
 
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope
@@ -41,9 +41,9 @@ ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": Err
 
 class AttachmentOut(BaseModel):
     id: str
-    sha256: str
-    content_type: str
-    size: int
+    sha256: str = Field(description="the SHA-256 of the stored bytes (hex)")
+    content_type: str = Field(description="image/jpeg or application/pdf")
+    size: int = Field(description="the size in bytes")
 
 
 def _out(row) -> dict:
@@ -62,10 +62,17 @@ def _record(conn, spec: EntitySpec, record_id: str) -> dict | None:
     return conn.execute(sa.select(t.c.org_code, t.c.deleted).where(t.c.id == record_id)).mappings().first()
 
 
-@router.put("/{attachment_id}", response_model=AttachmentOut, responses=ERRORS)
-async def upload(attachment_id: uuid.UUID, scope: CurrentScope, file: Annotated[UploadFile, File()],
-                 sha256: Annotated[str, Form(pattern=r"^[0-9a-fA-F]{64}$")],
-                 entity: Annotated[str, Form(max_length=40)], record_id: Annotated[uuid.UUID, Form()]) -> JSONResponse:
+@router.put("/{attachment_id}", response_model=AttachmentOut, responses=ERRORS,
+            summary="Upload an attachment (photo or PDF) of a record")
+async def upload(attachment_id: uuid.UUID, scope: CurrentScope,
+                 file: Annotated[UploadFile, File(description="the file: a JPEG photo or a PDF, within the size limit")],
+                 sha256: Annotated[str, Form(pattern=r"^[0-9a-fA-F]{64}$", description="the SHA-256 of the file (hex): "
+                                             "checked against the bytes received",
+                                             examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"])],
+                 entity: Annotated[str, Form(min_length=1, max_length=40, description="the record type the file belongs to",
+                                             examples=["mediation_case"])],
+                 record_id: Annotated[uuid.UUID, Form(description="the record the file belongs to (the caller may write it)",
+                                                      examples=["0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11"])]) -> JSONResponse:
     """Upload once per id (a retry with the same bytes answers the same) for a record the caller may write;
     JPEG, PNG, WebP or PDF ≤ 10 MB; images are stored re-encoded without any metadata."""
     spec = get_entity(entity)
@@ -144,7 +151,8 @@ def may_read(conn, scope: Scope, row: dict) -> bool:
     return True
 
 
-@router.get("/{attachment_id}", responses={200: {"content": {"image/jpeg": {}, "application/pdf": {}}}, **ERRORS})
+@router.get("/{attachment_id}", response_class=Response, responses={200: {"description": "the file", "content": {"image/jpeg": {}, "application/pdf": {}}}, **ERRORS},
+            summary="Download an attachment")
 def download(attachment_id: uuid.UUID, scope: CurrentScope) -> FileResponse:
     """The file, for whoever may read its record — and for records with personal data, sees it unmasked
     (everyone else: the same 404 as a missing file). Every delivery is audited."""

@@ -60,7 +60,8 @@ _PYDANTIC_CODES = {"missing": "required", "string_too_long": "too_long", "string
                    "greater_than_equal": "out_of_range", "less_than_equal": "out_of_range",
                    "greater_than": "out_of_range", "less_than": "out_of_range", "uuid_parsing": "invalid_uuid",
                    "uuid_type": "invalid_uuid", "json_invalid": "invalid_json", "literal_error": "invalid_choice",
-                   "enum": "invalid_choice"}
+                   "enum": "invalid_choice", "invalid_date": "invalid_date", "invalid_datetime": "invalid_datetime",
+                   "out_of_range": "out_of_range"}
 
 
 def _loc_name(loc: tuple) -> str:
@@ -77,7 +78,9 @@ def is_busy(exc: BaseException) -> bool:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """The methods the request's path has, read from the app's OpenAPI paths (compiled once per app)."""
+    """The methods the request's path has, read from the app's OpenAPI paths (compiled once per app). A path
+    written out (``/households/import``) is that resource, not a value of a template beside it
+    (``/households/{record_id}``): its own methods only."""
     import re
 
     app = request.app
@@ -87,11 +90,13 @@ def allowed_methods(request: Request) -> list[str]:
         for path, ops in app.openapi().get("paths", {}).items():
             pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$")
             methods = {m.upper() for m in ops if m in ("get", "post", "put", "patch", "delete")}
-            table.append((pattern, methods))
+            table.append((pattern, methods, "{" not in path))
         app.state.allowed_methods = table
     found: set[str] = set()
-    for pattern, methods in table:
+    for pattern, methods, literal in table:
         if pattern.match(request.url.path):
+            if literal:
+                return sorted(methods)
             found |= methods
     return sorted(found)
 
@@ -103,6 +108,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
+        allowed = allowed_methods(request)
+        if allowed and request.method not in allowed:
+            # a template route took a path written out for other methods (GET /households/import): 405
+            return JSONResponse(render_error("method_not_allowed", [], lang_of(request)), status_code=405,
+                                headers={"Allow": ", ".join(allowed)})
         details = []
         for err in exc.errors():
             etype = err.get("type", "")
@@ -116,6 +126,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
             # FastAPI could not read the body (bad UTF-8, nesting too deep for the parser): not JSON → 422
             return JSONResponse(render_error("invalid_json", [FieldError("body", "invalid_json")], lang_of(request)),
+                                status_code=422)
+        if exc.status_code == 400:
+            # the framework could not read a form or multipart body (a broken part header…): a malformed
+            # request like any other, 422 naming the body (400 is ours alone: an unreadable cursor)
+            return JSONResponse(render_error("validation_error", [FieldError("body", "invalid_type")], lang_of(request)),
                                 status_code=422)
         code = _HTTP_CODES.get(exc.status_code, "validation_error" if exc.status_code < 500 else "internal_error")
         headers = getattr(exc, "headers", None)

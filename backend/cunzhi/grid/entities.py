@@ -88,6 +88,20 @@ def _household_delete_rule(ctx: WriteContext) -> str | None:
     return "household_referenced" if n else None
 
 
+# what each wire field means (OpenAPI, generated from this registration: docs/api.md)
+HOUSEHOLD_DESCRIPTIONS = {
+    "grid_code": "网格 — the code of the household's grid",
+    "head_name": "户主姓名 — the head of the household",
+    "address": "住址 — the household's address",
+    "members": "人口 — how many people live in the household",
+    "phone": "联系电话 — the household's phone number",
+    "head_id_number": "户主身份证号 — the head's resident ID number",
+    "tags": "标签 — codes of the household_tag table (e.g. 留守老人, 重点关注)",
+    "safe_certified_years": "平安家庭年份 — the years the household was certified a safe household",
+    "active": "有效 — false once the household moved away or merged",
+}
+
+
 household = register(EntitySpec(
     name="household",
     model=Household,
@@ -108,6 +122,7 @@ household = register(EntitySpec(
     org_levels=("village",),
     validate=_validate_household,
     delete_rule=_household_delete_rule,
+    descriptions=HOUSEHOLD_DESCRIPTIONS,
 ))
 
 
@@ -160,6 +175,29 @@ def _patrol_computed(row: dict, today: date) -> dict:
             "duration_s": rules.patrol_duration_s(row.get("started_at"), row.get("ended_at"))}
 
 
+# what each wire field means (OpenAPI, generated from this registration: docs/api.md)
+PATROL_DESCRIPTIONS = {
+    "grid_code": "网格 — the code of the grid patrolled",
+    "state": "状态 — in_progress, completed or cancelled",
+    "started_at": "开始时间 — when the patrol started",
+    "ended_at": "结束时间 — when the patrol ended",
+    "route": "轨迹 — the GPS points recorded on the way",
+    "route.lat": "纬度 — latitude (WGS 84)",
+    "route.lon": "经度 — longitude (WGS 84)",
+    "route.at": "时间 — when the point was recorded",
+    "route.accuracy": "精度 — the point's accuracy in metres",
+    "places_visited": "走访地点 — the places visited",
+    "checklist": "巡查清单 — the items checked",
+    "checklist.item": "项目 — what was checked (a code of the patrol_checklist table)",
+    "checklist.ok": "正常 — whether it was found in order",
+    "checklist.note": "备注 — what was found",
+    "notes": "巡查记录 — notes of the patrol",
+    "attachment_ids": "附件 — ids of photos (attachments)",
+    "distance_m": "里程 — computed on read: the route's length in metres",
+    "duration_s": "时长 — computed on read: seconds from start to end",
+}
+
+
 patrol = register(EntitySpec(
     name="patrol",
     model=Patrol,
@@ -183,6 +221,7 @@ patrol = register(EntitySpec(
     prepare=_prepare_patrol,
     validate=_validate_patrol,
     computed=_patrol_computed,
+    descriptions=PATROL_DESCRIPTIONS,
 ))
 
 
@@ -266,6 +305,32 @@ def _incident_computed(row: dict, today: date) -> dict:
     return {"deadline_color": rules.incident_color(row["state"], row.get("deadline"), row.get("resolved_on"), today)}
 
 
+# what each wire field means (OpenAPI, generated from this registration: docs/api.md)
+INCIDENT_DESCRIPTIONS = {
+    "grid_code": "网格 — the code of the grid where it happened",
+    "patrol_id": "所属巡查 — the patrol that found it",
+    "household_id": "相关户 — the household it concerns",
+    "type": "事件类型 — a code of the incident_type table",
+    "severity": "严重程度 — major, serious or general",
+    "title": "标题 — a short title",
+    "description": "描述 — what happened",
+    "place": "地点 — where it happened",
+    "location": "位置 — the GPS position",
+    "location.lat": "纬度 — latitude (WGS 84)",
+    "location.lon": "经度 — longitude (WGS 84)",
+    "location.accuracy": "精度 — the position's accuracy in metres",
+    "occurred_at": "发生时间 — when it happened",
+    "state": "状态 — reported, assigned, handling, resolved, verified or cancelled",
+    "assignee_id": "处理人 — the user handling it",
+    "deadline": "处理期限 — the day it should be resolved by (by severity; set by the server)",
+    "resolution": "处理结果 — how it was resolved",
+    "attachment_ids": "附件 — ids of photos (attachments)",
+    "case_id": "转调解案件 — the mediation case opened from it (set by the server)",
+    "resolved_on": "解决日期 — the day it was resolved (set by the server)",
+    "deadline_color": "期限颜色 — computed on read: green, yellow, red (overdue) or grey (closed)",
+}
+
+
 incident = register(EntitySpec(
     name="incident",
     model=Incident,
@@ -296,6 +361,7 @@ incident = register(EntitySpec(
     prepare=_prepare_incident,
     validate=_validate_incident,
     computed=_incident_computed,
+    descriptions=INCIDENT_DESCRIPTIONS,
 ))
 
 

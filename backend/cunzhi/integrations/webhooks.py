@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import re
 import secrets
 import socket
 import uuid
@@ -37,10 +38,15 @@ def _new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
+# what the API accepts as a URL (declared in OpenAPI): http(s), an authority of RFC 3986 characters (a
+# Chinese host name in punycode), then printable ASCII; check_url judges the rest (https, host, port, private)
+URL_PATTERN = r"^https?://[A-Za-z0-9._~%!$&'()*+,;=:@\[\]-]+([/?#][!-~]*)?$"
+
+
 def check_url(url: str, resolve: bool = False) -> list[FieldError]:
     """https only; http and loopback/private hosts only with CUNZHI_WEBHOOK_ALLOW_PRIVATE. A name is resolved
     only when a delivery is about to be sent (``resolve``), so it cannot be pointed inward after registration."""
-    if not isinstance(url, str) or len(url) > 2000 or "\x00" in url:
+    if not isinstance(url, str) or len(url) > 2000 or "\x00" in url or not re.fullmatch(URL_PATTERN, url):
         return [FieldError("url", "invalid_url")]
     try:
         parts = urlsplit(url)

@@ -108,6 +108,48 @@ def _case_computed(row: dict, today: date) -> dict:
                                                    row.get("ended_as"), today)}
 
 
+# what each wire field means (OpenAPI, generated from this registration: docs/api.md)
+CASE_DESCRIPTIONS = {
+    "title": "案由 — a short title of the dispute",
+    "description": "案情 — what the dispute is about",
+    "category": "纠纷类型 — the dispute category (a code of the county's case_category table, GET /reference)",
+    "source": "来源 — how the case came in (a code of the case_source table)",
+    "received_on": "受理日期 — the day the case was taken in (not in the future)",
+    "place": "地点 — where the dispute happened",
+    "parties": "当事人 — the parties, applicant(s) and respondent(s)",
+    "parties.name": "姓名 — the party's name",
+    "parties.role": "角色 — applicant or respondent (申请人/被申请人)",
+    "parties.gender": "性别 — the party's gender",
+    "parties.phone": "电话 — the party's phone number",
+    "parties.id_number": "身份证号 — the party's resident ID number",
+    "parties.address": "住址 — the party's address",
+    "people_involved": "涉及人数 — how many people the dispute involves",
+    "amount_in_dispute": "争议金额 — the amount in dispute in yuan, two decimals (\"1200.00\")",
+    "mediator_ids": "调解员 — ids of the mediators in charge",
+    "risk_level": "风险等级 — red, orange, yellow or blue",
+    "escalation_flag": "激化风险 — the dispute may escalate (矛盾激化苗头)",
+    "escalation_note": "激化说明 — why the dispute may escalate",
+    "status": "状态 — the case's state (transitions in GET /reference case_transitions)",
+    "deadline": "办结期限 — the day the case should end by (received_on + the county's days + extensions; set by the server)",
+    "deadline_extensions": "延期记录 — extensions of the deadline: days, reason, who and when",
+    "agreement": "调解协议 — the agreement reached",
+    "agreement.form": "协议形式 — written or oral",
+    "agreement.terms": "协议内容 — the terms agreed",
+    "agreement.amount": "协议金额 — the amount agreed, in yuan",
+    "agreement.performance": "履行方式 — how the agreement is performed",
+    "agreement.signed_on": "签订日期 — the day the agreement was signed",
+    "agreement.perform_by": "履行期限 — the day the agreement is due",
+    "agreement.attachment_ids": "协议附件 — ids of the agreement's scans (attachments)",
+    "agreement.court_confirmation": "司法确认 — whether a court confirmed the agreement",
+    "outcome_note": "结果说明 — how the case ended",
+    "incident_id": "来源事件 — the grid incident this case was opened from",
+    "case_number": "案件编号 — the case number the server assigns (e.g. 万福镇调〔2026〕12号)",
+    "ended_on": "结案日期 — the day the case reached an ending state (set by the server)",
+    "ended_as": "结案方式 — the ending state the case reached (set by the server)",
+    "deadline_color": "期限颜色 — computed on read: green, yellow, red (overdue) or grey (ended)",
+}
+
+
 mediation_case = register(EntitySpec(
     name="mediation_case",
     model=MediationCase,
@@ -144,6 +186,7 @@ mediation_case = register(EntitySpec(
     assign_serial=_assign_case_number,
     delete_rule=_case_delete_rule,
     computed=_case_computed,
+    descriptions=CASE_DESCRIPTIONS,
 ))
 
 
@@ -155,6 +198,21 @@ class _AnyCode(set):
 
 
 _ANY = _AnyCode()
+
+
+# what each wire field means (OpenAPI, generated from this registration: docs/api.md)
+EVENT_DESCRIPTIONS = {
+    "case_id": "所属案件 — the id of the case this event belongs to",
+    "kind": "类型 — session, investigation, follow_up, referral or note",
+    "occurred_at": "时间 — when it happened (ISO 8601 with offset)",
+    "participants": "参加人 — who took part",
+    "content": "内容 — what was done and said",
+    "outcome": "结果 — what came of it",
+    "fulfilled": "已履行 — (follow-ups) whether the agreement is being performed",
+    "satisfaction": "满意度 — (follow-ups) the parties' satisfaction, 1 to 5",
+    "escalation_signs": "激化迹象 — signs that the dispute may escalate",
+    "attachment_ids": "附件 — ids of photos and scans (attachments)",
+}
 
 
 case_event = register(EntitySpec(
@@ -178,4 +236,5 @@ case_event = register(EntitySpec(
     writers={"create": {"mediator", "village_admin", "township_admin"}},
     parent=("case_id", "mediation_case"),
     parent_missing="case_not_found",
+    descriptions=EVENT_DESCRIPTIONS,
 ))

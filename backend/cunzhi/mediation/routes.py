@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+
 
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope, audit
-from cunzhi.api.listing import ERRORS, HistoryOut, Page, UpdatedSince, filter_codes, history, list_page, load_in_scope
+from cunzhi.api.listing import (codes_schema, IsoDate, ERRORS, UpdatedSince, filter_codes, history, history_doc, list_doc, list_page,
+                                load_in_scope, record_model)
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import get_engine, read_tx, scope_clause
 from cunzhi.mediation import rules
@@ -24,30 +24,30 @@ case_t = mediation_case.table
 event_t = case_event.table
 
 
-class CaseDetail(BaseModel):
-    model_config = {"extra": "allow"}
-    id: str
-    events: list[dict]
+CaseDetail = record_model(mediation_case, name="CaseDetail", extra={"events": {
+    "type": "array", "items": {"$ref": "#/components/schemas/CaseEventRecord"},
+    "description": "调解记录 — the case's events (sessions, follow-ups, referrals…), oldest first; empty for an "
+                   "API key that may not read case_event"}})
 
 
-@router.get("", response_model=Page, responses=ERRORS)
+@router.get("", **list_doc(mediation_case, "mediation cases"))
 def list_cases(
     scope: CurrentScope,
-    status: Annotated[str | None, Query(description="comma-separated states", max_length=200)] = None,
+    status: Annotated[str | None, Query(max_length=200), codes_schema(rules.STATUSES, 200)] = None,
     category: Annotated[str | None, Query(max_length=400)] = None,
-    risk_level: Annotated[str | None, Query(max_length=100)] = None,
+    risk_level: Annotated[str | None, Query(max_length=100), codes_schema(rules.RISK_LEVELS, 100)] = None,
     source: Annotated[str | None, Query(max_length=400)] = None,
     overdue: bool | None = None,
     escalation_flag: bool | None = None,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    received_from: date | None = None,
-    received_to: date | None = None,
-    ended_from: date | None = None,
-    ended_to: date | None = None,
-    ended_as: Annotated[str | None, Query(description="comma-separated ending states", max_length=100)] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
+    received_from: IsoDate | None = None,
+    received_to: IsoDate | None = None,
+    ended_from: IsoDate | None = None,
+    ended_to: IsoDate | None = None,
+    ended_as: Annotated[str | None, Query(max_length=100), codes_schema(rules.ENDING, 100)] = None,
     on_time: Annotated[bool | None, Query(description="ended on or before the deadline")] = None,
-    perform_from: Annotated[date | None, Query(description="agreement due (perform_by, else signed_on) from")] = None,
-    perform_to: date | None = None,
+    perform_from: Annotated[IsoDate | None, Query(description="agreement due (perform_by, else signed_on) from")] = None,
+    perform_to: Annotated[IsoDate | None, Query(description="agreement due (perform_by, else signed_on) until")] = None,
     updated_since: UpdatedSince = None,
     q: Annotated[str | None, Query(max_length=100, description="search in the title")] = None,
     include_deleted: bool = False,
@@ -101,7 +101,8 @@ def _dashboard_filters(query, ended_from, ended_to, ended_as, on_time, perform_f
     return query
 
 
-@router.get("/{case_id}", response_model=CaseDetail, responses=ERRORS)
+@router.get("/{case_id}", response_model=CaseDetail, responses=ERRORS,
+            summary="One mediation case by id, with its events")
 def get_case(case_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     """One case with its events (sessions, follow-ups, referrals), oldest event first."""
     with read_tx() as conn:
@@ -114,7 +115,7 @@ def get_case(case_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     return JSONResponse(out)
 
 
-@router.get("/{case_id}/history", response_model=HistoryOut, responses=ERRORS)
+@router.get("/{case_id}/history", **history_doc(mediation_case, "mediation case"))
 def case_history(case_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     """Every change of the case: who, when, which device, which fields (personal data masked by role)."""
     return history(mediation_case, scope, case_id, "mediation_cases.history")

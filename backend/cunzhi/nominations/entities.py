@@ -124,6 +124,34 @@ def _honour_computed(row: dict, today) -> dict:
             and today <= row["notice_ends_on"]}
 
 
+# what each wire field means (OpenAPI, generated from this registration: docs/api.md)
+NOMINATION_DESCRIPTIONS = {
+    "category": "类别 — the honour nominated for (好人好事, 见义勇为, …)",
+    "nominee_name": "被推荐人 — the nominee's name",
+    "household_id": "农户 — the nominee's household",
+    "nominee_phone": "电话 — the nominee's phone number",
+    "nominee_id_number": "身份证号 — the nominee's resident ID number",
+    "deeds": "事迹 — what the nominee did",
+    "source": "推荐方式 — self, villagers or organisation",
+    "nominator_name": "推荐人 — who nominated",
+    "attachment_ids": "附件 — ids of photos and scans (attachments)",
+    "state": "状态 — nominated, village_reviewed, public_notice, township_approved, rejected or awarded",
+    "disqualifiers": "负面清单核查 — the check for disqualifying records",
+    "disqualifiers.criminal_record": "违法犯罪 — has a criminal record",
+    "disqualifiers.vice": "黄赌毒 — involved in vice",
+    "disqualifiers.cult": "邪教 — involved in a cult",
+    "disqualifiers.checked_by": "核查人 — who checked",
+    "disqualifiers.checked_on": "核查日期 — when it was checked",
+    "review_note": "审核意见 — the reviewer's note",
+    "award_title": "称号 — the title awarded",
+    "awarded_on": "授予日期 — the day it was awarded",
+    "notice_starts_on": "公示开始 — the first day of the public notice (set by the server)",
+    "notice_ends_on": "公示结束 — the last day of the public notice (set by the server)",
+    "paused": "暂停公示 — the notice is paused by an open objection (set by the server)",
+    "notice_active": "公示中 — computed on read: the public notice runs today",
+}
+
+
 nomination = register(EntitySpec(
     name="nomination",
     model=Nomination,
@@ -154,6 +182,7 @@ nomination = register(EntitySpec(
     prepare=_prepare,
     validate=_validate,
     computed=_honour_computed,
+    descriptions=NOMINATION_DESCRIPTIONS,
 ))
 
 
@@ -185,6 +214,17 @@ def _validate_objection(ctx: WriteContext) -> list[FieldError]:
     return errors
 
 
+# what each wire field means (OpenAPI, generated from this registration: docs/api.md)
+OBJECTION_DESCRIPTIONS = {
+    "nomination_id": "所属推荐 — the nomination objected to",
+    "content": "异议内容 — what the objection says",
+    "objector_name": "异议人 — who objects (may be empty: anonymous)",
+    "contact": "联系方式 — the objector's phone number",
+    "state": "状态 — open, upheld or dismissed",
+    "decision_note": "处理意见 — the note on the decision",
+}
+
+
 nomination_objection = register(EntitySpec(
     name="nomination_objection",
     model=NominationObjection,
@@ -204,6 +244,7 @@ nomination_objection = register(EntitySpec(
     parent=("nomination_id", "nomination"),
     prepare=_prepare_objection,
     validate=_validate_objection,
+    descriptions=OBJECTION_DESCRIPTIONS,
 ))
 
 

@@ -10,10 +10,12 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
 
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope, audit
-from cunzhi.api.listing import ERRORS, HistoryOut, Page, UpdatedSince, filter_codes, get_one, history, list_page
+from cunzhi.api.listing import (codes_schema, IsoDate, ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
+                                list_page)
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import read_tx, scope_clause
 from cunzhi.core.errors import AppError
@@ -29,17 +31,17 @@ obj_t = nomination_objection.table
 org_t = OrgUnit.__table__
 
 
-@router.get("/nominations", response_model=Page, responses=ERRORS)
+@router.get("/nominations", **list_doc(nomination, "nominations"))
 def list_nominations(
     scope: CurrentScope,
     updated_since: UpdatedSince = None,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    state: Annotated[str | None, Query(max_length=200, description="comma-separated states")] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
+    state: Annotated[str | None, Query(max_length=200), codes_schema(rules.STATES, 200)] = None,
     category: Annotated[str | None, Query(max_length=400)] = None,
     paused: bool | None = None,
     q: Annotated[str | None, Query(max_length=100, description="search in the nominee's name")] = None,
-    awarded_from: date | None = None,  # the dashboard's drill (i9)
-    awarded_to: date | None = None,
+    awarded_from: IsoDate | None = None,  # the dashboard's drill (i9)
+    awarded_to: IsoDate | None = None,
     include_deleted: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
@@ -64,23 +66,25 @@ def list_nominations(
                      action="nominations.list", updated_since=updated_since)
 
 
-@router.get("/nominations/{nomination_id}", responses=ERRORS)
+@router.get("/nominations/{nomination_id}", **get_doc(nomination, "nomination"))
 def get_nomination(nomination_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    """One nomination with its notice period (nominee phone and ID number masked by role)."""
     return get_one(nomination, scope, nomination_id, "nominations.get")
 
 
-@router.get("/nominations/{nomination_id}/history", response_model=HistoryOut, responses=ERRORS)
+@router.get("/nominations/{nomination_id}/history", **history_doc(nomination, "nomination"))
 def nomination_history(nomination_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    """Every change of the nomination: reviews, the notice, objections' effects, the award."""
     return history(nomination, scope, nomination_id, "nominations.history")
 
 
-@router.get("/nomination-objections", response_model=Page, responses=ERRORS)
+@router.get("/nomination-objections", **list_doc(nomination_objection, "objections to nominations"))
 def list_objections(
     scope: CurrentScope,
     updated_since: UpdatedSince = None,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
     nomination_id: uuid.UUID | None = None,
-    state: Annotated[str | None, Query(max_length=100)] = None,
+    state: Annotated[str | None, Query(max_length=100), codes_schema(rules.OBJECTION_STATES, 100)] = None,
     include_deleted: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
@@ -98,21 +102,40 @@ def list_objections(
                      kind=datetime, action="nomination_objections.list", updated_since=updated_since)
 
 
-@router.get("/nomination-objections/{objection_id}", responses=ERRORS)
+@router.get("/nomination-objections/{objection_id}", **get_doc(nomination_objection, "objection"))
 def get_objection(objection_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    """One objection to a nomination (the objector's contact masked by role)."""
     return get_one(nomination_objection, scope, objection_id, "nomination_objections.get")
 
 
-@router.get("/nomination-objections/{objection_id}/history", response_model=HistoryOut, responses=ERRORS)
+@router.get("/nomination-objections/{objection_id}/history", **history_doc(nomination_objection, "objection"))
 def objection_history(objection_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    """Every change of the objection: who, when, which fields."""
     return history(nomination_objection, scope, objection_id, "nomination_objections.history")
 
 
-@router.get("/honours", responses=ERRORS)
+class Honour(BaseModel):
+    id: str = Field(description="the nomination's id")
+    org_code: str = Field(description="the village's code")
+    category: str = Field(description="the honour's category (a nomination category)")
+    nominee_name: str = Field(description="who was honoured")
+    household_id: str | None = Field(description="their household, if known")
+    award_title: str | None = Field(description="the title awarded")
+    awarded_on: str | None = Field(description="the day it was awarded")
+    year: int | None = Field(description="the year it was awarded")
+    deeds: str | None = Field(description="what they did")
+
+
+class Honours(BaseModel):
+    items: list[Honour] = Field(description="awarded people and families, newest award first (at most 2000)")
+
+
+@router.get("/honours", response_model=Honours, responses=ERRORS,
+            summary="The honours archive (好人档案)")
 def honours(
     scope: CurrentScope,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="only those awarded in this year")] = None,
 ) -> JSONResponse:
     """好人档案: awarded people and families by village and year (award date), newest first.
 

@@ -97,6 +97,18 @@ def _validate(ctx: WriteContext) -> list[FieldError]:
     return errors
 
 
+# what each wire field means (OpenAPI, generated from this registration: docs/api.md)
+ENTRY_DESCRIPTIONS = {
+    "household_id": "农户 — the household the points are for",
+    "rule": "积分规则 — a code of the county's points rules (empty: a free entry)",
+    "points": "分值 — points given (negative: taken)",
+    "reason": "事由 — why",
+    "occurred_on": "日期 — the day of the deed",
+    "attachment_ids": "附件 — ids of photos (attachments)",
+    "reverses_id": "冲正 — the entry this one reverses",
+}
+
+
 points_entry = register(EntitySpec(
     name="points_entry",
     model=PointsEntry,
@@ -117,4 +129,5 @@ points_entry = register(EntitySpec(
     authorize=_authorize,
     prepare=_prepare,
     validate=_validate,
+    descriptions=ENTRY_DESCRIPTIONS,
 ))

@@ -11,11 +11,13 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field, WithJsonSchema
 from fastapi.responses import HTMLResponse
 
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope, audit
-from cunzhi.api.listing import ERRORS, HistoryOut, Page, UpdatedSince, filter_codes, get_one, history, list_page, load_in_scope
+from cunzhi.api.listing import (IsoDate, ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
+                                list_page, load_in_scope, record_model)
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import read_tx, scope_clause
 from cunzhi.core.errors import AppError, FieldError
@@ -36,25 +38,28 @@ def _households():
     return spec
 
 
+MONTH_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
+
+
 def _month(value: str | None) -> tuple[date, date]:
     if value is None:
         t = today_shanghai()
         value = f"{t.year:04d}-{t.month:02d}"
-    if not re.fullmatch(r"\d{4}-\d{2}", value) or not 1 <= int(value[5:]) <= 12:
+    if not re.fullmatch(MONTH_PATTERN, value):
         raise AppError(422, "validation_error", [FieldError("month", "invalid_month")])
     y, m = int(value[:4]), int(value[5:])
     return date(y, m, 1), date(y + (m == 12), m % 12 + 1, 1)
 
 
-@router.get("/points-entries", response_model=Page, responses=ERRORS)
+@router.get("/points-entries", **list_doc(points_entry, "points entries"))
 def list_entries(
     scope: CurrentScope,
     updated_since: UpdatedSince = None,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
     household_id: uuid.UUID | None = None,
     rule: Annotated[str | None, Query(max_length=400)] = None,
-    occurred_from: date | None = None,
-    occurred_to: date | None = None,
+    occurred_from: IsoDate | None = None,
+    occurred_to: IsoDate | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
 ) -> JSONResponse:
@@ -73,13 +78,15 @@ def list_entries(
                      action="points_entries.list", updated_since=updated_since)
 
 
-@router.get("/points-entries/{entry_id}", responses=ERRORS)
+@router.get("/points-entries/{entry_id}", **get_doc(points_entry, "points entry"))
 def get_entry(entry_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    """One points entry (道德银行): the household, the rule, the points and why."""
     return get_one(points_entry, scope, entry_id, "points_entries.get")
 
 
-@router.get("/points-entries/{entry_id}/history", response_model=HistoryOut, responses=ERRORS)
+@router.get("/points-entries/{entry_id}/history", **history_doc(points_entry, "points entry"))
 def entry_history(entry_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    """Every change of the entry: who, when, which device, which fields."""
     return history(points_entry, scope, entry_id, "points_entries.history")
 
 
@@ -111,19 +118,55 @@ def ranked(rows: list[dict]) -> list[dict]:
     return out
 
 
-@router.get("/points/balances", responses=ERRORS)
+class Balance(BaseModel):
+    household_id: str = Field(description="the household's id")
+    org_code: str = Field(description="the household's village")
+    head_name: str = Field(description="the head of the household")
+    points: int = Field(description="the sum of its entries (reversals included)")
+    entries: int = Field(description="how many entries")
+
+
+class Balances(BaseModel):
+    items: list[Balance] = Field(description="active households in scope, highest balance first")
+
+
+class Ranked(Balance):
+    rank: int = Field(description="the rank: equal points share one (1, 2, 2, 4)")
+
+
+class Ranking(BaseModel):
+    month: str = Field(description="the month ranked (YYYY-MM)")
+    items: list[Ranked] = Field(description="households by points earned in the month, highest first")
+
+
+HouseholdEntry = record_model(points_entry, name="PointsEntryWithBalance", extra={
+    "balance": {"type": "integer", "description": "the household's balance after this entry"}})
+
+
+class HouseholdPoints(BaseModel):
+    household_id: str = Field(description="the household's id")
+    org_code: str = Field(description="the household's village")
+    head_name: str = Field(description="the head of the household")
+    balance: int = Field(description="the household's balance now")
+    items: list[HouseholdEntry] = Field(description="every entry, oldest first, with the running balance")  # type: ignore[valid-type]
+
+
+@router.get("/points/balances", response_model=Balances, responses=ERRORS,
+            summary="Points balances of households")
 def balances(scope: CurrentScope,
-             org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None) -> JSONResponse:
+             org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None) -> JSONResponse:
     """Each household's balance = the sum of all its entries (reversals included), highest first."""
     with read_tx() as conn:
         rows = ranked(balances_of(conn, scope, org_code))
     return JSONResponse({"items": rows})
 
 
-@router.get("/points/rankings", responses=ERRORS)
+@router.get("/points/rankings", response_model=Ranking, responses=ERRORS,
+            summary="The month's points ranking")
 def rankings(scope: CurrentScope,
-             org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-             month: Annotated[str | None, Query(max_length=7, description="YYYY-MM (default: this month)")] = None,
+             org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
+             month: Annotated[str | None, Query(description="YYYY-MM (default: this month)"),
+                              WithJsonSchema({"type": "string", "pattern": MONTH_PATTERN})] = None,
              limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> JSONResponse:
     """The month's ranking: points earned in the month (entries whose ``occurred_on`` falls in it)."""
     start, end = _month(month)
@@ -132,7 +175,8 @@ def rankings(scope: CurrentScope,
     return JSONResponse({"month": start.strftime("%Y-%m"), "items": rows[:limit]})
 
 
-@router.get("/points/households/{household_id}", responses=ERRORS)
+@router.get("/points/households/{household_id}", response_model=HouseholdPoints, responses=ERRORS,
+            summary="A household's points entries with the running balance")
 def household_points(household_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     """Why a household's points changed: every entry, oldest first, with the running balance."""
     spec = _households()

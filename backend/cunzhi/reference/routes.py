@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope
@@ -20,20 +20,22 @@ router = APIRouter(tags=["reference"])
 
 
 class ReferenceOut(BaseModel):
-    version: str
-    code_tables: dict[str, list[dict]]
-    case_transitions: dict[str, list[str]]
-    settings: dict[str, int | str]
-    orgs: list[dict]
-    users: list[dict]
+    version: str = Field(description="a hash of this answer: the app refetches when it changes")
+    code_tables: dict[str, list[dict]] = Field(description="table name → its codes ({code, label, …}) for the caller's county")
+    case_transitions: dict[str, list[str]] = Field(description="case status → the statuses it may move to")
+    settings: dict[str, int | str] = Field(description="the county's settings (deadline days, rates…)")
+    orgs: list[dict] = Field(description="the org units the caller sees: its own, its ancestors and those below ({code, name, level, parent_code})")
+    users: list[dict] = Field(description="active users in the caller's scope ({id, display_name, role, org_code})")
     # grid work (issue 7): the grids in scope with their workers, and the state machines of patrol and incident
-    grids: list[dict] = []
-    patrol_transitions: dict[str, list[str]] = {}
-    incident_transitions: dict[str, list[str]] = {}
+    grids: list[dict] = Field(default=[], description="the grids in the caller's scope with their workers")
+    patrol_transitions: dict[str, list[str]] = Field(default={}, description="patrol state → the states it may move to")
+    incident_transitions: dict[str, list[str]] = Field(default={}, description="incident state → the states it may move to")
 
 
-@router.get("/reference", response_model=ReferenceOut)
+@router.get("/reference", response_model=ReferenceOut,
+            summary="Code tables, settings, units, users and grids of the caller's county")
 def reference(scope: CurrentScope) -> JSONResponse:
+    """What the app needs offline: the county's code tables (with zh-CN labels), settings, the state machines of cases, patrols and incidents, the org units and active users the caller sees, and the grids in scope. ``version`` changes when any of it does."""
     county = scope.org_code[:6]
     org_t, user_t = OrgUnit.__table__, User.__table__
     with read_tx() as conn:

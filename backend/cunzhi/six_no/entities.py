@@ -94,6 +94,21 @@ def _validate(ctx: WriteContext) -> list[FieldError]:
     return errors
 
 
+# what each wire field means (OpenAPI, generated from this registration: docs/api.md)
+REPORT_DESCRIPTIONS = {
+    "year": "年度 — the year assessed",
+    "indicators": "指标 — the six-no indicators and their status",
+    "indicators.code": "指标代码 — the indicator (a code of the six_no_indicator table)",
+    "indicators.status": "状态 — met or not met",
+    "indicators.incident_ids": "相关事件 — ids of incidents that bear on it",
+    "indicators.evidence": "佐证 — the evidence",
+    "indicators.attachment_ids": "附件 — ids of supporting scans (attachments)",
+    "self_assessment": "自评 — the village's self-assessment",
+    "state": "状态 — open, self_assessed, township_certified, rejected or reopened",
+    "decision_note": "审核意见 — the township's note on its decision",
+}
+
+
 six_no_report = register(EntitySpec(
     name="six_no_report",
     model=SixNoReport,
@@ -113,6 +128,7 @@ six_no_report = register(EntitySpec(
     authorize=_authorize,
     prepare=_prepare,
     validate=_validate,
+    descriptions=REPORT_DESCRIPTIONS,
 ))
 
 

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope, Lang, audit
-from cunzhi.api.listing import ERRORS, HistoryOut, Page, UpdatedSince, filter_codes, get_one, history, list_page
+from cunzhi.api.listing import (codes_schema, ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
+                                list_page)
 from cunzhi.core.clock import iso, today_shanghai, utcnow
 from cunzhi.core.db import read_tx, scope_clause, write_tx
 from cunzhi.core.errors import AppError, FieldError
@@ -20,6 +21,7 @@ from cunzhi.six_no import rules
 from cunzhi.six_no.entities import six_no_report
 from cunzhi.sync import engine
 from cunzhi.sync.registry import get_entity
+from cunzhi.sync.schemas import JsonInt, MutationResultOut
 
 router = APIRouter(tags=["six-no"])
 report_t = six_no_report.table
@@ -27,13 +29,13 @@ org_t = OrgUnit.__table__
 SAFE_TARGET = 0.97
 
 
-@router.get("/six-no-reports", response_model=Page, responses=ERRORS)
+@router.get("/six-no-reports", **list_doc(six_no_report, "six-no reports"))
 def list_reports(
     scope: CurrentScope,
     updated_since: UpdatedSince = None,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-    state: Annotated[str | None, Query(max_length=200, description="comma-separated states")] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="only reports of this year")] = None,
+    state: Annotated[str | None, Query(max_length=200), codes_schema(rules.STATES, 200)] = None,
     include_deleted: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
@@ -53,13 +55,13 @@ def list_reports(
                      action="six_no_reports.list", updated_since=updated_since)
 
 
-@router.get("/six-no-reports/{report_id}", responses=ERRORS)
+@router.get("/six-no-reports/{report_id}", **get_doc(six_no_report, "six-no report"))
 def get_report(report_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     """One report with its indicators (status and linked incidents derived by the server)."""
     return get_one(six_no_report, scope, report_id, "six_no_reports.get")
 
 
-@router.get("/six-no-reports/{report_id}/history", response_model=HistoryOut, responses=ERRORS)
+@router.get("/six-no-reports/{report_id}/history", **history_doc(six_no_report, "six-no report"))
 def report_history(report_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     """Every change: the village's evidence, the township's decisions, and the server's derived changes
     (user ``system``, with the incident that caused them)."""
@@ -97,11 +99,44 @@ def safe_rates(conn, scope, org_code: str | None, year: int) -> dict:
             "meets_target": bool(total) and certified / total >= SAFE_TARGET, "villages": villages}
 
 
-@router.get("/safe-households", responses=ERRORS)
+class SafeVillage(BaseModel):
+    org_code: str = Field(description="the village's code")
+    name: str | None = Field(description="the village's name")
+    households: int = Field(description="active households")
+    certified: int = Field(description="of them, certified safe for the year")
+    rate: float | None = Field(description="certified ÷ households (4 decimals); null without households")
+    meets_target: bool = Field(description="rate ≥ target")
+
+
+class SafeRates(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{
+        "year": 2026, "target": 0.97, "households": 120, "certified": 117, "rate": 0.975, "meets_target": True,
+        "villages": [{"org_code": "340321108200", "name": "万福村", "households": 120, "certified": 117, "rate": 0.975,
+                      "meets_target": True}]}]}}
+    year: int = Field(description="the year")
+    target: float = Field(description="the target rate (0.97)")
+    households: int = Field(description="active households in all the villages")
+    certified: int = Field(description="of them, certified safe for the year")
+    rate: float | None = Field(description="certified ÷ households (4 decimals); null without households")
+    meets_target: bool = Field(description="rate ≥ target")
+    villages: list[SafeVillage] = Field(description="per village in scope")
+
+
+class CertifyResult(MutationResultOut):
+    household_id: str = Field(description="the household this result is for")
+
+
+class CertifyOut(BaseModel):
+    results: list[CertifyResult] = Field(description="one result per household, in order (as a push answers)")
+    server_time: str = Field(description="the server's clock (ISO 8601, UTC)")
+
+
+@router.get("/safe-households", response_model=SafeRates, responses=ERRORS,
+            summary="Safe-household (平安家庭) rates per village")
 def safe_households(
     scope: CurrentScope,
-    org_code: Annotated[str | None, Query(pattern=r"^\d{2,12}$")] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="the year (default: this year)")] = None,
 ) -> JSONResponse:
     """平安家庭: certified ÷ active households per village, against the 97% target (formula on screen)."""
     with read_tx() as conn:
@@ -109,12 +144,14 @@ def safe_households(
 
 
 class CertifyIn(BaseModel):
-    year: int = Field(ge=2000, le=2100)
-    household_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
-    certified: bool = True
+    model_config = ConfigDict(json_schema_extra={"examples": [{"year": 2026, "household_ids": ["0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11"], "certified": True}]})
+    year: JsonInt = Field(ge=2000, le=2100, description="the year certified (not in the future)")
+    household_ids: list[uuid.UUID] = Field(min_length=1, max_length=500, description="the households (1–500 ids, in scope)")
+    certified: StrictBool = Field(default=True, description="true: certify; false: withdraw the certification")
 
 
-@router.post("/safe-households/certify", responses=ERRORS)
+@router.post("/safe-households/certify", response_model=CertifyOut, responses=ERRORS,
+             summary="Certify households safe for a year, in bulk")
 def certify_households(body: CertifyIn, scope: CurrentScope, lang: Lang) -> JSONResponse:
     """Mark households certified (or not) for a year in bulk, from the roster list (online).
 

@@ -46,6 +46,8 @@ class FieldType:
     # meet (sync-protocol.md, "Derived ids"); ``server_keys`` of an item are the server's, never the device's
     key: str | None = None
     server_keys: tuple[str, ...] = ()
+    # the JSON schema of the wire value (OpenAPI: the record schemas generated from the registry)
+    schema: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # set in __post_init__: personal data / attachment ids anywhere inside this type
     personal: bool = field(init=False, default=False, compare=False, repr=False)
     attachments: bool = field(init=False, default=False, compare=False, repr=False)
@@ -89,7 +91,10 @@ def _text(max_len: int | None, min_len: int = 0) -> Callable[[Any], str]:
 
 
 def text(max_len: int | None = 10000, *, required: bool = False) -> FieldType:
-    return FieldType(_text(max_len, 1 if required else 0), nullable=not required, kind="text")
+    schema: dict[str, Any] = {"type": "string", "minLength": 1 if required else 0}
+    if max_len is not None:
+        schema["maxLength"] = max_len
+    return FieldType(_text(max_len, 1 if required else 0), nullable=not required, kind="text", schema=schema)
 
 
 def choice(values: tuple[str, ...] | Callable[[], set[str]], *, required: bool = False,
@@ -102,7 +107,10 @@ def choice(values: tuple[str, ...] | Callable[[], set[str]], *, required: bool =
             raise Invalid("invalid_choice")
         return v
 
-    return FieldType(parse, nullable=not required, default=default)
+    schema: dict[str, Any] = {"type": "string"}
+    if not callable(values):
+        schema["enum"] = list(values)
+    return FieldType(parse, nullable=not required, default=default, schema=schema)
 
 
 def boolean(*, required: bool = False) -> FieldType:
@@ -111,7 +119,7 @@ def boolean(*, required: bool = False) -> FieldType:
             raise Invalid("invalid_type")
         return v
 
-    return FieldType(parse, nullable=not required)
+    return FieldType(parse, nullable=not required, schema={"type": "boolean"})
 
 
 def integer(lo: int | None = None, hi: int | None = None) -> FieldType:
@@ -122,7 +130,12 @@ def integer(lo: int | None = None, hi: int | None = None) -> FieldType:
             raise Invalid("out_of_range")
         return v
 
-    return FieldType(parse)
+    schema: dict[str, Any] = {"type": "integer"}
+    if lo is not None:
+        schema["minimum"] = lo
+    if hi is not None:
+        schema["maximum"] = hi
+    return FieldType(parse, schema=schema)
 
 
 def parse_date(v: Any) -> date:
@@ -144,7 +157,7 @@ def dump_date(d: date | str | None) -> str | None:
 
 
 def a_date(*, required: bool = False) -> FieldType:
-    return FieldType(parse_date, dump_date, nullable=not required)
+    return FieldType(parse_date, dump_date, nullable=not required, schema={"type": "string", "format": "date"})
 
 
 def parse_datetime(v: Any) -> datetime:
@@ -164,7 +177,7 @@ def parse_datetime(v: Any) -> datetime:
 def a_datetime(*, required: bool = False) -> FieldType:
     from cunzhi.core.clock import iso
 
-    return FieldType(parse_datetime, iso, nullable=not required)
+    return FieldType(parse_datetime, iso, nullable=not required, schema={"type": "string", "format": "date-time"})
 
 
 def parse_uuid(v: Any) -> str:
@@ -176,8 +189,11 @@ def parse_uuid(v: Any) -> str:
         raise Invalid("invalid_uuid") from None
 
 
+UUID_SCHEMA = {"type": "string", "format": "uuid"}
+
+
 def a_uuid() -> FieldType:
-    return FieldType(parse_uuid)
+    return FieldType(parse_uuid, schema=dict(UUID_SCHEMA))
 
 
 def uuid_list(max_items: int = 50) -> FieldType:
@@ -187,7 +203,8 @@ def uuid_list(max_items: int = 50) -> FieldType:
         out = [parse_uuid(x) for x in v]
         return list(dict.fromkeys(out))
 
-    return FieldType(parse, lambda v: v or [], nullable=True)
+    return FieldType(parse, lambda v: v or [], nullable=True,
+                     schema={"type": "array", "items": dict(UUID_SCHEMA), "maxItems": max_items})
 
 
 def money(v: Any) -> str:
@@ -204,7 +221,7 @@ def money(v: Any) -> str:
 
 
 def amount() -> FieldType:
-    return FieldType(money)
+    return FieldType(money, schema={"type": "string", "pattern": r"^\d{1,12}\.\d{2}$"})
 
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -282,7 +299,8 @@ def phone(*, required: bool = False) -> FieldType:
             raise Invalid("invalid_phone")
         return v
 
-    return FieldType(parse, nullable=not required, kind="phone")
+    return FieldType(parse, nullable=not required, kind="phone",
+                     schema={"type": "string", "maxLength": PHONE_MAX, "pattern": r"^[0-9*-]*$"})
 
 
 def id_number(*, required: bool = False) -> FieldType:
@@ -306,7 +324,8 @@ def id_number(*, required: bool = False) -> FieldType:
             raise Invalid("invalid_id_number")
         return v.upper()
 
-    return FieldType(parse, nullable=not required, kind="id_number")
+    return FieldType(parse, nullable=not required, kind="id_number",
+                     schema={"type": "string", "maxLength": ID_NUMBER_MAX, "pattern": r"^[0-9Xx*]*$"})
 
 
 def attachment_ids(max_items: int = 20) -> FieldType:
@@ -317,7 +336,8 @@ def attachment_ids(max_items: int = 20) -> FieldType:
             raise Invalid("invalid_type")
         return list(dict.fromkeys(parse_uuid(x) for x in v))
 
-    return FieldType(parse, lambda v: v or [], nullable=True, kind="attachment_ids", default=[])
+    return FieldType(parse, lambda v: v or [], nullable=True, kind="attachment_ids", default=[],
+                     schema={"type": "array", "items": dict(UUID_SCHEMA), "maxItems": max_items})
 
 
 def _plan(item: dict[str, FieldType], required_keys: tuple[str, ...]) -> list[tuple]:
@@ -360,7 +380,8 @@ def _load_item(item: dict[str, FieldType], plan: list[tuple], value: Any, where:
 def obj(item: dict[str, FieldType], *, required_keys: tuple[str, ...] = ()) -> FieldType:
     """A typed nested object (one value for merging); unknown keys → ``unknown_field`` naming ``field.key``."""
     plan = _plan(item, required_keys)
-    return FieldType(lambda v: _load_item(item, plan, v, ""), nullable=True, kind="obj", item=item)
+    return FieldType(lambda v: _load_item(item, plan, v, ""), nullable=True, kind="obj", item=item,
+                     schema={"type": "object"})
 
 
 def object_list(item: dict[str, FieldType], *, required_keys: tuple[str, ...] = (), max_items: int = 50,
@@ -380,7 +401,7 @@ def object_list(item: dict[str, FieldType], *, required_keys: tuple[str, ...] = 
         return [_load_item(item, plan, x, str(i)) for i, x in enumerate(v)]
 
     return FieldType(parse, lambda v: v if v is not None else [], nullable=not required, kind="object_list",
-                     item=item, key=key, server_keys=server_keys)
+                     item=item, key=key, server_keys=server_keys, schema={"type": "array", "maxItems": max_items})
 
 
 _EMPTY: tuple = (None, "", [], {})

@@ -109,6 +109,10 @@ class EntitySpec:
     # per-change permission, before the merge: ctx.current (stored row or None), ctx.sent (parsed fields),
     # ctx.actor; an error code → the mutation is ``rejected`` ``forbidden``
     authorize: Callable[[WriteContext], str | None] | None = None
+    # what each wire field means, for the OpenAPI record schema (``json_schema``): "中文标签 — English text";
+    # keys are wire names, ``field.key`` for a key of a nested object or list item, and the names of server and
+    # computed fields; the common fields (id, rev, …) are described once, in COMMON_DESCRIPTIONS
+    descriptions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # found by type once, so outputs and writes pay nothing for entities without them
@@ -157,6 +161,115 @@ class EntitySpec:
 
     def output_fields(self) -> tuple[str, ...]:
         return COMMON_FIELDS + tuple(f for f in self.fields if f != "org_code") + self.server_fields
+
+    def describe(self, name: str) -> str:
+        """The description of a wire field (``field.key`` for a nested key); personal data says so."""
+        text = self.descriptions.get(name) or COMMON_DESCRIPTIONS.get(name) or ""
+        top = self.fields.get(name.split(".", 1)[0])
+        if top is not None and name in self.personal_paths():
+            text += " (personal data: masked as 138****1234 / 340321********1234 for whoever may not see it)"
+        return text
+
+    def json_schema(self) -> dict[str, Any]:
+        """The record as the read API, the feed and push answers give it: generated from the field types."""
+        props: dict[str, Any] = {name: {**COMMON_SCHEMAS[name], "description": self.describe(name)}
+                                 for name in COMMON_FIELDS}
+        for name, ftype in self.fields.items():
+            if name != "org_code":
+                props[name] = _field_schema(self, name, ftype)
+        for name in self.server_fields:
+            props[name] = {"description": self.describe(name) or f"{name} (set by the server)"}
+        for name in self.descriptions:  # computed on read (e.g. deadline_color)
+            if "." not in name and name not in props:
+                props[name] = {"description": self.describe(name)}
+        return {"type": "object", "title": record_title(self.name), "properties": props,
+                "required": ["id", "org_code", "rev", "deleted"],
+                "description": f"A {self.name} record (fields on the wire; personal data masked by role)."}
+
+    def json_example(self) -> dict[str, Any]:
+        """An example record of this type, made from the field types."""
+        out = {name: COMMON_EXAMPLES[name] for name in COMMON_FIELDS}
+        for name, ftype in self.fields.items():
+            if name != "org_code":
+                out[name] = _example(ftype)
+        return out
+
+
+COMMON_DESCRIPTIONS = {
+    "id": "记录ID — the record's id (a UUID the creating device chose)",
+    "org_code": "所属单位 — the code of the org unit (village or township) the record belongs to",
+    "rev": "版本 — the record's revision: 1 when created, +1 at every accepted change",
+    "deleted": "已删除 — true for a deleted record (a tombstone: its fields are kept, it is hidden from lists)",
+    "created_at": "创建时间 — when the server stored the record first (ISO 8601, UTC)",
+    "updated_at": "更新时间 — when the server stored its last change (ISO 8601, UTC)",
+    "created_by": "创建人 — the id of the user who created it",
+    "updated_by": "更新人 — the id of the user who changed it last",
+}
+COMMON_SCHEMAS: dict[str, dict[str, Any]] = {
+    "id": {"type": "string", "format": "uuid"}, "org_code": {"type": "string"}, "rev": {"type": "integer"},
+    "deleted": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"},
+    "updated_at": {"type": "string", "format": "date-time"}, "created_by": {"type": ["string", "null"]},
+    "updated_by": {"type": ["string", "null"]},
+}
+COMMON_EXAMPLES: dict[str, Any] = {
+    "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11", "org_code": "340321108200", "rev": 3, "deleted": False,
+    "created_at": "2026-11-20T01:30:00Z", "updated_at": "2026-11-21T02:00:00Z",
+    "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f", "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+}
+
+
+def record_title(entity: str) -> str:
+    """``mediation_case`` → ``MediationCaseRecord`` (the OpenAPI component of the record type)."""
+    return "".join(part.title() for part in entity.split("_")) + "Record"
+
+
+def _field_schema(spec: EntitySpec, path: str, ftype: FieldType) -> dict[str, Any]:
+    """A wire field's schema: its type's, with nested keys for objects and list items; null allowed (a
+    field not set, or emptied)."""
+    schema = dict(ftype.schema)
+    if ftype.item is not None:
+        inner = {"type": "object", "properties": {k: _field_schema(spec, f"{path}.{k}", t)
+                                                  for k, t in ftype.item.items()}}
+        if ftype.kind == "obj":
+            schema.update(inner)
+        else:
+            schema = {**schema, "type": "array", "items": inner}
+    if "type" in schema:
+        schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
+    return {**schema, "description": spec.describe(path)}
+
+
+def _example(ftype: FieldType) -> Any:
+    s = ftype.schema
+    if ftype.kind == "phone":
+        return "138****1234"
+    if ftype.kind == "id_number":
+        return "340321********1234"
+    if ftype.item is not None:
+        item = {k: _example(t) for k, t in ftype.item.items()}
+        return item if ftype.kind == "obj" else [item]
+    if s.get("enum"):
+        return s["enum"][0]
+    kind, fmt = s.get("type"), s.get("format")
+    if fmt == "date":
+        return "2026-11-20"
+    if fmt == "date-time":
+        return "2026-11-20T09:30:00+08:00"
+    if fmt == "uuid":
+        return "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f"
+    if kind == "array":
+        return []
+    if kind == "boolean":
+        return False
+    if kind == "integer":
+        return max(s.get("minimum", 1), min(1, s.get("maximum", 1)))
+    if s.get("pattern", "").startswith("^\\d{1,12}"):
+        return "1200.00"
+    if kind == "string":
+        return "示例"
+    return None
 
 
 _REGISTRY: dict[str, EntitySpec] = {}

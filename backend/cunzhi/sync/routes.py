@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
+from pydantic import WithJsonSchema
 from sqlalchemy.exc import IntegrityError
 
 from cunzhi.core.jsonx import JSONBodyRoute, JSONResponse
@@ -25,12 +26,17 @@ router = APIRouter(prefix="/sync", tags=["sync"], route_class=JSONBodyRoute)
 conflicts_router = APIRouter(prefix="/conflicts", tags=["sync"])
 
 SUPPORTED_PROTOCOLS = {"1"}
+PULL_LIMIT_CAP = 5000  # the most a page may ask for (a server may set a lower CUNZHI_PULL_MAX_LIMIT)
+# another version answers 426 upgrade_required (the header is absent: version 1)
+Protocol = Annotated[str | None, Header(description="the sync protocol version the client speaks: 1 (another answers "
+                                                   "426); absent: 1"),
+                     WithJsonSchema({"type": "string", "enum": sorted(SUPPORTED_PROTOCOLS)})]
 ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 409: {"model": ErrorOut}, 413: {"model": ErrorOut},
           422: {"model": ErrorOut}, 426: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 
 def check_protocol(value: str | None) -> None:
-    if value is not None and value.strip() not in SUPPORTED_PROTOCOLS:
+    if value is not None and value not in SUPPORTED_PROTOCOLS:
         raise AppError(426, "unsupported_protocol")
 
 
@@ -60,9 +66,10 @@ def _mutation(m) -> engine.Mutation:
                            m.fields, m.client_time, m.base_epoch, m.resolves_conflict)
 
 
-@router.post("/push", response_model=PushOut, responses=ERRORS)
+@router.post("/push", response_model=PushOut, responses=ERRORS,
+             summary="Push the device's outbox (sync protocol v1)")
 def push(body: PushIn, scope: CurrentScope, lang: Lang,
-         x_cunzhi_protocol: Annotated[str | None, Header()] = None) -> JSONResponse:
+         x_cunzhi_protocol: Protocol = None) -> JSONResponse:
     """Apply the device's outbox: one result per mutation, in order (sync-protocol.md, Push)."""
     check_protocol(x_cunzhi_protocol)
     if body.client_id != scope.client_id:
@@ -88,10 +95,12 @@ def push(body: PushIn, scope: CurrentScope, lang: Lang,
     return JSONResponse({"results": rendered, "server_time": iso(utcnow())})
 
 
-@router.get("/pull", response_model=PullOut, responses=ERRORS)
+@router.get("/pull", response_model=PullOut, responses=ERRORS,
+            summary="Pull what changed after a cursor: the change feed")
 def pull(scope: CurrentScope, cursor: Annotated[str | None, Query(max_length=2000)] = None,
-         limit: Annotated[int | None, Query()] = None,
-         x_cunzhi_protocol: Annotated[str | None, Header()] = None) -> JSONResponse:
+         limit: Annotated[int | None, Query(ge=1, le=PULL_LIMIT_CAP, description="changes per page at most (default "
+                                                                             "500; the server's CUNZHI_PULL_MAX_LIMIT caps it)")] = None,
+         x_cunzhi_protocol: Protocol = None) -> JSONResponse:
     """Everything in the caller's scope that changed after the cursor (sync-protocol.md, Pull)."""
     check_protocol(x_cunzhi_protocol)
     settings = get_settings()
@@ -111,11 +120,12 @@ def pull(scope: CurrentScope, cursor: Annotated[str | None, Query(max_length=200
     return JSONResponse(page)
 
 
-@conflicts_router.get("", response_model=ConflictPage, responses=ERRORS)
+@conflicts_router.get("", response_model=ConflictPage, responses=ERRORS,
+                      summary="List stored conflicts in your scope")
 def list_conflicts(scope: CurrentScope,
-                   status: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
-                   entity: Annotated[str | None, Query(max_length=40)] = None,
-                   record_id: Annotated[uuid.UUID | None, Query()] = None,
+                   status: Annotated[str, Query(pattern="^(open|resolved|all)$", description="open, resolved or all")] = "open",
+                   entity: Annotated[str | None, Query(max_length=40, description="only conflicts on this record type")] = None,
+                   record_id: Annotated[uuid.UUID | None, Query(description="only conflicts on this record")] = None,
                    limit: Annotated[int, Query(ge=1, le=500)] = 100,
                    cursor: Annotated[str | None, Query(max_length=200)] = None) -> JSONResponse:
     """Stored conflicts in the caller's scope, newest first."""
@@ -125,8 +135,10 @@ def list_conflicts(scope: CurrentScope,
     return JSONResponse(page)
 
 
-@conflicts_router.get("/{conflict_id}", response_model=ConflictOut, responses=ERRORS)
+@conflicts_router.get("/{conflict_id}", response_model=ConflictOut, responses=ERRORS,
+                      summary="One stored conflict")
 def get_conflict(conflict_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
+    """A stored conflict with both values of each field (personal data masked by role), for the resolve screen."""
     import sqlalchemy as sa
 
     with read_tx() as conn:
@@ -138,7 +150,8 @@ def get_conflict(conflict_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     return JSONResponse(out)
 
 
-@conflicts_router.post("/{conflict_id}/resolve", response_model=RecordOut, responses=ERRORS)
+@conflicts_router.post("/{conflict_id}/resolve", response_model=RecordOut, responses=ERRORS,
+                       summary="Settle a conflict online")
 def resolve(conflict_id: uuid.UUID, body: ResolveIn, scope: CurrentScope, request: Request) -> JSONResponse:
     """Settle a conflict online; every field of the conflict must be chosen."""
     with write_tx() as conn:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Form, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Form, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope
@@ -21,16 +22,18 @@ from cunzhi.users import service
 from cunzhi.users.models import AuthSession, User
 
 public_router = APIRouter(tags=["auth"])
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 router = APIRouter(tags=["auth"])
 ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 LOGIN_ERRORS = {**ERRORS, 429: {"model": ErrorOut}}
 
 
 class TokenOut(BaseModel):
-    access_token: str
-    token_type: str
+    model_config = ConfigDict(json_schema_extra={"examples": [{"access_token": "q3Jx…(43 characters)", "token_type": "bearer", "expires_at": "2026-12-20T02:00:00Z", "session_id": "3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f"}]})
+    access_token: str = Field(description="the bearer token: send it as Authorization: Bearer <access_token>")
+    token_type: str = Field(description="always bearer")
     expires_at: str
-    session_id: str
+    session_id: str = Field(description="the id of the session opened (see GET /sessions)")
 
 
 class MeOut(BaseModel):
@@ -40,10 +43,10 @@ class MeOut(BaseModel):
     role: str
     org_code: str
     org_name: str
-    permissions: dict[str, list[str]]
-    unmasked_org_prefixes: list[str]
-    personal_fields: dict[str, list[str]]
-    manages_users: bool = False
+    permissions: dict[str, list[str]] = Field(description="record type → the operations (create, update, delete) the role may push")
+    unmasked_org_prefixes: list[str] = Field(description="org code prefixes where the caller sees ID and phone numbers in full")
+    personal_fields: dict[str, list[str]] = Field(description="record type → where personal data sits (field or field.key), masked elsewhere")
+    manages_users: bool = Field(default=False, description="whether the caller administers accounts (GET /users)")
 
 
 class SessionOut(BaseModel):
@@ -51,9 +54,9 @@ class SessionOut(BaseModel):
     user_id: str
     username: str
     client_id: str
-    user_agent: str
+    user_agent: str = Field(description="the User-Agent of the device that signed in")
     created_at: str
-    last_seen_at: str
+    last_seen_at: str = Field(description="when the session was used last (updated at most once a minute)")
     expires_at: str
     revoked_at: str | None
 
@@ -63,14 +66,20 @@ class SessionPage(BaseModel):
     next_cursor: str | None = None
 
 
-@public_router.post("/auth/token", response_model=TokenOut, responses=LOGIN_ERRORS)
-def token(request: Request, username: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=200)],
-          client_id: Annotated[str, Form(max_length=64)], grant_type: Annotated[str | None, Form()] = None) -> JSONResponse:
+@public_router.post("/auth/token", response_model=TokenOut, responses=LOGIN_ERRORS,
+                    summary="Sign in: a session token bound to this device")
+def token(request: Request,
+          username: Annotated[str, Form(min_length=1, max_length=64, description="the login name", examples=["wanfu.admin"])],
+          password: Annotated[str, Form(min_length=1, max_length=200, description="the password", examples=["(the account's password)"])],
+          client_id: Annotated[str, WithJsonSchema({"type": "string", "pattern": UUID_PATTERN}), Form(description="the device's id: a UUID the app makes once "
+                                                                           "per installation; the session is bound to it",
+                                         examples=["5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"])],
+          grant_type: Annotated[str | None, Form(max_length=20, description="OAuth2's grant type: password (optional)",
+                                                 examples=["password"])] = None) -> JSONResponse:
     """OAuth2 password login plus the device's ``client_id``: opens a session bound to that device."""
-    try:
-        client_id = str(uuid.UUID(client_id))
-    except ValueError:
-        raise AppError(422, "validation_error", [FieldError("client_id", "invalid_uuid")]) from None
+    if not re.fullmatch(UUID_PATTERN, client_id):  # a UUID written 8-4-4-4-12, as declared
+        raise AppError(422, "validation_error", [FieldError("client_id", "invalid_uuid")])
+    client_id = str(uuid.UUID(client_id))
     if "\x00" in username or "\x00" in password:  # no account has one (and PostgreSQL text cannot hold it)
         raise AppError(401, "invalid_credentials")
     address = request.client.host if request.client else "unknown"
@@ -95,7 +104,8 @@ def permissions_of(role: str) -> dict[str, list[str]]:
             for name, spec in entities().items() if any(role in r for r in spec.writers.values())}
 
 
-@router.get("/me", response_model=MeOut, responses=ERRORS)
+@router.get("/me", response_model=MeOut, responses=ERRORS,
+            summary="Who the caller is, and what the role may do")
 def me(scope: CurrentScope) -> JSONResponse:
     """Who the caller is, what the role may write, where it sees personal data unmasked."""
     with read_tx() as conn:
@@ -124,8 +134,9 @@ def _visible_sessions(scope):
     return q.where(s.c.user_id == scope.user_id)
 
 
-@router.get("/sessions", response_model=SessionPage, responses=ERRORS)
-def list_sessions(scope: CurrentScope, active_only: bool = True) -> JSONResponse:
+@router.get("/sessions", response_model=SessionPage, responses=ERRORS,
+            summary="List sessions (one's own; an admin's: every session in scope)")
+def list_sessions(scope: CurrentScope, active_only: Annotated[bool, Query(description="only sessions not revoked or expired")] = True) -> JSONResponse:
     """One's own sessions; for township and county admins, every session of users in their scope."""
     s = AuthSession.__table__
     q = _visible_sessions(scope).order_by(s.c.last_seen_at.desc()).limit(1000)
@@ -136,7 +147,8 @@ def list_sessions(scope: CurrentScope, active_only: bool = True) -> JSONResponse
     return JSONResponse({"items": [_session_out(r) for r in rows], "next_cursor": None})
 
 
-@router.delete("/sessions/{session_id}", response_model=SessionOut, responses=ERRORS)
+@router.delete("/sessions/{session_id}", response_model=SessionOut, responses=ERRORS,
+               summary="Revoke a session (its device is signed out)")
 def revoke_session(session_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     """Revoke a session: the device answers 401 session_revoked next time and wipes that user's data."""
     s = AuthSession.__table__
@@ -160,7 +172,7 @@ class UserOut(BaseModel):
     role: str
     org_code: str
     active: bool
-    password_changed_at: str | None
+    password_changed_at: str | None = Field(description="when the password was set last; null: never since the account was made")
 
 
 class UserPage(BaseModel):
@@ -169,7 +181,8 @@ class UserPage(BaseModel):
 
 
 class PasswordIn(BaseModel):
-    password: str = Field(min_length=1, max_length=200)
+    model_config = ConfigDict(json_schema_extra={"examples": [{"password": "a-long-passphrase-2026"}]})
+    password: str = Field(min_length=1, max_length=200, description="the new password: at least 12 characters, not a common one")
 
 
 def _user_out(r) -> dict:
@@ -191,7 +204,8 @@ def _require_admin(scope) -> None:
         raise AppError(403, "forbidden")
 
 
-@router.get("/users", response_model=UserPage, responses=ERRORS)
+@router.get("/users", response_model=UserPage, responses=ERRORS,
+            summary="List the accounts an admin manages")
 def list_users(scope: CurrentScope) -> JSONResponse:
     """Accounts in the caller's scope (township and county admins)."""
     _require_admin(scope)
@@ -202,7 +216,8 @@ def list_users(scope: CurrentScope) -> JSONResponse:
     return JSONResponse({"items": [_user_out(r) for r in rows], "next_cursor": None})
 
 
-@router.put("/users/{user_id}/password", response_model=UserOut, responses=ERRORS)
+@router.put("/users/{user_id}/password", response_model=UserOut, responses=ERRORS,
+            summary="Set an account's password (its sessions end)")
 def set_user_password(user_id: uuid.UUID, body: PasswordIn, scope: CurrentScope) -> JSONResponse:
     """Set an account's password (at least 12 characters, not a common one); its sessions end."""
     _require_admin(scope)
@@ -213,7 +228,8 @@ def set_user_password(user_id: uuid.UUID, body: PasswordIn, scope: CurrentScope)
     return JSONResponse(_user_out(row))
 
 
-@router.post("/users/{user_id}/deactivate", response_model=UserOut, responses=ERRORS)
+@router.post("/users/{user_id}/deactivate", response_model=UserOut, responses=ERRORS,
+             summary="Deactivate an account")
 def deactivate_user(user_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     """Deactivate an account: its sessions end at once and it cannot sign in."""
     _require_admin(scope)
@@ -226,7 +242,8 @@ def deactivate_user(user_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     return JSONResponse(_user_out(row))
 
 
-@router.post("/users/{user_id}/activate", response_model=UserOut, responses=ERRORS)
+@router.post("/users/{user_id}/activate", response_model=UserOut, responses=ERRORS,
+             summary="Reactivate an account")
 def activate_user(user_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     """Let a deactivated account sign in again."""
     _require_admin(scope)
