@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health */
+        /**
+         * Is the service up (for probes)
+         * @description 200 when the database is reachable and its schema current, else 503 degraded. Anonymous callers learn only that; township and county admins also see the version, the database kind and the migration state.
+         */
         get: operations["health_api_v1_health_get"];
         put?: never;
         post?: never;
@@ -31,7 +34,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Token
+         * Sign in: a session token bound to this device
          * @description OAuth2 password login plus the device's ``client_id``: opens a session bound to that device.
          */
         post: operations["token_api_v1_auth_token_post"];
@@ -49,7 +52,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Me
+         * Who the caller is, and what the role may do
          * @description Who the caller is, what the role may write, where it sees personal data unmasked.
          */
         get: operations["me_api_v1_me_get"];
@@ -69,7 +72,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Sessions
+         * List sessions (one's own; an admin's: every session in scope)
          * @description One's own sessions; for township and county admins, every session of users in their scope.
          */
         get: operations["list_sessions_api_v1_sessions_get"];
@@ -92,7 +95,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Revoke Session
+         * Revoke a session (its device is signed out)
          * @description Revoke a session: the device answers 401 session_revoked next time and wipes that user's data.
          */
         delete: operations["revoke_session_api_v1_sessions__session_id__delete"];
@@ -109,7 +112,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Users
+         * List the accounts an admin manages
          * @description Accounts in the caller's scope (township and county admins).
          */
         get: operations["list_users_api_v1_users_get"];
@@ -130,7 +133,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set User Password
+         * Set an account's password (its sessions end)
          * @description Set an account's password (at least 12 characters, not a common one); its sessions end.
          */
         put: operations["set_user_password_api_v1_users__user_id__password_put"];
@@ -151,7 +154,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Deactivate User
+         * Deactivate an account
          * @description Deactivate an account: its sessions end at once and it cannot sign in.
          */
         post: operations["deactivate_user_api_v1_users__user_id__deactivate_post"];
@@ -171,7 +174,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Activate User
+         * Reactivate an account
          * @description Let a deactivated account sign in again.
          */
         post: operations["activate_user_api_v1_users__user_id__activate_post"];
@@ -188,7 +191,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Reference */
+        /**
+         * Code tables, settings, units, users and grids of the caller's county
+         * @description What the app needs offline: the county's code tables (with zh-CN labels), settings, the state machines of cases, patrols and incidents, the org units and active users the caller sees, and the grids in scope. ``version`` changes when any of it does.
+         */
         get: operations["reference_api_v1_reference_get"];
         put?: never;
         post?: never;
@@ -208,7 +214,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Push
+         * Push the device's outbox (sync protocol v1)
          * @description Apply the device's outbox: one result per mutation, in order (sync-protocol.md, Push).
          */
         post: operations["push_api_v1_sync_push_post"];
@@ -226,7 +232,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Pull
+         * Pull what changed after a cursor: the change feed
          * @description Everything in the caller's scope that changed after the cursor (sync-protocol.md, Pull).
          */
         get: operations["pull_api_v1_sync_pull_get"];
@@ -246,7 +252,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Conflicts
+         * List stored conflicts in your scope
          * @description Stored conflicts in the caller's scope, newest first.
          */
         get: operations["list_conflicts_api_v1_conflicts_get"];
@@ -265,7 +271,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Conflict */
+        /**
+         * One stored conflict
+         * @description A stored conflict with both values of each field (personal data masked by role), for the resolve screen.
+         */
         get: operations["get_conflict_api_v1_conflicts__conflict_id__get"];
         put?: never;
         post?: never;
@@ -285,7 +294,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Resolve
+         * Settle a conflict online
          * @description Settle a conflict online; every field of the conflict must be chosen.
          */
         post: operations["resolve_api_v1_conflicts__conflict_id__resolve_post"];
@@ -303,7 +312,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Cases
+         * List mediation cases in your scope (filters, updated_since, cursor pages)
          * @description Cases in the caller's scope, newest intake first; filters use the wire names of the fields.
          */
         get: operations["list_cases_api_v1_mediation_cases_get"];
@@ -323,7 +332,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get Case
+         * One mediation case by id, with its events
          * @description One case with its events (sessions, follow-ups, referrals), oldest event first.
          */
         get: operations["get_case_api_v1_mediation_cases__case_id__get"];
@@ -343,7 +352,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Case History
+         * The change history of one mediation case
          * @description Every change of the case: who, when, which device, which fields (personal data masked by role).
          */
         get: operations["case_history_api_v1_mediation_cases__case_id__history_get"];
@@ -363,17 +372,913 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Download
+         * Download an attachment
          * @description The file, for whoever may read its record — and for records with personal data, sees it unmasked
          *     (everyone else: the same 404 as a missing file). Every delivery is audited.
          */
         get: operations["download_api_v1_attachments__attachment_id__get"];
         /**
-         * Upload
+         * Upload an attachment (photo or PDF) of a record
          * @description Upload once per id (a retry with the same bytes answers the same) for a record the caller may write;
          *     JPEG, PNG, WebP or PDF ≤ 10 MB; images are stored re-encoded without any metadata.
          */
         put: operations["upload_api_v1_attachments__attachment_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the API keys in your scope
+         * @description Township and county admins: the keys of units in their scope, newest first, with when each was used last (never the secret).
+         */
+        get: operations["list_keys_api_v1_api_keys_get"];
+        put?: never;
+        /**
+         * Create a read-only API key (the secret is answered once)
+         * @description Township and county admins: a key reading the subtree of ``org_code`` (within the caller's scope), optionally only some record types, until ``expires_on``. The answer holds ``secret`` (czk_…) this once: the server keeps only its hash. ``unmasked`` only for a creator who sees personal data unmasked in that unit.
+         */
+        post: operations["create_key_api_v1_api_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key (it answers 401 from the next request)
+         * @description Township and county admins: the key answers 401 from the next request on; revoking twice answers the same.
+         */
+        delete: operations["revoke_key_api_v1_api_keys__key_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description Township and county admins: the webhook endpoints of units in their scope (never the secret).
+         */
+        get: operations["list_endpoints_api_v1_webhooks_get"];
+        put?: never;
+        /**
+         * Register a webhook endpoint (the signing secret is answered once)
+         * @description Township and county admins: deliveries of the given record types and events in the unit's subtree are POSTed to ``url`` (https; http and private addresses only with CUNZHI_WEBHOOK_ALLOW_PRIVATE=1), signed by the Standard Webhooks convention with ``secret`` (whsec_…, answered this once).
+         */
+        post: operations["create_endpoint_api_v1_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook endpoint
+         * @description One webhook endpoint in the caller's scope, with its state (paused, disabled, failing since).
+         */
+        get: operations["get_endpoint_api_v1_webhooks__endpoint_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint (its pending deliveries are dropped)
+         * @description The endpoint stops at once; its pending deliveries are dropped, its log kept.
+         */
+        delete: operations["delete_endpoint_api_v1_webhooks__endpoint_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Pause or resume a webhook endpoint
+         * @description ``paused: true`` holds deliveries (they wait); ``false`` resumes, and re-enables an endpoint the server disabled.
+         */
+        patch: operations["patch_endpoint_api_v1_webhooks__endpoint_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{endpoint_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The attempt log: deliveries of an endpoint, newest first, with every attempt
+         * @description Deliveries of an endpoint, newest first, each with every attempt (time, status, duration, the first 1 KB of the answer).
+         */
+        get: operations["list_deliveries_api_v1_webhooks__endpoint_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{endpoint_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send again one delivery, or every delivery since a time
+         * @description ``delivery_id``: send that delivery again; ``since``: every delivery made since then. Exactly one of the two.
+         */
+        post: operations["replay_api_v1_webhooks__endpoint_id__replay_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Messages for the caller (e.g. a webhook endpoint the server disabled)
+         * @description The caller's notices, newest first (at most 100): e.g. a webhook endpoint the server disabled after 3 days of failures.
+         */
+        get: operations["list_notices_api_v1_notices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notices/{notice_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a notice read
+         * @description Mark one of the caller's notices read (again: the same answer).
+         */
+        post: operations["read_notice_api_v1_notices__notice_id__read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/grids": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List grids in your scope
+         * @description Grids in the caller's scope (a village's grids for its people; a township's for the township).
+         */
+        get: operations["list_grids_api_v1_grids_get"];
+        put?: never;
+        /**
+         * Create a grid in a village
+         * @description Village and township admins: a new grid of a village in scope (code = village code + next serial).
+         */
+        post: operations["create_grid_api_v1_grids_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/grids/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One grid by code
+         * @description One grid in the caller's scope, with its workers.
+         */
+        get: operations["get_grid_api_v1_grids__code__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename, re-assign or retire a grid
+         * @description Village and township admins: rename (``name``), re-assign (``worker_ids``), retire (``retired``).
+         */
+        patch: operations["update_grid_api_v1_grids__code__patch"];
+        trace?: never;
+    };
+    "/api/v1/households/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a household roster (XLSX or CSV)
+         * @description Village and township admins: a roster (XLSX or CSV; headers 户主姓名, 住址, 人口, 联系电话, 身份证号, 网格;
+         *     at most 10,000 rows). ``dry_run`` (default true) answers an error per row and writes nothing; otherwise the
+         *     valid rows are written through the sync engine as the caller (same head name + address → an update).
+         */
+        post: operations["import_households_api_v1_households_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/households": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List households in your scope (filters, updated_since, cursor pages)
+         * @description Households in the caller's scope, newest first (by ``created_at``).
+         */
+        get: operations["list_households_api_v1_households_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/households/{record_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One household by id
+         * @description One household of the roster (the head's phone and ID number masked by role).
+         */
+        get: operations["get_household_api_v1_households__record_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/households/{record_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change history of one household
+         * @description Every change of the household: who, when, which device, which fields (personal data masked by role).
+         */
+        get: operations["household_history_api_v1_households__record_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrols": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List patrols in your scope (filters, updated_since, cursor pages)
+         * @description Patrols in scope, newest start first; ``distance_m`` and ``duration_s`` computed on read.
+         */
+        get: operations["list_patrols_api_v1_patrols_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrols/{record_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One patrol by id
+         * @description One patrol with its route and checklist; ``distance_m`` and ``duration_s`` computed on read.
+         */
+        get: operations["get_patrol_api_v1_patrols__record_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patrols/{record_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change history of one patrol
+         * @description Every change of the patrol: who, when, which device, which fields.
+         */
+        get: operations["patrol_history_api_v1_patrols__record_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List incidents in your scope (filters, updated_since, cursor pages)
+         * @description Incidents in scope, newest first (by ``occurred_at``), with ``deadline_color``.
+         */
+        get: operations["list_incidents_api_v1_incidents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{record_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One incident by id
+         * @description One incident with ``deadline_color`` (computed on read) and the case opened from it, if any.
+         */
+        get: operations["get_incident_api_v1_incidents__record_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{record_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change history of one incident
+         * @description Every change of the incident: who, when, which device, which fields (and changes the server derived).
+         */
+        get: operations["incident_history_api_v1_incidents__record_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/six-no-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List six-no reports in your scope (filters, updated_since, cursor pages)
+         * @description Six-no reports in the caller's scope, most recently changed first.
+         */
+        get: operations["list_reports_api_v1_six_no_reports_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/six-no-reports/{report_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One six-no report by id
+         * @description One report with its indicators (status and linked incidents derived by the server).
+         */
+        get: operations["get_report_api_v1_six_no_reports__report_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/six-no-reports/{report_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change history of one six-no report
+         * @description Every change: the village's evidence, the township's decisions, and the server's derived changes
+         *     (user ``system``, with the incident that caused them).
+         */
+        get: operations["report_history_api_v1_six_no_reports__report_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safe-households": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Safe-household (平安家庭) rates per village
+         * @description 平安家庭: certified ÷ active households per village, against the 97% target (formula on screen).
+         */
+        get: operations["safe_households_api_v1_safe_households_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safe-households/certify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Certify households safe for a year, in bulk
+         * @description Mark households certified (or not) for a year in bulk, from the roster list (online).
+         *
+         *     Each household is one ordinary change of its ``safe_certified_years``, written through the sync engine
+         *     as the caller (permission, merge, history, feed): the answer has one result per household, as a push
+         *     does. Offline, the PWA sends the same change as one push mutation per household.
+         */
+        post: operations["certify_households_api_v1_safe_households_certify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nominations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List nominations in your scope (filters, updated_since, cursor pages)
+         * @description Nominations in the caller's scope, newest first (nominee phone and ID number masked by role).
+         */
+        get: operations["list_nominations_api_v1_nominations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nominations/{nomination_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One nomination by id
+         * @description One nomination with its notice period (nominee phone and ID number masked by role).
+         */
+        get: operations["get_nomination_api_v1_nominations__nomination_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nominations/{nomination_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change history of one nomination
+         * @description Every change of the nomination: reviews, the notice, objections' effects, the award.
+         */
+        get: operations["nomination_history_api_v1_nominations__nomination_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nomination-objections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List objections to nominations in your scope (filters, updated_since, cursor pages)
+         * @description Objections in the caller's scope, newest first (the objector's contact masked by role).
+         */
+        get: operations["list_objections_api_v1_nomination_objections_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nomination-objections/{objection_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One objection by id
+         * @description One objection to a nomination (the objector's contact masked by role).
+         */
+        get: operations["get_objection_api_v1_nomination_objections__objection_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/nomination-objections/{objection_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change history of one objection
+         * @description Every change of the objection: who, when, which fields.
+         */
+        get: operations["objection_history_api_v1_nomination_objections__objection_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/honours": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The honours archive (好人档案)
+         * @description 好人档案: awarded people and families by village and year (award date), newest first.
+         *
+         *     Names, category, title, deeds and date only: the archive never carries phone or ID numbers.
+         */
+        get: operations["honours_api_v1_honours_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points-entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List points entries in your scope (filters, updated_since, cursor pages)
+         * @description Points entries in the caller's scope, newest ``occurred_on`` first.
+         */
+        get: operations["list_entries_api_v1_points_entries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points-entries/{entry_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One points entry by id
+         * @description One points entry (道德银行): the household, the rule, the points and why.
+         */
+        get: operations["get_entry_api_v1_points_entries__entry_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points-entries/{entry_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change history of one points entry
+         * @description Every change of the entry: who, when, which device, which fields.
+         */
+        get: operations["entry_history_api_v1_points_entries__entry_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Points balances of households
+         * @description Each household's balance = the sum of all its entries (reversals included), highest first.
+         */
+        get: operations["balances_api_v1_points_balances_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/rankings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The month's points ranking
+         * @description The month's ranking: points earned in the month (entries whose ``occurred_on`` falls in it).
+         */
+        get: operations["rankings_api_v1_points_rankings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/points/households/{household_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A household's points entries with the running balance
+         * @description Why a household's points changed: every entry, oldest first, with the running balance.
+         */
+        get: operations["household_points_api_v1_points_households__household_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The dashboard of a unit for a period
+         * @description Every figure of the unit for the period, with formula, numerator/denominator, target and drill links;
+         *     the breakdowns; the follow-up lists (names masked unless the role sees the unit's personal data).
+         */
+        get: operations["dashboard_api_v1_dashboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Townships of a county side by side
+         * @description The townships of a county side by side (a township compares itself alone).
+         */
+        get: operations["compare_api_v1_dashboard_compare_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the dashboard (XLSX or CSV)
+         * @description The whole dashboard (XLSX: one sheet per table after a sheet with unit, period, time and formulas) or
+         *     one table (XLSX or CSV, UTF-8 with BOM).
+         */
+        get: operations["export_file_api_v1_dashboard_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Villages or townships of a unit (a dashboard drill)
+         * @description Villages (or townships) of the unit with their count of active mediators: the drill of
+         *     six_no_village_rate's and mediators_villages' denominators, and of mediators_villages.
+         */
+        get: operations["units_api_v1_dashboard_units_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/mediators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Active mediators of a unit (a dashboard drill)
+         * @description Active mediator accounts of the unit at township (or village) level: the drill of mediators_township.
+         */
+        get: operations["mediators_api_v1_dashboard_mediators_get"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -387,393 +1292,3577 @@ export interface components {
     schemas: {
         /** AttachmentOut */
         AttachmentOut: {
-            /** Id */
+            /**
+             * Id
+             * @description the id (UUID)
+             */
             id: string;
-            /** Sha256 */
+            /**
+             * Sha256
+             * @description the SHA-256 of the stored bytes (hex)
+             */
             sha256: string;
-            /** Content Type */
+            /**
+             * Content Type
+             * @description image/jpeg or application/pdf
+             */
             content_type: string;
-            /** Size */
+            /**
+             * Size
+             * @description the size in bytes
+             */
             size: number;
+        };
+        /** AttemptOut */
+        AttemptOut: {
+            /**
+             * At
+             * @description when the attempt was made
+             */
+            at: string;
+            /**
+             * Status Code
+             * @description the receiver's HTTP status; null: no answer
+             */
+            status_code: number | null;
+            /**
+             * Duration Ms
+             * @description how long it took
+             */
+            duration_ms: number;
+            /**
+             * Error
+             * @description timeout or connection error, if any
+             */
+            error: string | null;
+            /**
+             * Response
+             * @description the first 1 KB of the receiver's answer
+             */
+            response: string | null;
+        };
+        /** Balance */
+        Balance: {
+            /**
+             * Household Id
+             * @description the household's id
+             */
+            household_id: string;
+            /**
+             * Org Code
+             * @description the household's village
+             */
+            org_code: string;
+            /**
+             * Head Name
+             * @description the head of the household
+             */
+            head_name: string;
+            /**
+             * Points
+             * @description the sum of its entries (reversals included)
+             */
+            points: number;
+            /**
+             * Entries
+             * @description how many entries
+             */
+            entries: number;
+        };
+        /** Balances */
+        Balances: {
+            /**
+             * Items
+             * @description active households in scope, highest balance first
+             */
+            items: components["schemas"]["Balance"][];
+        };
+        /** Body_import_households_api_v1_households_import_post */
+        Body_import_households_api_v1_households_import_post: {
+            /**
+             * File
+             * @description the roster: XLSX or CSV (UTF-8), headers in the first row
+             */
+            file: string;
+            /**
+             * Org Code
+             * @description the village the households belong to
+             * @example 340321108200
+             */
+            org_code: string;
+            /**
+             * Dry Run
+             * @description true: check only, write nothing
+             * @default true
+             * @example true
+             */
+            dry_run: boolean;
         };
         /** Body_token_api_v1_auth_token_post */
         Body_token_api_v1_auth_token_post: {
-            /** Username */
+            /**
+             * Username
+             * @description the login name
+             * @example wanfu.admin
+             */
             username: string;
-            /** Password */
+            /**
+             * Password
+             * @description the password
+             * @example (the account's password)
+             */
             password: string;
-            /** Client Id */
+            /**
+             * Client Id
+             * @description the device's id: a UUID the app makes once per installation; the session is bound to it
+             * @example 5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+             */
             client_id: string;
-            /** Grant Type */
+            /**
+             * Grant Type
+             * @description OAuth2's grant type: password (optional)
+             * @example password
+             */
             grant_type?: string | null;
         };
         /** Body_upload_api_v1_attachments__attachment_id__put */
         Body_upload_api_v1_attachments__attachment_id__put: {
-            /** File */
+            /**
+             * File
+             * @description the file: a JPEG photo or a PDF, within the size limit
+             */
             file: string;
-            /** Sha256 */
+            /**
+             * Sha256
+             * @description the SHA-256 of the file (hex): checked against the bytes received
+             * @example 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+             */
             sha256: string;
-            /** Entity */
+            /**
+             * Entity
+             * @description the record type the file belongs to
+             * @example mediation_case
+             */
             entity: string;
             /**
              * Record Id
              * Format: uuid
+             * @description the record the file belongs to (the caller may write it)
+             * @example 0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11
              */
             record_id: string;
         };
-        /** CaseDetail */
+        /**
+         * CaseDetail
+         * @description A mediation_case record (fields on the wire; personal data masked by role).
+         * @example {
+         *       "agreement": {
+         *         "amount": "1200.00",
+         *         "attachment_ids": [],
+         *         "court_confirmation": "none",
+         *         "form": "written",
+         *         "perform_by": "2026-11-20",
+         *         "performance": "示例",
+         *         "signed_on": "2026-11-20",
+         *         "terms": "示例"
+         *       },
+         *       "amount_in_dispute": "1200.00",
+         *       "category": "示例",
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "deadline": "2026-11-20",
+         *       "deleted": false,
+         *       "description": "示例",
+         *       "escalation_flag": false,
+         *       "escalation_note": "示例",
+         *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *       "incident_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *       "mediator_ids": [],
+         *       "org_code": "340321108200",
+         *       "outcome_note": "示例",
+         *       "parties": [
+         *         {
+         *           "address": "示例",
+         *           "gender": "male",
+         *           "id_number": "340321********1234",
+         *           "name": "示例",
+         *           "phone": "138****1234",
+         *           "role": "applicant"
+         *         }
+         *       ],
+         *       "people_involved": 1,
+         *       "place": "示例",
+         *       "received_on": "2026-11-20",
+         *       "rev": 3,
+         *       "risk_level": "red",
+         *       "source": "示例",
+         *       "status": "registered",
+         *       "title": "示例",
+         *       "updated_at": "2026-11-21T02:00:00Z",
+         *       "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *     }
+         */
         CaseDetail: {
-            /** Id */
+            /**
+             * Format: uuid
+             * @description 记录ID — the record's id (a UUID the creating device chose)
+             */
             id: string;
-            /** Events */
-            events: {
+            /** @description 所属单位 — the code of the org unit (village or township) the record belongs to */
+            org_code: string;
+            /** @description 版本 — the record's revision: 1 when created, +1 at every accepted change */
+            rev: number;
+            /** @description 已删除 — true for a deleted record (a tombstone: its fields are kept, it is hidden from lists) */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description 创建时间 — when the server stored the record first (ISO 8601, UTC)
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description 更新时间 — when the server stored its last change (ISO 8601, UTC)
+             */
+            updated_at?: string;
+            /** @description 创建人 — the id of the user who created it */
+            created_by?: string | null;
+            /** @description 更新人 — the id of the user who changed it last */
+            updated_by?: string | null;
+            /** @description 案由 — a short title of the dispute */
+            title?: string | null;
+            /** @description 案情 — what the dispute is about */
+            description?: string | null;
+            /** @description 纠纷类型 — the dispute category (a code of the county's case_category table, GET /reference) */
+            category?: string | null;
+            /** @description 来源 — how the case came in (a code of the case_source table) */
+            source?: string | null;
+            /**
+             * Format: date
+             * @description 受理日期 — the day the case was taken in (not in the future)
+             */
+            received_on?: string | null;
+            /** @description 地点 — where the dispute happened */
+            place?: string | null;
+            /** @description 当事人 — the parties, applicant(s) and respondent(s) */
+            parties?: {
+                /** @description 姓名 — the party's name */
+                name?: string | null;
+                /**
+                 * @description 角色 — applicant or respondent (申请人/被申请人)
+                 * @enum {string|null}
+                 */
+                role?: "applicant" | "respondent" | "other" | null;
+                /**
+                 * @description 性别 — the party's gender
+                 * @enum {string|null}
+                 */
+                gender?: "male" | "female" | "unknown" | null;
+                /** @description 电话 — the party's phone number (personal data: masked as 138****1234 / 340321********1234 for whoever may not see it) */
+                phone?: string | null;
+                /** @description 身份证号 — the party's resident ID number (personal data: masked as 138****1234 / 340321********1234 for whoever may not see it) */
+                id_number?: string | null;
+                /** @description 住址 — the party's address */
+                address?: string | null;
+            }[] | null;
+            /** @description 涉及人数 — how many people the dispute involves */
+            people_involved?: number | null;
+            /** @description 争议金额 — the amount in dispute in yuan, two decimals ("1200.00") */
+            amount_in_dispute?: string | null;
+            /** @description 调解员 — ids of the mediators in charge */
+            mediator_ids?: string[] | null;
+            /**
+             * @description 风险等级 — red, orange, yellow or blue
+             * @enum {string|null}
+             */
+            risk_level?: "red" | "orange" | "yellow" | "blue" | null;
+            /** @description 激化风险 — the dispute may escalate (矛盾激化苗头) */
+            escalation_flag?: boolean | null;
+            /** @description 激化说明 — why the dispute may escalate */
+            escalation_note?: string | null;
+            /**
+             * @description 状态 — the case's state (transitions in GET /reference case_transitions)
+             * @enum {string|null}
+             */
+            status?: "registered" | "mediating" | "agreed" | "fulfilling" | "fulfilled" | "archived" | "declined" | "terminated" | "referred" | null;
+            /**
+             * Format: date
+             * @description 办结期限 — the day the case should end by (received_on + the county's days + extensions; set by the server)
+             */
+            deadline?: string | null;
+            /** @description 延期记录 — extensions of the deadline: days, reason, who and when */
+            deadline_extensions?: unknown;
+            /** @description 调解协议 — the agreement reached */
+            agreement?: {
+                /**
+                 * @description 协议形式 — written or oral
+                 * @enum {string|null}
+                 */
+                form?: "written" | "oral" | null;
+                /** @description 协议内容 — the terms agreed */
+                terms?: string | null;
+                /** @description 协议金额 — the amount agreed, in yuan */
+                amount?: string | null;
+                /** @description 履行方式 — how the agreement is performed */
+                performance?: string | null;
+                /**
+                 * Format: date
+                 * @description 签订日期 — the day the agreement was signed
+                 */
+                signed_on?: string | null;
+                /**
+                 * Format: date
+                 * @description 履行期限 — the day the agreement is due
+                 */
+                perform_by?: string | null;
+                /** @description 协议附件 — ids of the agreement's scans (attachments) */
+                attachment_ids?: string[] | null;
+                /**
+                 * @description 司法确认 — whether a court confirmed the agreement
+                 * @enum {string|null}
+                 */
+                court_confirmation?: "none" | "requested" | "granted" | null;
+            } | null;
+            /** @description 结果说明 — how the case ended */
+            outcome_note?: string | null;
+            /**
+             * Format: uuid
+             * @description 来源事件 — the grid incident this case was opened from
+             */
+            incident_id?: string | null;
+            /** @description 案件编号 — the case number the server assigns (e.g. 万福镇调〔2026〕12号) */
+            case_number?: unknown;
+            /** @description 结案日期 — the day the case reached an ending state (set by the server) */
+            ended_on?: unknown;
+            /** @description 结案方式 — the ending state the case reached (set by the server) */
+            ended_as?: unknown;
+            /** @description 期限颜色 — computed on read: green, yellow, red (overdue) or grey (ended) */
+            deadline_color?: unknown;
+            /** @description 调解记录 — the case's events (sessions, follow-ups, referrals…), oldest first; empty for an API key that may not read case_event */
+            events?: components["schemas"]["CaseEventRecord"][];
+        };
+        /**
+         * CertifyIn
+         * @example {
+         *       "certified": true,
+         *       "household_ids": [
+         *         "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11"
+         *       ],
+         *       "year": 2026
+         *     }
+         */
+        CertifyIn: {
+            /**
+             * Year
+             * @description the year certified (not in the future)
+             */
+            year: number;
+            /**
+             * Household Ids
+             * @description the households (1–500 ids, in scope)
+             */
+            household_ids: string[];
+            /**
+             * Certified
+             * @description true: certify; false: withdraw the certification
+             * @default true
+             */
+            certified: boolean;
+        };
+        /** CertifyOut */
+        CertifyOut: {
+            /**
+             * Results
+             * @description one result per household, in order (as a push answers)
+             */
+            results: components["schemas"]["CertifyResult"][];
+            /**
+             * Server Time
+             * @description the server's clock (ISO 8601, UTC)
+             */
+            server_time: string;
+        };
+        /** CertifyResult */
+        CertifyResult: {
+            /**
+             * Mutation Id
+             * @description the mutation's id
+             */
+            mutation_id: string;
+            /**
+             * Status
+             * @description applied, merged, conflict, duplicate or rejected
+             * @enum {string}
+             */
+            status: "applied" | "merged" | "conflict" | "duplicate" | "rejected";
+            /**
+             * Original Status
+             * @description for a duplicate: the status the first answer had
+             */
+            original_status?: string | null;
+            /**
+             * Record
+             * @description the record as stored now (its type's XxxRecord schema)
+             */
+            record?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Conflict Id
+             * @description the stored conflict, for a conflict
+             */
+            conflict_id?: string | null;
+            /**
+             * Conflicts
+             * @description the fields in conflict
+             */
+            conflicts?: components["schemas"]["ConflictField"][] | null;
+            /** @description why it was rejected */
+            error?: components["schemas"]["ErrorOut"] | null;
+            /**
+             * Household Id
+             * @description the household this result is for
+             */
+            household_id: string;
+        };
+        /** ChangeOut */
+        ChangeOut: {
+            /**
+             * Entity
+             * @description the record type
+             */
+            entity: string;
+            /**
+             * Record
+             * @description the record as stored now (its type's XxxRecord schema; deleted: true for a tombstone)
+             */
+            record: {
+                [key: string]: unknown;
+            };
+        };
+        /** Compare */
+        Compare: {
+            /**
+             * Org Code
+             * @description the county's (or township's) code
+             */
+            org_code: string;
+            /**
+             * Org Name
+             * @description its name
+             */
+            org_name: string;
+            /**
+             * From
+             * @description the period's first day
+             */
+            from: string;
+            /**
+             * To
+             * @description the period's last day
+             */
+            to: string;
+            /**
+             * As Of
+             * @description when the figures were computed (ISO 8601, UTC)
+             */
+            as_of: string;
+            /**
+             * Keys
+             * @description the figures compared, in order
+             */
+            keys: string[];
+            /**
+             * Labels
+             * @description figure key → its label in the request's language
+             */
+            labels: {
+                [key: string]: string;
+            };
+            /**
+             * Townships
+             * @description per township: org_code, org_name and figure key → {value, numerator, denominator}
+             */
+            townships: {
                 [key: string]: unknown;
             }[];
         } & {
             [key: string]: unknown;
         };
-        /** ChangeOut */
-        ChangeOut: {
-            /** Entity */
-            entity: string;
-            /** Record */
-            record: {
-                [key: string]: unknown;
-            };
-        };
         /** ConflictField */
         ConflictField: {
-            /** Field */
+            /**
+             * Field
+             * @description the wire name of the field
+             */
             field: string;
-            /** Client Value */
+            /**
+             * Client Value
+             * @description the value the device sent
+             */
             client_value?: unknown;
-            /** Server Value */
+            /**
+             * Server Value
+             * @description the value the server holds
+             */
             server_value?: unknown;
         };
         /** ConflictOut */
         ConflictOut: {
-            /** Id */
+            /**
+             * Id
+             * @description the conflict's id
+             */
             id: string;
-            /** Entity */
+            /**
+             * Entity
+             * @description the record type
+             */
             entity: string;
-            /** Record Id */
+            /**
+             * Record Id
+             * @description the record's id
+             */
             record_id: string;
-            /** Client Id */
+            /**
+             * Client Id
+             * @description the device that sent the change
+             */
             client_id: string;
-            /** Created By */
+            /**
+             * Created By
+             * @description the user who sent it
+             */
             created_by: string;
-            /** Base Rev */
+            /**
+             * Base Rev
+             * @description the revision the change was made on
+             */
             base_rev: number;
-            /** Fields */
+            /**
+             * Fields
+             * @description the fields in conflict
+             */
             fields: components["schemas"]["ConflictField"][];
             /**
              * Status
+             * @description open or resolved
              * @enum {string}
              */
             status: "open" | "resolved";
-            /** Created At */
+            /**
+             * Created At
+             * @description when it was stored
+             */
             created_at: string;
-            /** Resolved At */
+            /**
+             * Resolved At
+             * @description when it was settled
+             */
             resolved_at?: string | null;
-            /** Resolved By */
+            /**
+             * Resolved By
+             * @description who settled it
+             */
             resolved_by?: string | null;
         };
         /** ConflictPage */
         ConflictPage: {
-            /** Items */
+            /**
+             * Items
+             * @description the conflicts of this page
+             */
             items: components["schemas"]["ConflictOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description the cursor of the next page; null on the last page
+             */
             next_cursor?: string | null;
+        };
+        /** Dashboard */
+        Dashboard: {
+            /**
+             * Org Code
+             * @description the code of the org unit (12 digits for a village, 9 for a township, 6 for a county)
+             */
+            org_code: string;
+            /**
+             * Org Name
+             * @description the name of the org unit
+             */
+            org_name: string;
+            /**
+             * Figures
+             * @description figure key → {value, numerator, denominator, formula, target, drill}
+             */
+            figures: {
+                [key: string]: unknown;
+            };
+            /**
+             * Breakdowns
+             * @description breakdown key → rows by category, source, unit…
+             */
+            breakdowns: {
+                [key: string]: unknown;
+            };
+            /**
+             * Lists
+             * @description list key → rows (overdue cases, major incidents…) with links to the records
+             */
+            lists: {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        /** DeliveryOut */
+        DeliveryOut: {
+            /**
+             * Id
+             * @description the webhook-id header
+             */
+            id: string;
+            /**
+             * Type
+             * @description the event: <entity>.<created|updated|deleted|state_changed>
+             */
+            type: string;
+            /**
+             * Entity
+             * @description the record type
+             */
+            entity: string;
+            /**
+             * Record Id
+             * @description the record's id
+             */
+            record_id: string;
+            /**
+             * Rev
+             * @description the record's revision the delivery announces
+             */
+            rev: number;
+            /**
+             * State
+             * @description pending, delivered or failed
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "failed";
+            /**
+             * Attempts
+             * @description attempts made so far
+             */
+            attempts: number;
+            /**
+             * Next Attempt At
+             * @description when the next attempt is due (pending ones)
+             */
+            next_attempt_at: string | null;
+            /**
+             * Created At
+             * @description when the change was made (the delivery written)
+             */
+            created_at: string;
+            /**
+             * Delivered At
+             * @description when a 2xx answer came
+             */
+            delivered_at: string | null;
+            /**
+             * Attempt Log
+             * @description every attempt, oldest first
+             */
+            attempt_log: components["schemas"]["AttemptOut"][];
+        };
+        /** DeliveryPage */
+        DeliveryPage: {
+            /**
+             * Items
+             * @description the items of this page
+             */
+            items: components["schemas"]["DeliveryOut"][];
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as cursor); null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * EndpointCreated
+         * @example {
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "entities": [
+         *         "mediation_case"
+         *       ],
+         *       "events": [
+         *         "created",
+         *         "state_changed"
+         *       ],
+         *       "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+         *       "org_code": "340321108",
+         *       "paused": false,
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+         *       "url": "https://bi.example.gov.cn/cunzhi/webhook"
+         *     }
+         */
+        EndpointCreated: {
+            /**
+             * Id
+             * @description the id (UUID)
+             */
+            id: string;
+            /**
+             * Url
+             * @description the receiver's URL
+             */
+            url: string;
+            /**
+             * Org Code
+             * @description the code of the org unit (12 digits for a village, 9 for a township, 6 for a county)
+             */
+            org_code: string;
+            /**
+             * Entities
+             * @description record types announced
+             */
+            entities: string[];
+            /**
+             * Events
+             * @description events announced
+             */
+            events: string[];
+            /**
+             * Created By
+             * @description the id of the user who created it
+             */
+            created_by: string | null;
+            /**
+             * Created At
+             * @description when it was created (ISO 8601, UTC)
+             */
+            created_at: string;
+            /**
+             * Paused
+             * @description paused by an admin: deliveries wait
+             */
+            paused: boolean;
+            /**
+             * Disabled At
+             * @description when the server disabled it after 3 days of failures
+             */
+            disabled_at: string | null;
+            /**
+             * Failing Since
+             * @description since when every attempt failed; null while it works
+             */
+            failing_since: string | null;
+            /**
+             * Secret
+             * @description whsec_…: the Standard Webhooks signing secret, shown this once
+             */
+            secret: string;
+        };
+        /**
+         * EndpointIn
+         * @example {
+         *       "entities": [
+         *         "mediation_case"
+         *       ],
+         *       "events": [
+         *         "created",
+         *         "state_changed"
+         *       ],
+         *       "org_code": "340321108",
+         *       "url": "https://bi.example.gov.cn/cunzhi/webhook"
+         *     }
+         */
+        EndpointIn: {
+            /**
+             * Url
+             * @description https URL that receives the deliveries (http, and loopback or private hosts, only when the server allows them: CUNZHI_WEBHOOK_ALLOW_PRIVATE=1)
+             */
+            url: string;
+            /**
+             * Entities
+             * @description record types to announce
+             */
+            entities: ("case_event" | "household" | "incident" | "mediation_case" | "nomination" | "nomination_objection" | "patrol" | "points_entry" | "six_no_report")[];
+            /**
+             * Events
+             * @description events to announce: created, updated, deleted, state_changed
+             */
+            events: ("created" | "updated" | "deleted" | "state_changed")[];
+            /**
+             * Org Code
+             * @description announce records of this unit's subtree (default: the caller's)
+             */
+            org_code?: string | null;
+        };
+        /** EndpointOut */
+        EndpointOut: {
+            /**
+             * Id
+             * @description the id (UUID)
+             */
+            id: string;
+            /**
+             * Url
+             * @description the receiver's URL
+             */
+            url: string;
+            /**
+             * Org Code
+             * @description the code of the org unit (12 digits for a village, 9 for a township, 6 for a county)
+             */
+            org_code: string;
+            /**
+             * Entities
+             * @description record types announced
+             */
+            entities: string[];
+            /**
+             * Events
+             * @description events announced
+             */
+            events: string[];
+            /**
+             * Created By
+             * @description the id of the user who created it
+             */
+            created_by: string | null;
+            /**
+             * Created At
+             * @description when it was created (ISO 8601, UTC)
+             */
+            created_at: string;
+            /**
+             * Paused
+             * @description paused by an admin: deliveries wait
+             */
+            paused: boolean;
+            /**
+             * Disabled At
+             * @description when the server disabled it after 3 days of failures
+             */
+            disabled_at: string | null;
+            /**
+             * Failing Since
+             * @description since when every attempt failed; null while it works
+             */
+            failing_since: string | null;
+        };
+        /** EndpointPage */
+        EndpointPage: {
+            /**
+             * Items
+             * @description the items of this page
+             */
+            items: components["schemas"]["EndpointOut"][];
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as cursor); null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * EndpointPatch
+         * @example {
+         *       "paused": true
+         *     }
+         */
+        EndpointPatch: {
+            /**
+             * Paused
+             * @description pause or resume (resuming re-enables a disabled one)
+             */
+            paused?: boolean | null;
         };
         /** ErrorDetail */
         ErrorDetail: {
-            /** Field */
+            /**
+             * Field
+             * @description the wire name of the field (nested keys joined with dots)
+             */
             field: string;
-            /** Code */
+            /**
+             * Code
+             * @description what is wrong with it
+             */
             code: string;
-            /** Message */
+            /**
+             * Message
+             * @description the message in the request's language
+             */
             message: string;
         };
-        /** ErrorOut */
+        /**
+         * ErrorOut
+         * @example {
+         *       "code": "validation_error",
+         *       "details": [
+         *         {
+         *           "code": "invalid_phone",
+         *           "field": "parties.0.phone",
+         *           "message": "电话号码格式不正确"
+         *         }
+         *       ],
+         *       "message": "提交的数据有误",
+         *       "request_id": "9485cafd576c485dbd8649b5bd81a4fa"
+         *     }
+         */
         ErrorOut: {
-            /** Code */
+            /**
+             * Code
+             * @description the error's code (stable; e.g. validation_error, not_found)
+             */
             code: string;
-            /** Message */
+            /**
+             * Message
+             * @description the message in the request's language (Accept-Language: zh-CN or en)
+             */
             message: string;
             /**
              * Details
-             * @default []
+             * @description one entry per wrong field (empty when no field is to blame)
              */
             details: components["schemas"]["ErrorDetail"][];
+            /**
+             * Request Id
+             * @description the request's id (X-Request-ID), to find it in the server's logs
+             */
+            request_id?: string | null;
+        };
+        /**
+         * GridCreate
+         * @example {
+         *       "name": "三组网格",
+         *       "village_code": "340321108200",
+         *       "worker_ids": [
+         *         "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *       ]
+         *     }
+         */
+        GridCreate: {
+            /**
+             * Village Code
+             * @description the village (12 digits) the grid belongs to, in the caller's scope
+             */
+            village_code: string;
+            /**
+             * Name
+             * @description the grid's name (1–50 characters, not blank; unique among the village's grids)
+             */
+            name: string;
+            /**
+             * Worker Ids
+             * @description ids of grid workers of that village (active, role grid_worker)
+             */
+            worker_ids?: string[] | null;
+        };
+        /** GridList */
+        GridList: {
+            /**
+             * Items
+             * @description the grids
+             */
+            items: components["schemas"]["GridOut"][];
+        };
+        /** GridOut */
+        GridOut: {
+            /**
+             * Code
+             * @description the grid's code: the village code + a 3-digit serial
+             */
+            code: string;
+            /**
+             * Name
+             * @description the name
+             */
+            name: string;
+            /**
+             * Level
+             * @description always grid
+             */
+            level: string;
+            /**
+             * Village Code
+             * @description the village the grid belongs to
+             */
+            village_code: string;
+            /**
+             * Worker Ids
+             * @description ids of the grid workers assigned
+             */
+            worker_ids: string[];
+            /**
+             * Retired
+             * @description true once retired (kept for history)
+             */
+            retired: boolean;
+            /**
+             * Created At
+             * @description when it was created (ISO 8601, UTC)
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * @description when it was changed last (ISO 8601, UTC)
+             */
+            updated_at: string;
         };
         /** HealthOut */
         HealthOut: {
-            /** Status */
+            /**
+             * Status
+             * @description ok, or degraded (the database is unreachable or its schema not current: 503)
+             */
             status: string;
-            /** Version */
+            /**
+             * Version
+             * @description (admins) the server's version
+             */
             version?: string | null;
-            /** Database */
+            /**
+             * Database
+             * @description (admins) sqlite or postgresql
+             */
             database?: string | null;
-            /** Migration */
+            /**
+             * Migration
+             * @description (admins) the database's migration revision
+             */
             migration?: string | null;
-            /** Migration Head */
+            /**
+             * Migration Head
+             * @description (admins) the revision this server expects
+             */
             migration_head?: string | null;
-            /** Demo */
+            /**
+             * Demo
+             * @description (admins) whether the demo data is loaded
+             */
             demo?: boolean | null;
         };
         /** HistoryEntry */
         HistoryEntry: {
-            /** Rev */
+            /**
+             * Rev
+             * @description the record's revision after this change
+             */
             rev: number;
-            /** Op */
+            /**
+             * Op
+             * @description create, update or delete
+             */
             op: string;
-            /** At */
+            /**
+             * At
+             * @description when the server stored the change (ISO 8601, UTC)
+             */
             at: string;
-            /** User Id */
+            /**
+             * User Id
+             * @description who made the change (the system user for a change the server derived)
+             */
             user_id: string;
-            /** Client Id */
+            /**
+             * Client Id
+             * @description the device that sent it
+             */
             client_id: string;
-            /** Mutation Id */
+            /**
+             * Mutation Id
+             * @description the mutation that made it (null for a derived change)
+             */
             mutation_id: string | null;
-            /** Fields */
+            /**
+             * Fields
+             * @description the wire fields the change set
+             */
             fields: string[];
-            /** Changes */
+            /**
+             * Changes
+             * @description field → its value after the change (wire form; personal data masked by role)
+             */
             changes: {
                 [key: string]: unknown;
             };
+            /**
+             * Cause
+             * @description a change the server derived: the change that caused it ({entity, record_id, mutation_id}); else null
+             */
+            cause?: {
+                [key: string]: unknown;
+            } | null;
         };
-        /** HistoryOut */
+        /**
+         * HistoryOut
+         * @example {
+         *       "items": [
+         *         {
+         *           "at": "2026-11-21T02:00:00Z",
+         *           "changes": {
+         *             "status": "mediating"
+         *           },
+         *           "client_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *           "fields": [
+         *             "status"
+         *           ],
+         *           "mutation_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+         *           "op": "update",
+         *           "rev": 2,
+         *           "user_id": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *         }
+         *       ]
+         *     }
+         */
         HistoryOut: {
-            /** Items */
+            /**
+             * Items
+             * @description every change of the record, oldest first
+             */
             items: components["schemas"]["HistoryEntry"][];
+        };
+        /** Honour */
+        Honour: {
+            /**
+             * Id
+             * @description the nomination's id
+             */
+            id: string;
+            /**
+             * Org Code
+             * @description the village's code
+             */
+            org_code: string;
+            /**
+             * Category
+             * @description the honour's category (a nomination category)
+             */
+            category: string;
+            /**
+             * Nominee Name
+             * @description who was honoured
+             */
+            nominee_name: string;
+            /**
+             * Household Id
+             * @description their household, if known
+             */
+            household_id: string | null;
+            /**
+             * Award Title
+             * @description the title awarded
+             */
+            award_title: string | null;
+            /**
+             * Awarded On
+             * @description the day it was awarded
+             */
+            awarded_on: string | null;
+            /**
+             * Year
+             * @description the year it was awarded
+             */
+            year: number | null;
+            /**
+             * Deeds
+             * @description what they did
+             */
+            deeds: string | null;
+        };
+        /** Honours */
+        Honours: {
+            /**
+             * Items
+             * @description awarded people and families, newest award first (at most 2000)
+             */
+            items: components["schemas"]["Honour"][];
+        };
+        /**
+         * HouseholdPage
+         * @description A page of household records, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "active": false,
+         *           "address": "示例",
+         *           "created_at": "2026-11-20T01:30:00Z",
+         *           "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *           "deleted": false,
+         *           "grid_code": "示例",
+         *           "head_id_number": "340321********1234",
+         *           "head_name": "示例",
+         *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *           "members": 1,
+         *           "org_code": "340321108200",
+         *           "phone": "138****1234",
+         *           "rev": 3,
+         *           "updated_at": "2026-11-21T02:00:00Z",
+         *           "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *         }
+         *       ],
+         *       "next_cursor": "WyIyMDI2LTExLTIwIiwgIjBiNmYzYzFlIl0="
+         *     }
+         */
+        HouseholdPage: {
+            /**
+             * Items
+             * @description the records of this page
+             */
+            items: components["schemas"]["HouseholdRecord"][];
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as ``cursor``); null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /** HouseholdPoints */
+        HouseholdPoints: {
+            /**
+             * Household Id
+             * @description the household's id
+             */
+            household_id: string;
+            /**
+             * Org Code
+             * @description the household's village
+             */
+            org_code: string;
+            /**
+             * Head Name
+             * @description the head of the household
+             */
+            head_name: string;
+            /**
+             * Balance
+             * @description the household's balance now
+             */
+            balance: number;
+            /**
+             * Items
+             * @description every entry, oldest first, with the running balance
+             */
+            items: components["schemas"]["PointsEntryWithBalance"][];
+        };
+        /**
+         * HouseholdRecord
+         * @description A household record (fields on the wire; personal data masked by role).
+         * @example {
+         *       "active": false,
+         *       "address": "示例",
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "deleted": false,
+         *       "grid_code": "示例",
+         *       "head_id_number": "340321********1234",
+         *       "head_name": "示例",
+         *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *       "members": 1,
+         *       "org_code": "340321108200",
+         *       "phone": "138****1234",
+         *       "rev": 3,
+         *       "updated_at": "2026-11-21T02:00:00Z",
+         *       "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *     }
+         */
+        HouseholdRecord: {
+            /**
+             * Format: uuid
+             * @description 记录ID — the record's id (a UUID the creating device chose)
+             */
+            id: string;
+            /** @description 所属单位 — the code of the org unit (village or township) the record belongs to */
+            org_code: string;
+            /** @description 版本 — the record's revision: 1 when created, +1 at every accepted change */
+            rev: number;
+            /** @description 已删除 — true for a deleted record (a tombstone: its fields are kept, it is hidden from lists) */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description 创建时间 — when the server stored the record first (ISO 8601, UTC)
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description 更新时间 — when the server stored its last change (ISO 8601, UTC)
+             */
+            updated_at?: string;
+            /** @description 创建人 — the id of the user who created it */
+            created_by?: string | null;
+            /** @description 更新人 — the id of the user who changed it last */
+            updated_by?: string | null;
+            /** @description 网格 — the code of the household's grid */
+            grid_code?: string | null;
+            /** @description 户主姓名 — the head of the household */
+            head_name?: string | null;
+            /** @description 住址 — the household's address */
+            address?: string | null;
+            /** @description 人口 — how many people live in the household */
+            members?: number | null;
+            /** @description 联系电话 — the household's phone number (personal data: masked as 138****1234 / 340321********1234 for whoever may not see it) */
+            phone?: string | null;
+            /** @description 户主身份证号 — the head's resident ID number (personal data: masked as 138****1234 / 340321********1234 for whoever may not see it) */
+            head_id_number?: string | null;
+            /** @description 标签 — codes of the household_tag table (e.g. 留守老人, 重点关注) */
+            tags?: unknown;
+            /** @description 平安家庭年份 — the years the household was certified a safe household */
+            safe_certified_years?: unknown;
+            /** @description 有效 — false once the household moved away or merged */
+            active?: boolean | null;
+        };
+        /** ImportError_ */
+        ImportError_: {
+            /**
+             * Row
+             * @description the row number in the file (1: the first data row)
+             */
+            row: number;
+            /**
+             * Field
+             * @description the wire name of the field
+             */
+            field: string;
+            /**
+             * Column
+             * @description the column's header
+             */
+            column: string;
+            /**
+             * Code
+             * @description what is wrong (an error code)
+             */
+            code: string;
+            /**
+             * Message
+             * @description the message in the request's language
+             */
+            message: string;
+        };
+        /** ImportOut */
+        ImportOut: {
+            /**
+             * Dry Run
+             * @description true: nothing was written
+             */
+            dry_run: boolean;
+            /**
+             * Rows
+             * @description rows read
+             */
+            rows: number;
+            /**
+             * Valid
+             * @description rows without an error
+             */
+            valid: number;
+            /**
+             * Invalid
+             * @description rows with an error
+             */
+            invalid: number;
+            /**
+             * Created
+             * @description households created
+             */
+            created: number;
+            /**
+             * Updated
+             * @description households updated (same head name and address)
+             */
+            updated: number;
+            /**
+             * Unchanged
+             * @description rows that changed nothing
+             */
+            unchanged: number;
+            /**
+             * Errors
+             * @description one entry per wrong field of a row
+             */
+            errors: components["schemas"]["ImportError_"][];
+        };
+        /**
+         * IncidentPage
+         * @description A page of incident records, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "assignee_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *           "attachment_ids": [],
+         *           "created_at": "2026-11-20T01:30:00Z",
+         *           "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *           "deadline": "2026-11-20",
+         *           "deleted": false,
+         *           "description": "示例",
+         *           "grid_code": "示例",
+         *           "household_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *           "location": {},
+         *           "occurred_at": "2026-11-20T09:30:00+08:00",
+         *           "org_code": "340321108200",
+         *           "patrol_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *           "place": "示例",
+         *           "resolution": "示例",
+         *           "rev": 3,
+         *           "severity": "major",
+         *           "state": "reported",
+         *           "title": "示例",
+         *           "type": "示例",
+         *           "updated_at": "2026-11-21T02:00:00Z",
+         *           "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *         }
+         *       ],
+         *       "next_cursor": "WyIyMDI2LTExLTIwIiwgIjBiNmYzYzFlIl0="
+         *     }
+         */
+        IncidentPage: {
+            /**
+             * Items
+             * @description the records of this page
+             */
+            items: components["schemas"]["IncidentRecord"][];
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as ``cursor``); null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * IncidentRecord
+         * @description A incident record (fields on the wire; personal data masked by role).
+         * @example {
+         *       "assignee_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *       "attachment_ids": [],
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "deadline": "2026-11-20",
+         *       "deleted": false,
+         *       "description": "示例",
+         *       "grid_code": "示例",
+         *       "household_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *       "location": {},
+         *       "occurred_at": "2026-11-20T09:30:00+08:00",
+         *       "org_code": "340321108200",
+         *       "patrol_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *       "place": "示例",
+         *       "resolution": "示例",
+         *       "rev": 3,
+         *       "severity": "major",
+         *       "state": "reported",
+         *       "title": "示例",
+         *       "type": "示例",
+         *       "updated_at": "2026-11-21T02:00:00Z",
+         *       "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *     }
+         */
+        IncidentRecord: {
+            /**
+             * Format: uuid
+             * @description 记录ID — the record's id (a UUID the creating device chose)
+             */
+            id: string;
+            /** @description 所属单位 — the code of the org unit (village or township) the record belongs to */
+            org_code: string;
+            /** @description 版本 — the record's revision: 1 when created, +1 at every accepted change */
+            rev: number;
+            /** @description 已删除 — true for a deleted record (a tombstone: its fields are kept, it is hidden from lists) */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description 创建时间 — when the server stored the record first (ISO 8601, UTC)
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description 更新时间 — when the server stored its last change (ISO 8601, UTC)
+             */
+            updated_at?: string;
+            /** @description 创建人 — the id of the user who created it */
+            created_by?: string | null;
+            /** @description 更新人 — the id of the user who changed it last */
+            updated_by?: string | null;
+            /** @description 网格 — the code of the grid where it happened */
+            grid_code?: string | null;
+            /**
+             * Format: uuid
+             * @description 所属巡查 — the patrol that found it
+             */
+            patrol_id?: string | null;
+            /**
+             * Format: uuid
+             * @description 相关户 — the household it concerns
+             */
+            household_id?: string | null;
+            /** @description 事件类型 — a code of the incident_type table */
+            type?: string | null;
+            /**
+             * @description 严重程度 — major, serious or general
+             * @enum {string|null}
+             */
+            severity?: "major" | "serious" | "general" | null;
+            /** @description 标题 — a short title */
+            title?: string | null;
+            /** @description 描述 — what happened */
+            description?: string | null;
+            /** @description 地点 — where it happened */
+            place?: string | null;
+            /** @description 位置 — the GPS position */
+            location?: {
+                /** @description 纬度 — latitude (WGS 84) */
+                lat?: unknown;
+                /** @description 经度 — longitude (WGS 84) */
+                lon?: unknown;
+                /** @description 精度 — the position's accuracy in metres */
+                accuracy?: unknown;
+            } | null;
+            /**
+             * Format: date-time
+             * @description 发生时间 — when it happened
+             */
+            occurred_at?: string | null;
+            /**
+             * @description 状态 — reported, assigned, handling, resolved, verified or cancelled
+             * @enum {string|null}
+             */
+            state?: "reported" | "assigned" | "handling" | "resolved" | "verified" | "cancelled" | null;
+            /**
+             * Format: uuid
+             * @description 处理人 — the user handling it
+             */
+            assignee_id?: string | null;
+            /**
+             * Format: date
+             * @description 处理期限 — the day it should be resolved by (by severity; set by the server)
+             */
+            deadline?: string | null;
+            /** @description 处理结果 — how it was resolved */
+            resolution?: string | null;
+            /** @description 附件 — ids of photos (attachments) */
+            attachment_ids?: string[] | null;
+            /** @description 转调解案件 — the mediation case opened from it (set by the server) */
+            case_id?: unknown;
+            /** @description 解决日期 — the day it was resolved (set by the server) */
+            resolved_on?: unknown;
+            /** @description 期限颜色 — computed on read: green, yellow, red (overdue) or grey (closed) */
+            deadline_color?: unknown;
+        };
+        /**
+         * KeyCreated
+         * @example {
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "entities": [
+         *         "mediation_case",
+         *         "incident"
+         *       ],
+         *       "expires_on": "2027-06-30",
+         *       "id": "6c5b4a39-2817-4f6e-9d5c-4b3a29180f7e",
+         *       "name": "县综治平台",
+         *       "org_code": "340321108",
+         *       "prefix": "czk_AB12",
+         *       "secret": "czk_AB12CD34EF56GH78IJ90KL12MN34OP56QR78ST90UV12WX34",
+         *       "unmasked": false
+         *     }
+         */
+        KeyCreated: {
+            /**
+             * Id
+             * @description the id (UUID)
+             */
+            id: string;
+            /**
+             * Name
+             * @description the name
+             */
+            name: string;
+            /**
+             * Org Code
+             * @description the code of the org unit (12 digits for a village, 9 for a township, 6 for a county)
+             */
+            org_code: string;
+            /**
+             * Entities
+             * @description record types the key may read; null: every type
+             */
+            entities: string[] | null;
+            /**
+             * Unmasked
+             * @description whether the key sees ID and phone numbers in full
+             */
+            unmasked: boolean;
+            /**
+             * Prefix
+             * @description the secret's first characters, to tell keys apart
+             */
+            prefix: string;
+            /**
+             * Expires On
+             * @description the last day the key works; null: no expiry
+             */
+            expires_on: string | null;
+            /**
+             * Created By
+             * @description the id of the user who created it
+             */
+            created_by: string | null;
+            /**
+             * Created At
+             * @description when it was created (ISO 8601, UTC)
+             */
+            created_at: string;
+            /**
+             * Last Used At
+             * @description when the key was used last (at most once a minute)
+             */
+            last_used_at: string | null;
+            /**
+             * Revoked At
+             * @description when it was revoked; null while it is valid
+             */
+            revoked_at: string | null;
+            /**
+             * Secret
+             * @description czk_…: shown this once, stored only as a hash
+             */
+            secret: string;
+        };
+        /**
+         * KeyIn
+         * @example {
+         *       "entities": [
+         *         "mediation_case",
+         *         "incident"
+         *       ],
+         *       "expires_on": "2027-06-30",
+         *       "name": "县综治平台",
+         *       "org_code": "340321108",
+         *       "unmasked": false
+         *     }
+         */
+        KeyIn: {
+            /**
+             * Name
+             * @description what the key is for, e.g. 县综治平台
+             */
+            name: string;
+            /**
+             * Org Code
+             * @description the unit whose subtree the key reads (within the creator's scope)
+             */
+            org_code: string;
+            /**
+             * Entities
+             * @description record types the key may read; absent: every type
+             */
+            entities?: ("case_event" | "household" | "incident" | "mediation_case" | "nomination" | "nomination_objection" | "patrol" | "points_entry" | "six_no_report")[] | null;
+            /**
+             * Expires On
+             * @description last day before the key stops working
+             */
+            expires_on?: string | null;
+            /**
+             * Unmasked
+             * @description see ID and phone numbers in full (only for a creator who sees them unmasked in that unit)
+             * @default false
+             */
+            unmasked: boolean;
+        };
+        /** KeyOut */
+        KeyOut: {
+            /**
+             * Id
+             * @description the id (UUID)
+             */
+            id: string;
+            /**
+             * Name
+             * @description the name
+             */
+            name: string;
+            /**
+             * Org Code
+             * @description the code of the org unit (12 digits for a village, 9 for a township, 6 for a county)
+             */
+            org_code: string;
+            /**
+             * Entities
+             * @description record types the key may read; null: every type
+             */
+            entities: string[] | null;
+            /**
+             * Unmasked
+             * @description whether the key sees ID and phone numbers in full
+             */
+            unmasked: boolean;
+            /**
+             * Prefix
+             * @description the secret's first characters, to tell keys apart
+             */
+            prefix: string;
+            /**
+             * Expires On
+             * @description the last day the key works; null: no expiry
+             */
+            expires_on: string | null;
+            /**
+             * Created By
+             * @description the id of the user who created it
+             */
+            created_by: string | null;
+            /**
+             * Created At
+             * @description when it was created (ISO 8601, UTC)
+             */
+            created_at: string;
+            /**
+             * Last Used At
+             * @description when the key was used last (at most once a minute)
+             */
+            last_used_at: string | null;
+            /**
+             * Revoked At
+             * @description when it was revoked; null while it is valid
+             */
+            revoked_at: string | null;
+        };
+        /** KeyPage */
+        KeyPage: {
+            /**
+             * Items
+             * @description the items of this page
+             */
+            items: components["schemas"]["KeyOut"][];
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as cursor); null on the last page
+             */
+            next_cursor?: string | null;
         };
         /** MeOut */
         MeOut: {
-            /** Id */
+            /**
+             * Id
+             * @description the id (UUID)
+             */
             id: string;
-            /** Username */
+            /**
+             * Username
+             * @description the login name
+             */
             username: string;
-            /** Display Name */
+            /**
+             * Display Name
+             * @description the name shown in the app
+             */
             display_name: string;
-            /** Role */
+            /**
+             * Role
+             * @description the role: mediator, grid_worker, village_admin, township_admin, township_viewer, county_admin
+             */
             role: string;
-            /** Org Code */
+            /**
+             * Org Code
+             * @description the code of the org unit (12 digits for a village, 9 for a township, 6 for a county)
+             */
             org_code: string;
-            /** Org Name */
+            /**
+             * Org Name
+             * @description the name of the org unit
+             */
             org_name: string;
-            /** Permissions */
+            /**
+             * Permissions
+             * @description record type → the operations (create, update, delete) the role may push
+             */
             permissions: {
                 [key: string]: string[];
             };
-            /** Unmasked Org Prefixes */
+            /**
+             * Unmasked Org Prefixes
+             * @description org code prefixes where the caller sees ID and phone numbers in full
+             */
             unmasked_org_prefixes: string[];
-            /** Personal Fields */
+            /**
+             * Personal Fields
+             * @description record type → where personal data sits (field or field.key), masked elsewhere
+             */
             personal_fields: {
                 [key: string]: string[];
             };
             /**
              * Manages Users
+             * @description whether the caller administers accounts (GET /users)
              * @default false
              */
             manages_users: boolean;
         };
+        /**
+         * MediationCasePage
+         * @description A page of mediation_case records, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "agreement": {
+         *             "amount": "1200.00",
+         *             "attachment_ids": [],
+         *             "court_confirmation": "none",
+         *             "form": "written",
+         *             "perform_by": "2026-11-20",
+         *             "performance": "示例",
+         *             "signed_on": "2026-11-20",
+         *             "terms": "示例"
+         *           },
+         *           "amount_in_dispute": "1200.00",
+         *           "category": "示例",
+         *           "created_at": "2026-11-20T01:30:00Z",
+         *           "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *           "deadline": "2026-11-20",
+         *           "deleted": false,
+         *           "description": "示例",
+         *           "escalation_flag": false,
+         *           "escalation_note": "示例",
+         *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *           "incident_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *           "mediator_ids": [],
+         *           "org_code": "340321108200",
+         *           "outcome_note": "示例",
+         *           "parties": [
+         *             {
+         *               "address": "示例",
+         *               "gender": "male",
+         *               "id_number": "340321********1234",
+         *               "name": "示例",
+         *               "phone": "138****1234",
+         *               "role": "applicant"
+         *             }
+         *           ],
+         *           "people_involved": 1,
+         *           "place": "示例",
+         *           "received_on": "2026-11-20",
+         *           "rev": 3,
+         *           "risk_level": "red",
+         *           "source": "示例",
+         *           "status": "registered",
+         *           "title": "示例",
+         *           "updated_at": "2026-11-21T02:00:00Z",
+         *           "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *         }
+         *       ],
+         *       "next_cursor": "WyIyMDI2LTExLTIwIiwgIjBiNmYzYzFlIl0="
+         *     }
+         */
+        MediationCasePage: {
+            /**
+             * Items
+             * @description the records of this page
+             */
+            items: components["schemas"]["MediationCaseRecord"][];
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as ``cursor``); null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * MediationCaseRecord
+         * @description A mediation_case record (fields on the wire; personal data masked by role).
+         * @example {
+         *       "agreement": {
+         *         "amount": "1200.00",
+         *         "attachment_ids": [],
+         *         "court_confirmation": "none",
+         *         "form": "written",
+         *         "perform_by": "2026-11-20",
+         *         "performance": "示例",
+         *         "signed_on": "2026-11-20",
+         *         "terms": "示例"
+         *       },
+         *       "amount_in_dispute": "1200.00",
+         *       "category": "示例",
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "deadline": "2026-11-20",
+         *       "deleted": false,
+         *       "description": "示例",
+         *       "escalation_flag": false,
+         *       "escalation_note": "示例",
+         *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *       "incident_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *       "mediator_ids": [],
+         *       "org_code": "340321108200",
+         *       "outcome_note": "示例",
+         *       "parties": [
+         *         {
+         *           "address": "示例",
+         *           "gender": "male",
+         *           "id_number": "340321********1234",
+         *           "name": "示例",
+         *           "phone": "138****1234",
+         *           "role": "applicant"
+         *         }
+         *       ],
+         *       "people_involved": 1,
+         *       "place": "示例",
+         *       "received_on": "2026-11-20",
+         *       "rev": 3,
+         *       "risk_level": "red",
+         *       "source": "示例",
+         *       "status": "registered",
+         *       "title": "示例",
+         *       "updated_at": "2026-11-21T02:00:00Z",
+         *       "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *     }
+         */
+        MediationCaseRecord: {
+            /**
+             * Format: uuid
+             * @description 记录ID — the record's id (a UUID the creating device chose)
+             */
+            id: string;
+            /** @description 所属单位 — the code of the org unit (village or township) the record belongs to */
+            org_code: string;
+            /** @description 版本 — the record's revision: 1 when created, +1 at every accepted change */
+            rev: number;
+            /** @description 已删除 — true for a deleted record (a tombstone: its fields are kept, it is hidden from lists) */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description 创建时间 — when the server stored the record first (ISO 8601, UTC)
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description 更新时间 — when the server stored its last change (ISO 8601, UTC)
+             */
+            updated_at?: string;
+            /** @description 创建人 — the id of the user who created it */
+            created_by?: string | null;
+            /** @description 更新人 — the id of the user who changed it last */
+            updated_by?: string | null;
+            /** @description 案由 — a short title of the dispute */
+            title?: string | null;
+            /** @description 案情 — what the dispute is about */
+            description?: string | null;
+            /** @description 纠纷类型 — the dispute category (a code of the county's case_category table, GET /reference) */
+            category?: string | null;
+            /** @description 来源 — how the case came in (a code of the case_source table) */
+            source?: string | null;
+            /**
+             * Format: date
+             * @description 受理日期 — the day the case was taken in (not in the future)
+             */
+            received_on?: string | null;
+            /** @description 地点 — where the dispute happened */
+            place?: string | null;
+            /** @description 当事人 — the parties, applicant(s) and respondent(s) */
+            parties?: {
+                /** @description 姓名 — the party's name */
+                name?: string | null;
+                /**
+                 * @description 角色 — applicant or respondent (申请人/被申请人)
+                 * @enum {string|null}
+                 */
+                role?: "applicant" | "respondent" | "other" | null;
+                /**
+                 * @description 性别 — the party's gender
+                 * @enum {string|null}
+                 */
+                gender?: "male" | "female" | "unknown" | null;
+                /** @description 电话 — the party's phone number (personal data: masked as 138****1234 / 340321********1234 for whoever may not see it) */
+                phone?: string | null;
+                /** @description 身份证号 — the party's resident ID number (personal data: masked as 138****1234 / 340321********1234 for whoever may not see it) */
+                id_number?: string | null;
+                /** @description 住址 — the party's address */
+                address?: string | null;
+            }[] | null;
+            /** @description 涉及人数 — how many people the dispute involves */
+            people_involved?: number | null;
+            /** @description 争议金额 — the amount in dispute in yuan, two decimals ("1200.00") */
+            amount_in_dispute?: string | null;
+            /** @description 调解员 — ids of the mediators in charge */
+            mediator_ids?: string[] | null;
+            /**
+             * @description 风险等级 — red, orange, yellow or blue
+             * @enum {string|null}
+             */
+            risk_level?: "red" | "orange" | "yellow" | "blue" | null;
+            /** @description 激化风险 — the dispute may escalate (矛盾激化苗头) */
+            escalation_flag?: boolean | null;
+            /** @description 激化说明 — why the dispute may escalate */
+            escalation_note?: string | null;
+            /**
+             * @description 状态 — the case's state (transitions in GET /reference case_transitions)
+             * @enum {string|null}
+             */
+            status?: "registered" | "mediating" | "agreed" | "fulfilling" | "fulfilled" | "archived" | "declined" | "terminated" | "referred" | null;
+            /**
+             * Format: date
+             * @description 办结期限 — the day the case should end by (received_on + the county's days + extensions; set by the server)
+             */
+            deadline?: string | null;
+            /** @description 延期记录 — extensions of the deadline: days, reason, who and when */
+            deadline_extensions?: unknown;
+            /** @description 调解协议 — the agreement reached */
+            agreement?: {
+                /**
+                 * @description 协议形式 — written or oral
+                 * @enum {string|null}
+                 */
+                form?: "written" | "oral" | null;
+                /** @description 协议内容 — the terms agreed */
+                terms?: string | null;
+                /** @description 协议金额 — the amount agreed, in yuan */
+                amount?: string | null;
+                /** @description 履行方式 — how the agreement is performed */
+                performance?: string | null;
+                /**
+                 * Format: date
+                 * @description 签订日期 — the day the agreement was signed
+                 */
+                signed_on?: string | null;
+                /**
+                 * Format: date
+                 * @description 履行期限 — the day the agreement is due
+                 */
+                perform_by?: string | null;
+                /** @description 协议附件 — ids of the agreement's scans (attachments) */
+                attachment_ids?: string[] | null;
+                /**
+                 * @description 司法确认 — whether a court confirmed the agreement
+                 * @enum {string|null}
+                 */
+                court_confirmation?: "none" | "requested" | "granted" | null;
+            } | null;
+            /** @description 结果说明 — how the case ended */
+            outcome_note?: string | null;
+            /**
+             * Format: uuid
+             * @description 来源事件 — the grid incident this case was opened from
+             */
+            incident_id?: string | null;
+            /** @description 案件编号 — the case number the server assigns (e.g. 万福镇调〔2026〕12号) */
+            case_number?: unknown;
+            /** @description 结案日期 — the day the case reached an ending state (set by the server) */
+            ended_on?: unknown;
+            /** @description 结案方式 — the ending state the case reached (set by the server) */
+            ended_as?: unknown;
+            /** @description 期限颜色 — computed on read: green, yellow, red (overdue) or grey (ended) */
+            deadline_color?: unknown;
+        };
         /** MutationIn */
         MutationIn: {
-            /** Mutation Id */
+            /**
+             * Mutation Id
+             * @description the mutation's id (UUID, chosen once by the device: a retry is answered as a duplicate)
+             */
             mutation_id: string;
-            /** Entity */
+            /**
+             * Entity
+             * @description the record type
+             */
             entity: string;
             /**
              * Op
+             * @description upsert (create or change) or delete
              * @enum {string}
              */
             op: "upsert" | "delete";
-            /** Record Id */
+            /**
+             * Record Id
+             * @description the record's id (UUID)
+             */
             record_id: string;
-            /** Base Rev */
+            /**
+             * Base Rev
+             * @description the record's revision the client's change was made on (0: a new record)
+             */
             base_rev: number;
-            /** Fields */
+            /**
+             * Fields
+             * @description wire field → new value (for upsert): only the fields changed
+             */
             fields?: {
                 [key: string]: unknown;
             };
-            /** Client Time */
-            client_time?: string | null;
-            /** Base Epoch */
-            base_epoch?: string | null;
-            /** Resolves Conflict */
-            resolves_conflict?: string | null;
+            /**
+             * Client Time
+             * @description when the change was made on the device (ISO 8601), for the record's history
+             */
+            client_time?: unknown;
+            /**
+             * Base Epoch
+             * @description the server_epoch the device's base_rev came from (a restored server asks to pull again)
+             */
+            base_epoch?: unknown;
+            /**
+             * Resolves Conflict
+             * @description the id of the stored conflict this change settles
+             */
+            resolves_conflict?: unknown;
         };
         /** MutationResultOut */
         MutationResultOut: {
-            /** Mutation Id */
+            /**
+             * Mutation Id
+             * @description the mutation's id
+             */
             mutation_id: string;
             /**
              * Status
+             * @description applied, merged, conflict, duplicate or rejected
              * @enum {string}
              */
             status: "applied" | "merged" | "conflict" | "duplicate" | "rejected";
-            /** Original Status */
+            /**
+             * Original Status
+             * @description for a duplicate: the status the first answer had
+             */
             original_status?: string | null;
-            /** Record */
+            /**
+             * Record
+             * @description the record as stored now (its type's XxxRecord schema)
+             */
             record?: {
                 [key: string]: unknown;
             } | null;
-            /** Conflict Id */
+            /**
+             * Conflict Id
+             * @description the stored conflict, for a conflict
+             */
             conflict_id?: string | null;
-            /** Conflicts */
+            /**
+             * Conflicts
+             * @description the fields in conflict
+             */
             conflicts?: components["schemas"]["ConflictField"][] | null;
+            /** @description why it was rejected */
             error?: components["schemas"]["ErrorOut"] | null;
         };
-        /** Page */
-        Page: {
-            /** Items */
-            items: {
-                [key: string]: unknown;
-            }[];
-            /** Next Cursor */
+        /**
+         * NominationObjectionPage
+         * @description A page of nomination_objection records, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "contact": "138****1234",
+         *           "content": "示例",
+         *           "created_at": "2026-11-20T01:30:00Z",
+         *           "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *           "decision_note": "示例",
+         *           "deleted": false,
+         *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *           "nomination_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *           "objector_name": "示例",
+         *           "org_code": "340321108200",
+         *           "rev": 3,
+         *           "state": "open",
+         *           "updated_at": "2026-11-21T02:00:00Z",
+         *           "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *         }
+         *       ],
+         *       "next_cursor": "WyIyMDI2LTExLTIwIiwgIjBiNmYzYzFlIl0="
+         *     }
+         */
+        NominationObjectionPage: {
+            /**
+             * Items
+             * @description the records of this page
+             */
+            items: components["schemas"]["NominationObjectionRecord"][];
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as ``cursor``); null on the last page
+             */
             next_cursor?: string | null;
         };
-        /** PasswordIn */
+        /**
+         * NominationObjectionRecord
+         * @description A nomination_objection record (fields on the wire; personal data masked by role).
+         * @example {
+         *       "contact": "138****1234",
+         *       "content": "示例",
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "decision_note": "示例",
+         *       "deleted": false,
+         *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *       "nomination_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *       "objector_name": "示例",
+         *       "org_code": "340321108200",
+         *       "rev": 3,
+         *       "state": "open",
+         *       "updated_at": "2026-11-21T02:00:00Z",
+         *       "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *     }
+         */
+        NominationObjectionRecord: {
+            /**
+             * Format: uuid
+             * @description 记录ID — the record's id (a UUID the creating device chose)
+             */
+            id: string;
+            /** @description 所属单位 — the code of the org unit (village or township) the record belongs to */
+            org_code: string;
+            /** @description 版本 — the record's revision: 1 when created, +1 at every accepted change */
+            rev: number;
+            /** @description 已删除 — true for a deleted record (a tombstone: its fields are kept, it is hidden from lists) */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description 创建时间 — when the server stored the record first (ISO 8601, UTC)
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description 更新时间 — when the server stored its last change (ISO 8601, UTC)
+             */
+            updated_at?: string;
+            /** @description 创建人 — the id of the user who created it */
+            created_by?: string | null;
+            /** @description 更新人 — the id of the user who changed it last */
+            updated_by?: string | null;
+            /**
+             * Format: uuid
+             * @description 所属推荐 — the nomination objected to
+             */
+            nomination_id?: string | null;
+            /** @description 异议内容 — what the objection says */
+            content?: string | null;
+            /** @description 异议人 — who objects (may be empty: anonymous) */
+            objector_name?: string | null;
+            /** @description 联系方式 — the objector's phone number (personal data: masked as 138****1234 / 340321********1234 for whoever may not see it) */
+            contact?: string | null;
+            /**
+             * @description 状态 — open, upheld or dismissed
+             * @enum {string|null}
+             */
+            state?: "open" | "upheld" | "dismissed" | null;
+            /** @description 处理意见 — the note on the decision */
+            decision_note?: string | null;
+        };
+        /**
+         * NominationPage
+         * @description A page of nomination records, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "attachment_ids": [],
+         *           "award_title": "示例",
+         *           "awarded_on": "2026-11-20",
+         *           "category": "helping_others",
+         *           "created_at": "2026-11-20T01:30:00Z",
+         *           "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *           "deeds": "示例",
+         *           "deleted": false,
+         *           "disqualifiers": {
+         *             "checked_by": "示例",
+         *             "checked_on": "2026-11-20",
+         *             "criminal_record": false,
+         *             "cult": false,
+         *             "vice": false
+         *           },
+         *           "household_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *           "nominator_name": "示例",
+         *           "nominee_id_number": "340321********1234",
+         *           "nominee_name": "示例",
+         *           "nominee_phone": "138****1234",
+         *           "org_code": "340321108200",
+         *           "rev": 3,
+         *           "review_note": "示例",
+         *           "source": "self",
+         *           "state": "nominated",
+         *           "updated_at": "2026-11-21T02:00:00Z",
+         *           "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *         }
+         *       ],
+         *       "next_cursor": "WyIyMDI2LTExLTIwIiwgIjBiNmYzYzFlIl0="
+         *     }
+         */
+        NominationPage: {
+            /**
+             * Items
+             * @description the records of this page
+             */
+            items: components["schemas"]["NominationRecord"][];
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as ``cursor``); null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * NominationRecord
+         * @description A nomination record (fields on the wire; personal data masked by role).
+         * @example {
+         *       "attachment_ids": [],
+         *       "award_title": "示例",
+         *       "awarded_on": "2026-11-20",
+         *       "category": "helping_others",
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "deeds": "示例",
+         *       "deleted": false,
+         *       "disqualifiers": {
+         *         "checked_by": "示例",
+         *         "checked_on": "2026-11-20",
+         *         "criminal_record": false,
+         *         "cult": false,
+         *         "vice": false
+         *       },
+         *       "household_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *       "nominator_name": "示例",
+         *       "nominee_id_number": "340321********1234",
+         *       "nominee_name": "示例",
+         *       "nominee_phone": "138****1234",
+         *       "org_code": "340321108200",
+         *       "rev": 3,
+         *       "review_note": "示例",
+         *       "source": "self",
+         *       "state": "nominated",
+         *       "updated_at": "2026-11-21T02:00:00Z",
+         *       "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *     }
+         */
+        NominationRecord: {
+            /**
+             * Format: uuid
+             * @description 记录ID — the record's id (a UUID the creating device chose)
+             */
+            id: string;
+            /** @description 所属单位 — the code of the org unit (village or township) the record belongs to */
+            org_code: string;
+            /** @description 版本 — the record's revision: 1 when created, +1 at every accepted change */
+            rev: number;
+            /** @description 已删除 — true for a deleted record (a tombstone: its fields are kept, it is hidden from lists) */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description 创建时间 — when the server stored the record first (ISO 8601, UTC)
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description 更新时间 — when the server stored its last change (ISO 8601, UTC)
+             */
+            updated_at?: string;
+            /** @description 创建人 — the id of the user who created it */
+            created_by?: string | null;
+            /** @description 更新人 — the id of the user who changed it last */
+            updated_by?: string | null;
+            /**
+             * @description 类别 — the honour nominated for (好人好事, 见义勇为, …)
+             * @enum {string|null}
+             */
+            category?: "helping_others" | "bravery" | "honesty" | "dedication" | "filial_piety" | "best_family" | null;
+            /** @description 被推荐人 — the nominee's name */
+            nominee_name?: string | null;
+            /**
+             * Format: uuid
+             * @description 农户 — the nominee's household
+             */
+            household_id?: string | null;
+            /** @description 电话 — the nominee's phone number (personal data: masked as 138****1234 / 340321********1234 for whoever may not see it) */
+            nominee_phone?: string | null;
+            /** @description 身份证号 — the nominee's resident ID number (personal data: masked as 138****1234 / 340321********1234 for whoever may not see it) */
+            nominee_id_number?: string | null;
+            /** @description 事迹 — what the nominee did */
+            deeds?: string | null;
+            /**
+             * @description 推荐方式 — self, villagers or organisation
+             * @enum {string|null}
+             */
+            source?: "self" | "villagers" | "organisation" | null;
+            /** @description 推荐人 — who nominated */
+            nominator_name?: string | null;
+            /** @description 附件 — ids of photos and scans (attachments) */
+            attachment_ids?: string[] | null;
+            /**
+             * @description 状态 — nominated, village_reviewed, public_notice, township_approved, rejected or awarded
+             * @enum {string|null}
+             */
+            state?: "nominated" | "village_reviewed" | "public_notice" | "township_approved" | "rejected" | "awarded" | null;
+            /** @description 负面清单核查 — the check for disqualifying records */
+            disqualifiers?: {
+                /** @description 违法犯罪 — has a criminal record */
+                criminal_record?: boolean | null;
+                /** @description 黄赌毒 — involved in vice */
+                vice?: boolean | null;
+                /** @description 邪教 — involved in a cult */
+                cult?: boolean | null;
+                /** @description 核查人 — who checked */
+                checked_by?: string | null;
+                /**
+                 * Format: date
+                 * @description 核查日期 — when it was checked
+                 */
+                checked_on?: string | null;
+            } | null;
+            /** @description 审核意见 — the reviewer's note */
+            review_note?: string | null;
+            /** @description 称号 — the title awarded */
+            award_title?: string | null;
+            /**
+             * Format: date
+             * @description 授予日期 — the day it was awarded
+             */
+            awarded_on?: string | null;
+            /** @description 公示开始 — the first day of the public notice (set by the server) */
+            notice_starts_on?: unknown;
+            /** @description 公示结束 — the last day of the public notice (set by the server) */
+            notice_ends_on?: unknown;
+            /** @description 暂停公示 — the notice is paused by an open objection (set by the server) */
+            paused?: unknown;
+            /** @description 公示中 — computed on read: the public notice runs today */
+            notice_active?: unknown;
+        };
+        /** NoticeOut */
+        NoticeOut: {
+            /**
+             * Id
+             * @description the id (UUID)
+             */
+            id: string;
+            /**
+             * Code
+             * @description the notice's kind (e.g. webhook_disabled)
+             */
+            code: string;
+            /**
+             * Params
+             * @description the values the message names (e.g. the endpoint's URL)
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * @description when it was created (ISO 8601, UTC)
+             */
+            created_at: string;
+            /**
+             * Read At
+             * @description when it was marked read; null: unread
+             */
+            read_at: string | null;
+        };
+        /** NoticePage */
+        NoticePage: {
+            /**
+             * Items
+             * @description the items of this page
+             */
+            items: components["schemas"]["NoticeOut"][];
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as cursor); null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * PasswordIn
+         * @example {
+         *       "password": "a-long-passphrase-2026"
+         *     }
+         */
         PasswordIn: {
-            /** Password */
+            /**
+             * Password
+             * @description the new password: at least 12 characters, not a common one
+             */
             password: string;
         };
-        /** PullOut */
+        /**
+         * PatrolPage
+         * @description A page of patrol records, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "attachment_ids": [],
+         *           "checklist": [
+         *             {
+         *               "item": "示例",
+         *               "note": "示例",
+         *               "ok": false
+         *             }
+         *           ],
+         *           "created_at": "2026-11-20T01:30:00Z",
+         *           "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *           "deleted": false,
+         *           "ended_at": "2026-11-20T09:30:00+08:00",
+         *           "grid_code": "示例",
+         *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *           "notes": "示例",
+         *           "org_code": "340321108200",
+         *           "rev": 3,
+         *           "route": [
+         *             {
+         *               "at": "2026-11-20T09:30:00+08:00"
+         *             }
+         *           ],
+         *           "started_at": "2026-11-20T09:30:00+08:00",
+         *           "state": "in_progress",
+         *           "updated_at": "2026-11-21T02:00:00Z",
+         *           "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *         }
+         *       ],
+         *       "next_cursor": "WyIyMDI2LTExLTIwIiwgIjBiNmYzYzFlIl0="
+         *     }
+         */
+        PatrolPage: {
+            /**
+             * Items
+             * @description the records of this page
+             */
+            items: components["schemas"]["PatrolRecord"][];
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as ``cursor``); null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * PatrolRecord
+         * @description A patrol record (fields on the wire; personal data masked by role).
+         * @example {
+         *       "attachment_ids": [],
+         *       "checklist": [
+         *         {
+         *           "item": "示例",
+         *           "note": "示例",
+         *           "ok": false
+         *         }
+         *       ],
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "deleted": false,
+         *       "ended_at": "2026-11-20T09:30:00+08:00",
+         *       "grid_code": "示例",
+         *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *       "notes": "示例",
+         *       "org_code": "340321108200",
+         *       "rev": 3,
+         *       "route": [
+         *         {
+         *           "at": "2026-11-20T09:30:00+08:00"
+         *         }
+         *       ],
+         *       "started_at": "2026-11-20T09:30:00+08:00",
+         *       "state": "in_progress",
+         *       "updated_at": "2026-11-21T02:00:00Z",
+         *       "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *     }
+         */
+        PatrolRecord: {
+            /**
+             * Format: uuid
+             * @description 记录ID — the record's id (a UUID the creating device chose)
+             */
+            id: string;
+            /** @description 所属单位 — the code of the org unit (village or township) the record belongs to */
+            org_code: string;
+            /** @description 版本 — the record's revision: 1 when created, +1 at every accepted change */
+            rev: number;
+            /** @description 已删除 — true for a deleted record (a tombstone: its fields are kept, it is hidden from lists) */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description 创建时间 — when the server stored the record first (ISO 8601, UTC)
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description 更新时间 — when the server stored its last change (ISO 8601, UTC)
+             */
+            updated_at?: string;
+            /** @description 创建人 — the id of the user who created it */
+            created_by?: string | null;
+            /** @description 更新人 — the id of the user who changed it last */
+            updated_by?: string | null;
+            /** @description 网格 — the code of the grid patrolled */
+            grid_code?: string | null;
+            /**
+             * @description 状态 — in_progress, completed or cancelled
+             * @enum {string|null}
+             */
+            state?: "in_progress" | "completed" | "cancelled" | null;
+            /**
+             * Format: date-time
+             * @description 开始时间 — when the patrol started
+             */
+            started_at?: string | null;
+            /**
+             * Format: date-time
+             * @description 结束时间 — when the patrol ended
+             */
+            ended_at?: string | null;
+            /** @description 轨迹 — the GPS points recorded on the way */
+            route?: {
+                /** @description 纬度 — latitude (WGS 84) */
+                lat?: unknown;
+                /** @description 经度 — longitude (WGS 84) */
+                lon?: unknown;
+                /**
+                 * Format: date-time
+                 * @description 时间 — when the point was recorded
+                 */
+                at?: string | null;
+                /** @description 精度 — the point's accuracy in metres */
+                accuracy?: unknown;
+            }[] | null;
+            /** @description 走访地点 — the places visited */
+            places_visited?: unknown;
+            /** @description 巡查清单 — the items checked */
+            checklist?: {
+                /** @description 项目 — what was checked (a code of the patrol_checklist table) */
+                item?: string | null;
+                /** @description 正常 — whether it was found in order */
+                ok?: boolean | null;
+                /** @description 备注 — what was found */
+                note?: string | null;
+            }[] | null;
+            /** @description 巡查记录 — notes of the patrol */
+            notes?: string | null;
+            /** @description 附件 — ids of photos (attachments) */
+            attachment_ids?: string[] | null;
+            /** @description 里程 — computed on read: the route's length in metres */
+            distance_m?: unknown;
+            /** @description 时长 — computed on read: seconds from start to end */
+            duration_s?: unknown;
+        };
+        /**
+         * PointsEntryPage
+         * @description A page of points_entry records, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "attachment_ids": [],
+         *           "created_at": "2026-11-20T01:30:00Z",
+         *           "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *           "deleted": false,
+         *           "household_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *           "occurred_on": "2026-11-20",
+         *           "org_code": "340321108200",
+         *           "points": 1,
+         *           "reason": "示例",
+         *           "rev": 3,
+         *           "reverses_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *           "rule": "示例",
+         *           "updated_at": "2026-11-21T02:00:00Z",
+         *           "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *         }
+         *       ],
+         *       "next_cursor": "WyIyMDI2LTExLTIwIiwgIjBiNmYzYzFlIl0="
+         *     }
+         */
+        PointsEntryPage: {
+            /**
+             * Items
+             * @description the records of this page
+             */
+            items: components["schemas"]["PointsEntryRecord"][];
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as ``cursor``); null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * PointsEntryRecord
+         * @description A points_entry record (fields on the wire; personal data masked by role).
+         * @example {
+         *       "attachment_ids": [],
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "deleted": false,
+         *       "household_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *       "occurred_on": "2026-11-20",
+         *       "org_code": "340321108200",
+         *       "points": 1,
+         *       "reason": "示例",
+         *       "rev": 3,
+         *       "reverses_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *       "rule": "示例",
+         *       "updated_at": "2026-11-21T02:00:00Z",
+         *       "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *     }
+         */
+        PointsEntryRecord: {
+            /**
+             * Format: uuid
+             * @description 记录ID — the record's id (a UUID the creating device chose)
+             */
+            id: string;
+            /** @description 所属单位 — the code of the org unit (village or township) the record belongs to */
+            org_code: string;
+            /** @description 版本 — the record's revision: 1 when created, +1 at every accepted change */
+            rev: number;
+            /** @description 已删除 — true for a deleted record (a tombstone: its fields are kept, it is hidden from lists) */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description 创建时间 — when the server stored the record first (ISO 8601, UTC)
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description 更新时间 — when the server stored its last change (ISO 8601, UTC)
+             */
+            updated_at?: string;
+            /** @description 创建人 — the id of the user who created it */
+            created_by?: string | null;
+            /** @description 更新人 — the id of the user who changed it last */
+            updated_by?: string | null;
+            /**
+             * Format: uuid
+             * @description 农户 — the household the points are for
+             */
+            household_id?: string | null;
+            /** @description 积分规则 — a code of the county's points rules (empty: a free entry) */
+            rule?: string | null;
+            /** @description 分值 — points given (negative: taken) */
+            points?: number | null;
+            /** @description 事由 — why */
+            reason?: string | null;
+            /**
+             * Format: date
+             * @description 日期 — the day of the deed
+             */
+            occurred_on?: string | null;
+            /** @description 附件 — ids of photos (attachments) */
+            attachment_ids?: string[] | null;
+            /**
+             * Format: uuid
+             * @description 冲正 — the entry this one reverses
+             */
+            reverses_id?: string | null;
+        };
+        /**
+         * PointsEntryWithBalance
+         * @description A points_entry record (fields on the wire; personal data masked by role).
+         * @example {
+         *       "attachment_ids": [],
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "deleted": false,
+         *       "household_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *       "occurred_on": "2026-11-20",
+         *       "org_code": "340321108200",
+         *       "points": 1,
+         *       "reason": "示例",
+         *       "rev": 3,
+         *       "reverses_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *       "rule": "示例",
+         *       "updated_at": "2026-11-21T02:00:00Z",
+         *       "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *     }
+         */
+        PointsEntryWithBalance: {
+            /**
+             * Format: uuid
+             * @description 记录ID — the record's id (a UUID the creating device chose)
+             */
+            id: string;
+            /** @description 所属单位 — the code of the org unit (village or township) the record belongs to */
+            org_code: string;
+            /** @description 版本 — the record's revision: 1 when created, +1 at every accepted change */
+            rev: number;
+            /** @description 已删除 — true for a deleted record (a tombstone: its fields are kept, it is hidden from lists) */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description 创建时间 — when the server stored the record first (ISO 8601, UTC)
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description 更新时间 — when the server stored its last change (ISO 8601, UTC)
+             */
+            updated_at?: string;
+            /** @description 创建人 — the id of the user who created it */
+            created_by?: string | null;
+            /** @description 更新人 — the id of the user who changed it last */
+            updated_by?: string | null;
+            /**
+             * Format: uuid
+             * @description 农户 — the household the points are for
+             */
+            household_id?: string | null;
+            /** @description 积分规则 — a code of the county's points rules (empty: a free entry) */
+            rule?: string | null;
+            /** @description 分值 — points given (negative: taken) */
+            points?: number | null;
+            /** @description 事由 — why */
+            reason?: string | null;
+            /**
+             * Format: date
+             * @description 日期 — the day of the deed
+             */
+            occurred_on?: string | null;
+            /** @description 附件 — ids of photos (attachments) */
+            attachment_ids?: string[] | null;
+            /**
+             * Format: uuid
+             * @description 冲正 — the entry this one reverses
+             */
+            reverses_id?: string | null;
+            /** @description the household's balance after this entry */
+            balance?: number;
+        };
+        /**
+         * PullOut
+         * @example {
+         *       "changes": [
+         *         {
+         *           "entity": "mediation_case",
+         *           "record": {
+         *             "deleted": false,
+         *             "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *             "org_code": "340321108200",
+         *             "rev": 3,
+         *             "status": "mediating"
+         *           }
+         *         }
+         *       ],
+         *       "cursor": "eyJlIjoiMjAyNi0xMS0yMCIsInMiOjQyfQ",
+         *       "has_more": false,
+         *       "server_epoch": "2026-11-20T00:00:00Z"
+         *     }
+         */
         PullOut: {
-            /** Changes */
+            /**
+             * Changes
+             * @description records changed after the cursor, in feed order
+             */
             changes: components["schemas"]["ChangeOut"][];
-            /** Cursor */
+            /**
+             * Cursor
+             * @description pass it back for the next page (keep it for incremental loads)
+             */
             cursor: string;
-            /** Has More */
+            /**
+             * Has More
+             * @description true: pull again now
+             */
             has_more: boolean;
-            /** Server Epoch */
+            /**
+             * Server Epoch
+             * @description the server's epoch: changes after a restore from backup
+             */
             server_epoch: string;
         };
-        /** PushIn */
+        /**
+         * PushIn
+         * @example {
+         *       "client_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+         *       "mutations": [
+         *         {
+         *           "base_rev": 2,
+         *           "client_time": "2026-11-21T10:02:00+08:00",
+         *           "entity": "mediation_case",
+         *           "fields": {
+         *             "status": "mediating"
+         *           },
+         *           "mutation_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+         *           "op": "upsert",
+         *           "record_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11"
+         *         }
+         *       ]
+         *     }
+         */
         PushIn: {
-            /** Client Id */
+            /**
+             * Client Id
+             * @description the device's id: must be the session's
+             */
             client_id: string;
-            /** Mutations */
+            /**
+             * Mutations
+             * @description the device's outbox, oldest first (at most the server's limit)
+             */
             mutations: components["schemas"]["MutationIn"][];
         };
-        /** PushOut */
+        /**
+         * PushOut
+         * @example {
+         *       "results": [
+         *         {
+         *           "mutation_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+         *           "record": {
+         *             "deleted": false,
+         *             "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *             "org_code": "340321108200",
+         *             "rev": 3,
+         *             "status": "mediating"
+         *           },
+         *           "status": "applied"
+         *         }
+         *       ],
+         *       "server_time": "2026-11-21T02:02:01Z"
+         *     }
+         */
         PushOut: {
-            /** Results */
+            /**
+             * Results
+             * @description one result per mutation, in order
+             */
             results: components["schemas"]["MutationResultOut"][];
-            /** Server Time */
+            /**
+             * Server Time
+             * @description the server's clock (ISO 8601, UTC)
+             */
             server_time: string;
+        };
+        /** Ranked */
+        Ranked: {
+            /**
+             * Household Id
+             * @description the household's id
+             */
+            household_id: string;
+            /**
+             * Org Code
+             * @description the household's village
+             */
+            org_code: string;
+            /**
+             * Head Name
+             * @description the head of the household
+             */
+            head_name: string;
+            /**
+             * Points
+             * @description the sum of its entries (reversals included)
+             */
+            points: number;
+            /**
+             * Entries
+             * @description how many entries
+             */
+            entries: number;
+            /**
+             * Rank
+             * @description the rank: equal points share one (1, 2, 2, 4)
+             */
+            rank: number;
+        };
+        /** Ranking */
+        Ranking: {
+            /**
+             * Month
+             * @description the month ranked (YYYY-MM)
+             */
+            month: string;
+            /**
+             * Items
+             * @description households by points earned in the month, highest first
+             */
+            items: components["schemas"]["Ranked"][];
         };
         /** RecordOut */
         RecordOut: {
-            /** Id */
+            /**
+             * Id
+             * @description the record's id
+             */
             id: string;
-            /** Org Code */
+            /**
+             * Org Code
+             * @description the record's unit
+             */
             org_code: string;
-            /** Rev */
+            /**
+             * Rev
+             * @description the record's revision after the change
+             */
             rev: number;
-            /** Deleted */
+            /**
+             * Deleted
+             * @description true for a tombstone
+             */
             deleted: boolean;
         } & {
             [key: string]: unknown;
         };
         /** ReferenceOut */
         ReferenceOut: {
-            /** Version */
+            /**
+             * Version
+             * @description a hash of this answer: the app refetches when it changes
+             */
             version: string;
-            /** Code Tables */
+            /**
+             * Code Tables
+             * @description table name → its codes ({code, label, …}) for the caller's county
+             */
             code_tables: {
                 [key: string]: {
                     [key: string]: unknown;
                 }[];
             };
-            /** Case Transitions */
+            /**
+             * Case Transitions
+             * @description case status → the statuses it may move to
+             */
             case_transitions: {
                 [key: string]: string[];
             };
-            /** Settings */
+            /**
+             * Settings
+             * @description the county's settings (deadline days, rates…)
+             */
             settings: {
                 [key: string]: number | string;
             };
-            /** Orgs */
+            /**
+             * Orgs
+             * @description the org units the caller sees: its own, its ancestors and those below ({code, name, level, parent_code})
+             */
             orgs: {
                 [key: string]: unknown;
             }[];
-            /** Users */
+            /**
+             * Users
+             * @description active users in the caller's scope ({id, display_name, role, org_code})
+             */
             users: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Grids
+             * @description the grids in the caller's scope with their workers
+             * @default []
+             */
+            grids: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Patrol Transitions
+             * @description patrol state → the states it may move to
+             * @default {}
+             */
+            patrol_transitions: {
+                [key: string]: string[];
+            };
+            /**
+             * Incident Transitions
+             * @description incident state → the states it may move to
+             * @default {}
+             */
+            incident_transitions: {
+                [key: string]: string[];
+            };
         };
-        /** ResolveIn */
+        /**
+         * ReplayIn
+         * @example {
+         *       "since": "2026-11-20T00:00:00+08:00"
+         *     }
+         */
+        ReplayIn: {
+            /**
+             * Delivery Id
+             * @description send this delivery again
+             */
+            delivery_id?: string;
+            /**
+             * Since
+             * Format: date-time
+             * @description send again every delivery made since this time
+             */
+            since?: string;
+        } & (unknown | unknown);
+        /** ReplayOut */
+        ReplayOut: {
+            /**
+             * Replayed
+             * @description how many deliveries were queued again
+             */
+            replayed: number;
+        };
+        /**
+         * ResolveIn
+         * @example {
+         *       "base_rev": 4,
+         *       "choices": {
+         *         "parties": [
+         *           {
+         *             "name": "张三",
+         *             "phone": "13800001234",
+         *             "role": "applicant"
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
         ResolveIn: {
-            /** Base Rev */
+            /**
+             * Base Rev
+             * @description the record's revision the choices were made on
+             */
             base_rev: number;
-            /** Choices */
+            /**
+             * Choices
+             * @description field → the value chosen (every field of the conflict)
+             */
             choices: {
                 [key: string]: unknown;
             };
         };
+        /** Rows */
+        Rows: {
+            /**
+             * Items
+             * @description the rows
+             */
+            items: {
+                [key: string]: unknown;
+            }[];
+        };
+        /**
+         * SafeRates
+         * @example {
+         *       "certified": 117,
+         *       "households": 120,
+         *       "meets_target": true,
+         *       "rate": 0.975,
+         *       "target": 0.97,
+         *       "villages": [
+         *         {
+         *           "certified": 117,
+         *           "households": 120,
+         *           "meets_target": true,
+         *           "name": "万福村",
+         *           "org_code": "340321108200",
+         *           "rate": 0.975
+         *         }
+         *       ],
+         *       "year": 2026
+         *     }
+         */
+        SafeRates: {
+            /**
+             * Year
+             * @description the year
+             */
+            year: number;
+            /**
+             * Target
+             * @description the target rate (0.97)
+             */
+            target: number;
+            /**
+             * Households
+             * @description active households in all the villages
+             */
+            households: number;
+            /**
+             * Certified
+             * @description of them, certified safe for the year
+             */
+            certified: number;
+            /**
+             * Rate
+             * @description certified ÷ households (4 decimals); null without households
+             */
+            rate: number | null;
+            /**
+             * Meets Target
+             * @description rate ≥ target
+             */
+            meets_target: boolean;
+            /**
+             * Villages
+             * @description per village in scope
+             */
+            villages: components["schemas"]["SafeVillage"][];
+        };
+        /** SafeVillage */
+        SafeVillage: {
+            /**
+             * Org Code
+             * @description the village's code
+             */
+            org_code: string;
+            /**
+             * Name
+             * @description the village's name
+             */
+            name: string | null;
+            /**
+             * Households
+             * @description active households
+             */
+            households: number;
+            /**
+             * Certified
+             * @description of them, certified safe for the year
+             */
+            certified: number;
+            /**
+             * Rate
+             * @description certified ÷ households (4 decimals); null without households
+             */
+            rate: number | null;
+            /**
+             * Meets Target
+             * @description rate ≥ target
+             */
+            meets_target: boolean;
+        };
         /** SessionOut */
         SessionOut: {
-            /** Id */
+            /**
+             * Id
+             * @description the id (UUID)
+             */
             id: string;
-            /** User Id */
+            /**
+             * User Id
+             * @description the id of the user
+             */
             user_id: string;
-            /** Username */
+            /**
+             * Username
+             * @description the login name
+             */
             username: string;
-            /** Client Id */
+            /**
+             * Client Id
+             * @description the device's id (a UUID the app makes once per installation)
+             */
             client_id: string;
-            /** User Agent */
+            /**
+             * User Agent
+             * @description the User-Agent of the device that signed in
+             */
             user_agent: string;
-            /** Created At */
+            /**
+             * Created At
+             * @description when it was created (ISO 8601, UTC)
+             */
             created_at: string;
-            /** Last Seen At */
+            /**
+             * Last Seen At
+             * @description when the session was used last (updated at most once a minute)
+             */
             last_seen_at: string;
-            /** Expires At */
+            /**
+             * Expires At
+             * @description when it expires (ISO 8601, UTC)
+             */
             expires_at: string;
-            /** Revoked At */
+            /**
+             * Revoked At
+             * @description when it was revoked; null while it is valid
+             */
             revoked_at: string | null;
         };
         /** SessionPage */
         SessionPage: {
-            /** Items */
+            /**
+             * Items
+             * @description the items of this page
+             */
             items: components["schemas"]["SessionOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as cursor); null on the last page
+             */
             next_cursor?: string | null;
         };
-        /** TokenOut */
+        /**
+         * SixNoReportPage
+         * @description A page of six_no_report records, newest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "created_at": "2026-11-20T01:30:00Z",
+         *           "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *           "decision_note": "示例",
+         *           "deleted": false,
+         *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *           "indicators": [
+         *             {
+         *               "attachment_ids": [],
+         *               "code": "示例",
+         *               "evidence": "示例",
+         *               "incident_ids": [],
+         *               "status": "ok"
+         *             }
+         *           ],
+         *           "org_code": "340321108200",
+         *           "rev": 3,
+         *           "self_assessment": "示例",
+         *           "state": "open",
+         *           "updated_at": "2026-11-21T02:00:00Z",
+         *           "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *           "year": 2000
+         *         }
+         *       ],
+         *       "next_cursor": "WyIyMDI2LTExLTIwIiwgIjBiNmYzYzFlIl0="
+         *     }
+         */
+        SixNoReportPage: {
+            /**
+             * Items
+             * @description the records of this page
+             */
+            items: components["schemas"]["SixNoReportRecord"][];
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as ``cursor``); null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * SixNoReportRecord
+         * @description A six_no_report record (fields on the wire; personal data masked by role).
+         * @example {
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "decision_note": "示例",
+         *       "deleted": false,
+         *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *       "indicators": [
+         *         {
+         *           "attachment_ids": [],
+         *           "code": "示例",
+         *           "evidence": "示例",
+         *           "incident_ids": [],
+         *           "status": "ok"
+         *         }
+         *       ],
+         *       "org_code": "340321108200",
+         *       "rev": 3,
+         *       "self_assessment": "示例",
+         *       "state": "open",
+         *       "updated_at": "2026-11-21T02:00:00Z",
+         *       "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "year": 2000
+         *     }
+         */
+        SixNoReportRecord: {
+            /**
+             * Format: uuid
+             * @description 记录ID — the record's id (a UUID the creating device chose)
+             */
+            id: string;
+            /** @description 所属单位 — the code of the org unit (village or township) the record belongs to */
+            org_code: string;
+            /** @description 版本 — the record's revision: 1 when created, +1 at every accepted change */
+            rev: number;
+            /** @description 已删除 — true for a deleted record (a tombstone: its fields are kept, it is hidden from lists) */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description 创建时间 — when the server stored the record first (ISO 8601, UTC)
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description 更新时间 — when the server stored its last change (ISO 8601, UTC)
+             */
+            updated_at?: string;
+            /** @description 创建人 — the id of the user who created it */
+            created_by?: string | null;
+            /** @description 更新人 — the id of the user who changed it last */
+            updated_by?: string | null;
+            /** @description 年度 — the year assessed */
+            year?: number | null;
+            /** @description 指标 — the six-no indicators and their status */
+            indicators?: {
+                /** @description 指标代码 — the indicator (a code of the six_no_indicator table) */
+                code?: string | null;
+                /**
+                 * @description 状态 — met or not met
+                 * @enum {string|null}
+                 */
+                status?: "ok" | "broken" | null;
+                /** @description 相关事件 — ids of incidents that bear on it */
+                incident_ids?: string[] | null;
+                /** @description 佐证 — the evidence */
+                evidence?: string | null;
+                /** @description 附件 — ids of supporting scans (attachments) */
+                attachment_ids?: string[] | null;
+            }[] | null;
+            /** @description 自评 — the village's self-assessment */
+            self_assessment?: string | null;
+            /**
+             * @description 状态 — open, self_assessed, township_certified, rejected or reopened
+             * @enum {string|null}
+             */
+            state?: "open" | "self_assessed" | "township_certified" | "rejected" | "reopened" | null;
+            /** @description 审核意见 — the township's note on its decision */
+            decision_note?: string | null;
+        };
+        /**
+         * TokenOut
+         * @example {
+         *       "access_token": "q3Jx…(43 characters)",
+         *       "expires_at": "2026-12-20T02:00:00Z",
+         *       "session_id": "3f2e1d0c-9b8a-4c7d-8e6f-5a4b3c2d1e0f",
+         *       "token_type": "bearer"
+         *     }
+         */
         TokenOut: {
-            /** Access Token */
+            /**
+             * Access Token
+             * @description the bearer token: send it as Authorization: Bearer <access_token>
+             */
             access_token: string;
-            /** Token Type */
+            /**
+             * Token Type
+             * @description always bearer
+             */
             token_type: string;
-            /** Expires At */
+            /**
+             * Expires At
+             * @description when it expires (ISO 8601, UTC)
+             */
             expires_at: string;
-            /** Session Id */
+            /**
+             * Session Id
+             * @description the id of the session opened (see GET /sessions)
+             */
             session_id: string;
         };
         /** UserOut */
         UserOut: {
-            /** Id */
+            /**
+             * Id
+             * @description the id (UUID)
+             */
             id: string;
-            /** Username */
+            /**
+             * Username
+             * @description the login name
+             */
             username: string;
-            /** Display Name */
+            /**
+             * Display Name
+             * @description the name shown in the app
+             */
             display_name: string;
-            /** Role */
+            /**
+             * Role
+             * @description the role: mediator, grid_worker, village_admin, township_admin, township_viewer, county_admin
+             */
             role: string;
-            /** Org Code */
+            /**
+             * Org Code
+             * @description the code of the org unit (12 digits for a village, 9 for a township, 6 for a county)
+             */
             org_code: string;
-            /** Active */
+            /**
+             * Active
+             * @description false once deactivated
+             */
             active: boolean;
-            /** Password Changed At */
+            /**
+             * Password Changed At
+             * @description when the password was set last; null: never since the account was made
+             */
             password_changed_at: string | null;
         };
         /** UserPage */
         UserPage: {
-            /** Items */
+            /**
+             * Items
+             * @description the items of this page
+             */
             items: components["schemas"]["UserOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description the cursor of the next page (pass it as cursor); null on the last page
+             */
             next_cursor?: string | null;
+        };
+        /**
+         * CaseEventRecord
+         * @description A case_event record (fields on the wire; personal data masked by role).
+         * @example {
+         *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+         *       "org_code": "340321108200",
+         *       "rev": 3,
+         *       "deleted": false,
+         *       "created_at": "2026-11-20T01:30:00Z",
+         *       "updated_at": "2026-11-21T02:00:00Z",
+         *       "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+         *       "case_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+         *       "kind": "session",
+         *       "occurred_at": "2026-11-20T09:30:00+08:00",
+         *       "participants": "示例",
+         *       "content": "示例",
+         *       "outcome": "示例",
+         *       "fulfilled": false,
+         *       "satisfaction": 1,
+         *       "escalation_signs": false,
+         *       "attachment_ids": []
+         *     }
+         */
+        CaseEventRecord: {
+            /**
+             * Format: uuid
+             * @description 记录ID — the record's id (a UUID the creating device chose)
+             */
+            id: string;
+            /** @description 所属单位 — the code of the org unit (village or township) the record belongs to */
+            org_code: string;
+            /** @description 版本 — the record's revision: 1 when created, +1 at every accepted change */
+            rev: number;
+            /** @description 已删除 — true for a deleted record (a tombstone: its fields are kept, it is hidden from lists) */
+            deleted: boolean;
+            /**
+             * Format: date-time
+             * @description 创建时间 — when the server stored the record first (ISO 8601, UTC)
+             */
+            created_at?: string;
+            /**
+             * Format: date-time
+             * @description 更新时间 — when the server stored its last change (ISO 8601, UTC)
+             */
+            updated_at?: string;
+            /** @description 创建人 — the id of the user who created it */
+            created_by?: string | null;
+            /** @description 更新人 — the id of the user who changed it last */
+            updated_by?: string | null;
+            /**
+             * Format: uuid
+             * @description 所属案件 — the id of the case this event belongs to
+             */
+            case_id?: string | null;
+            /**
+             * @description 类型 — session, investigation, follow_up, referral or note
+             * @enum {string|null}
+             */
+            kind?: "session" | "investigation" | "follow_up" | "referral" | "note" | null;
+            /**
+             * Format: date-time
+             * @description 时间 — when it happened (ISO 8601 with offset)
+             */
+            occurred_at?: string | null;
+            /** @description 参加人 — who took part */
+            participants?: string | null;
+            /** @description 内容 — what was done and said */
+            content?: string | null;
+            /** @description 结果 — what came of it */
+            outcome?: string | null;
+            /** @description 已履行 — (follow-ups) whether the agreement is being performed */
+            fulfilled?: boolean | null;
+            /** @description 满意度 — (follow-ups) the parties' satisfaction, 1 to 5 */
+            satisfaction?: number | null;
+            /** @description 激化迹象 — signs that the dispute may escalate */
+            escalation_signs?: boolean | null;
+            /** @description 附件 — ids of photos and scans (attachments) */
+            attachment_ids?: string[] | null;
         };
     };
     responses: never;
@@ -799,64 +4888,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "version": "示例",
+                     *       "database": "示例",
+                     *       "migration": "示例",
+                     *       "migration_head": "示例",
+                     *       "demo": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["HealthOut"];
                 };
             };
-            /** @description Bad request (e.g. an unreadable cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not authenticated */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not found, or outside your scope */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Validation error */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -885,6 +4930,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "username": "wanfu.admin",
+                 *       "password": "(the account's password)",
+                 *       "client_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                 *       "grant_type": "password"
+                 *     }
+                 */
                 "application/x-www-form-urlencoded": components["schemas"]["Body_token_api_v1_auth_token_post"];
             };
         };
@@ -898,16 +4951,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenOut"];
                 };
             };
-            /** @description Bad request (e.g. an unreadable cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -916,7 +4960,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -925,7 +4969,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -934,7 +4978,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Body too large */
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -943,16 +4987,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -961,7 +4996,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Too Many Requests */
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -970,7 +5005,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -996,19 +5031,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "username": "wanfu.admin",
+                     *       "display_name": "万福镇管理员",
+                     *       "role": "township_admin",
+                     *       "org_code": "340321108200",
+                     *       "org_name": "示例",
+                     *       "permissions": {},
+                     *       "unmasked_org_prefixes": [
+                     *         "示例"
+                     *       ],
+                     *       "personal_fields": {},
+                     *       "manages_users": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
-            /** @description Bad request (e.g. an unreadable cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1017,7 +5059,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1026,7 +5068,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1035,25 +5077,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1062,7 +5086,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1076,6 +5109,7 @@ export interface operations {
     list_sessions_api_v1_sessions_get: {
         parameters: {
             query?: {
+                /** @description only sessions not revoked or expired */
                 active_only?: boolean;
             };
             header?: never;
@@ -1090,19 +5124,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "user_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "username": "wanfu.admin",
+                     *           "client_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "user_agent": "示例",
+                     *           "created_at": "2026-11-20T01:30:00Z",
+                     *           "last_seen_at": "2026-11-20T01:30:00Z",
+                     *           "expires_at": "2026-11-20T01:30:00Z",
+                     *           "revoked_at": "2026-11-20T01:30:00Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SessionPage"];
                 };
             };
-            /** @description Bad request (e.g. an unreadable cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1111,7 +5154,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1120,7 +5163,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1129,25 +5172,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1156,7 +5181,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1172,6 +5206,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the id of the session */
                 session_id: string;
             };
             cookie?: never;
@@ -1184,19 +5219,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "user_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "username": "wanfu.admin",
+                     *       "client_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "user_agent": "示例",
+                     *       "created_at": "2026-11-20T01:30:00Z",
+                     *       "last_seen_at": "2026-11-20T01:30:00Z",
+                     *       "expires_at": "2026-11-20T01:30:00Z",
+                     *       "revoked_at": "2026-11-20T01:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["SessionOut"];
                 };
             };
-            /** @description Bad request (e.g. an unreadable cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1205,7 +5244,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1214,7 +5253,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1223,7 +5262,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Body too large */
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1232,16 +5271,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1250,7 +5280,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1276,19 +5306,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "username": "wanfu.admin",
+                     *           "display_name": "万福镇管理员",
+                     *           "role": "township_admin",
+                     *           "org_code": "340321108200",
+                     *           "active": false,
+                     *           "password_changed_at": "2026-11-20T01:30:00Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserPage"];
                 };
             };
-            /** @description Bad request (e.g. an unreadable cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1297,7 +5334,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1306,7 +5343,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1315,25 +5352,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1342,7 +5361,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1358,6 +5386,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the id of the user */
                 user_id: string;
             };
             cookie?: never;
@@ -1374,19 +5403,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "username": "wanfu.admin",
+                     *       "display_name": "万福镇管理员",
+                     *       "role": "township_admin",
+                     *       "org_code": "340321108200",
+                     *       "active": false,
+                     *       "password_changed_at": "2026-11-20T01:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Bad request (e.g. an unreadable cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1395,7 +5426,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1404,7 +5435,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1413,7 +5444,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Body too large */
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1422,16 +5453,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1440,7 +5462,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1456,6 +5478,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the id of the user */
                 user_id: string;
             };
             cookie?: never;
@@ -1468,19 +5491,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "username": "wanfu.admin",
+                     *       "display_name": "万福镇管理员",
+                     *       "role": "township_admin",
+                     *       "org_code": "340321108200",
+                     *       "active": false,
+                     *       "password_changed_at": "2026-11-20T01:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Bad request (e.g. an unreadable cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1489,7 +5514,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1498,7 +5523,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1507,7 +5532,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Body too large */
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1516,16 +5541,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1534,7 +5550,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1550,6 +5566,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the id of the user */
                 user_id: string;
             };
             cookie?: never;
@@ -1562,19 +5579,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "username": "wanfu.admin",
+                     *       "display_name": "万福镇管理员",
+                     *       "role": "township_admin",
+                     *       "org_code": "340321108200",
+                     *       "active": false,
+                     *       "password_changed_at": "2026-11-20T01:30:00Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Bad request (e.g. an unreadable cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1583,7 +5602,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1592,7 +5611,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1601,7 +5620,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Body too large */
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1610,16 +5629,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1628,7 +5638,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1654,19 +5664,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "version": "示例",
+                     *       "code_tables": {},
+                     *       "case_transitions": {},
+                     *       "settings": {},
+                     *       "orgs": [
+                     *         {}
+                     *       ],
+                     *       "users": [
+                     *         {}
+                     *       ],
+                     *       "grids": [],
+                     *       "patrol_transitions": {},
+                     *       "incident_transitions": {}
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReferenceOut"];
                 };
             };
-            /** @description Bad request (e.g. an unreadable cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not authenticated */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1675,43 +5693,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not found, or outside your scope */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Validation error */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1720,7 +5702,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1735,7 +5726,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                "x-cunzhi-protocol"?: string | null;
+                /** @description the sync protocol version the client speaks: 1 (another answers 426); absent: 1 */
+                "x-cunzhi-protocol"?: "1";
             };
             path?: never;
             cookie?: never;
@@ -1755,7 +5747,7 @@ export interface operations {
                     "application/json": components["schemas"]["PushOut"];
                 };
             };
-            /** @description Bad Request */
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1764,7 +5756,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1773,7 +5765,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1782,16 +5774,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not found, or outside your scope */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Conflict */
+            /** @description Conflict with the server's state (the code says which, e.g. stale_rev, cursor_epoch) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1800,7 +5783,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Request Entity Too Large */
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1809,16 +5792,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1827,7 +5801,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Upgrade Required */
+            /** @description Upgrade required: the client speaks a sync protocol version this server does not */
             426: {
                 headers: {
                     [name: string]: unknown;
@@ -1836,7 +5810,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Service Unavailable */
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1850,11 +5824,14 @@ export interface operations {
     pull_api_v1_sync_pull_get: {
         parameters: {
             query?: {
+                /** @description the next_cursor of the previous page (opaque); absent: the first page */
                 cursor?: string | null;
+                /** @description changes per page at most (default 500; the server's CUNZHI_PULL_MAX_LIMIT caps it) */
                 limit?: number | null;
             };
             header?: {
-                "x-cunzhi-protocol"?: string | null;
+                /** @description the sync protocol version the client speaks: 1 (another answers 426); absent: 1 */
+                "x-cunzhi-protocol"?: "1";
             };
             path?: never;
             cookie?: never;
@@ -1870,7 +5847,7 @@ export interface operations {
                     "application/json": components["schemas"]["PullOut"];
                 };
             };
-            /** @description Bad Request */
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1879,7 +5856,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1888,25 +5865,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not found, or outside your scope */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Conflict */
+            /** @description Conflict with the server's state (the code says which, e.g. stale_rev, cursor_epoch) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1915,25 +5874,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Request Entity Too Large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1942,7 +5883,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Upgrade Required */
+            /** @description Upgrade required: the client speaks a sync protocol version this server does not */
             426: {
                 headers: {
                     [name: string]: unknown;
@@ -1951,7 +5892,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Service Unavailable */
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1965,10 +5915,15 @@ export interface operations {
     list_conflicts_api_v1_conflicts_get: {
         parameters: {
             query?: {
+                /** @description open, resolved or all */
                 status?: string;
+                /** @description only conflicts on this record type */
                 entity?: string | null;
+                /** @description only conflicts on this record */
                 record_id?: string | null;
+                /** @description how many items one page holds at most */
                 limit?: number;
+                /** @description the next_cursor of the previous page (opaque); absent: the first page */
                 cursor?: string | null;
             };
             header?: never;
@@ -1983,10 +5938,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "entity": "mediation_case",
+                     *           "record_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "client_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "created_by": "示例",
+                     *           "base_rev": 1,
+                     *           "fields": [
+                     *             {
+                     *               "field": "示例",
+                     *               "client_value": null,
+                     *               "server_value": null
+                     *             }
+                     *           ],
+                     *           "status": "open",
+                     *           "created_at": "2026-11-20T01:30:00Z",
+                     *           "resolved_at": "2026-11-20T01:30:00Z",
+                     *           "resolved_by": "示例"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConflictPage"];
                 };
             };
-            /** @description Bad Request */
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1995,7 +5976,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2004,25 +5985,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not found, or outside your scope */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Conflict */
+            /** @description Conflict with the server's state (the code says which, e.g. stale_rev, cursor_epoch) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2031,25 +5994,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Request Entity Too Large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2058,8 +6003,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Upgrade Required */
-            426: {
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2067,7 +6012,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Service Unavailable */
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2083,6 +6028,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the id of the conflict */
                 conflict_id: string;
             };
             cookie?: never;
@@ -2095,10 +6041,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "entity": "mediation_case",
+                     *       "record_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "client_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "created_by": "示例",
+                     *       "base_rev": 1,
+                     *       "fields": [
+                     *         {
+                     *           "field": "示例",
+                     *           "client_value": null,
+                     *           "server_value": null
+                     *         }
+                     *       ],
+                     *       "status": "open",
+                     *       "created_at": "2026-11-20T01:30:00Z",
+                     *       "resolved_at": "2026-11-20T01:30:00Z",
+                     *       "resolved_by": "示例"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConflictOut"];
                 };
             };
-            /** @description Bad Request */
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2107,7 +6074,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2116,16 +6083,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not found, or outside your scope */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2134,7 +6092,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict with the server's state (the code says which, e.g. stale_rev, cursor_epoch) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2143,25 +6101,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Request Entity Too Large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2170,8 +6110,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Upgrade Required */
-            426: {
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2179,7 +6119,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Service Unavailable */
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2195,6 +6135,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the id of the conflict */
                 conflict_id: string;
             };
             cookie?: never;
@@ -2211,10 +6152,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "org_code": "340321108200",
+                     *       "rev": 1,
+                     *       "deleted": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecordOut"];
                 };
             };
-            /** @description Bad Request */
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2223,7 +6172,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2232,7 +6181,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2241,7 +6190,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not found, or outside your scope */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2250,7 +6199,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict with the server's state (the code says which, e.g. stale_rev, cursor_epoch) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2259,7 +6208,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Request Entity Too Large */
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2268,16 +6217,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2286,16 +6226,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Upgrade Required */
-            426: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Service Unavailable */
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2309,21 +6240,45 @@ export interface operations {
     list_cases_api_v1_mediation_cases_get: {
         parameters: {
             query?: {
-                /** @description comma-separated states */
-                status?: string | null;
+                /** @description comma-separated values (any of them): 状态 — the case's state (transitions in GET /reference case_transitions) */
+                status?: string;
+                /** @description comma-separated values (any of them): 纠纷类型 — the dispute category (a code of the county's case_category table, GET /reference) */
                 category?: string | null;
-                risk_level?: string | null;
+                /** @description comma-separated values (any of them): 风险等级 — red, orange, yellow or blue */
+                risk_level?: string;
+                /** @description comma-separated values (any of them): 来源 — how the case came in (a code of the case_source table) */
                 source?: string | null;
+                /** @description true: only open ones past their deadline; false: only the others */
                 overdue?: boolean | null;
+                /** @description only records whose escalation_flag is this: 激化风险 — the dispute may escalate (矛盾激化苗头) */
                 escalation_flag?: boolean | null;
+                /** @description only records of this unit's subtree (a code of GET /reference orgs; outside the caller's scope: an empty page) */
                 org_code?: string | null;
+                /** @description first day (inclusive) of received_on, a date in China Standard Time: 受理日期 — the day the case was taken in (not in the future) */
                 received_from?: string | null;
+                /** @description last day (inclusive) of received_on, a date in China Standard Time: 受理日期 — the day the case was taken in (not in the future) */
                 received_to?: string | null;
+                /** @description first day (inclusive) of ended_on, a date in China Standard Time: 结案日期 — the day the case reached an ending state (set by the server) */
+                ended_from?: string | null;
+                /** @description last day (inclusive) of ended_on, a date in China Standard Time: 结案日期 — the day the case reached an ending state (set by the server) */
+                ended_to?: string | null;
+                /** @description only records whose ended_as is this: 结案方式 — the ending state the case reached (set by the server) */
+                ended_as?: string;
+                /** @description ended on or before the deadline */
+                on_time?: boolean | null;
+                /** @description agreement due (perform_by, else signed_on) from */
+                perform_from?: string | null;
+                /** @description agreement due (perform_by, else signed_on) until */
+                perform_to?: string | null;
+                /** @description only records changed after this time (ISO 8601 with offset) */
                 updated_since?: string | null;
                 /** @description search in the title */
                 q?: string | null;
+                /** @description also deleted records (tombstones, deleted: true) */
                 include_deleted?: boolean;
+                /** @description how many items one page holds at most */
                 limit?: number;
+                /** @description the next_cursor of the previous page (opaque); absent: the first page */
                 cursor?: string | null;
             };
             header?: never;
@@ -2338,10 +6293,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["MediationCasePage"];
                 };
             };
-            /** @description Bad Request */
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2350,7 +6305,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2359,16 +6314,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2377,25 +6323,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2404,7 +6332,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2420,6 +6357,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the id of the case */
                 case_id: string;
             };
             cookie?: never;
@@ -2435,7 +6373,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaseDetail"];
                 };
             };
-            /** @description Bad Request */
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2444,7 +6382,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2453,16 +6391,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2471,25 +6400,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2498,7 +6409,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2514,6 +6434,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the id of the case */
                 case_id: string;
             };
             cookie?: never;
@@ -2529,7 +6450,7 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryOut"];
                 };
             };
-            /** @description Bad Request */
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2538,7 +6459,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2547,16 +6468,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2565,25 +6477,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Body too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unsupported media type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2592,7 +6486,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2608,33 +6511,24 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the id of the attachment */
                 attachment_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description the file */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
                     "image/jpeg": unknown;
                     "application/pdf": unknown;
                 };
             };
-            /** @description Bad request (e.g. an unreadable cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2643,7 +6537,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2652,7 +6546,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2661,7 +6555,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict with the server's state (the code says which, e.g. stale_rev, cursor_epoch) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2670,16 +6564,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Request Entity Too Large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unsupported Media Type */
+            /** @description Unsupported media type: a file that is not one of the accepted types */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2688,7 +6573,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2697,7 +6582,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2713,12 +6607,21 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description the id of the attachment */
                 attachment_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "file": "示例",
+                 *       "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                 *       "entity": "mediation_case",
+                 *       "record_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11"
+                 *     }
+                 */
                 "multipart/form-data": components["schemas"]["Body_upload_api_v1_attachments__attachment_id__put"];
             };
         };
@@ -2729,19 +6632,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "sha256": "示例",
+                     *       "content_type": "示例",
+                     *       "size": 1
+                     *     }
+                     */
                     "application/json": components["schemas"]["AttachmentOut"];
                 };
             };
-            /** @description Bad request (e.g. an unreadable cursor) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Unauthorized */
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2750,7 +6652,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Forbidden */
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2759,7 +6661,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not Found */
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2768,7 +6670,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict with the server's state (the code says which, e.g. stale_rev, cursor_epoch) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2777,7 +6679,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Request Entity Too Large */
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2786,7 +6688,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unsupported Media Type */
+            /** @description Unsupported media type: a file that is not one of the accepted types */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2795,7 +6697,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2804,7 +6706,4397 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Busy: retry after Retry-After seconds */
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_keys_api_v1_api_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "name": "县综治平台",
+                     *           "org_code": "340321108200",
+                     *           "entities": [
+                     *             "示例"
+                     *           ],
+                     *           "unmasked": false,
+                     *           "prefix": "示例",
+                     *           "expires_on": "示例",
+                     *           "created_by": "示例",
+                     *           "created_at": "2026-11-20T01:30:00Z",
+                     *           "last_used_at": "2026-11-20T01:30:00Z",
+                     *           "revoked_at": "2026-11-20T01:30:00Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "示例"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyPage"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_key_api_v1_api_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyCreated"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    revoke_key_api_v1_api_keys__key_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the key */
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "name": "县综治平台",
+                     *       "org_code": "340321108200",
+                     *       "entities": [
+                     *         "示例"
+                     *       ],
+                     *       "unmasked": false,
+                     *       "prefix": "示例",
+                     *       "expires_on": "示例",
+                     *       "created_by": "示例",
+                     *       "created_at": "2026-11-20T01:30:00Z",
+                     *       "last_used_at": "2026-11-20T01:30:00Z",
+                     *       "revoked_at": "2026-11-20T01:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_endpoints_api_v1_webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "url": "https://bi.example.gov.cn/cunzhi/webhook",
+                     *           "org_code": "340321108200",
+                     *           "entities": [
+                     *             "示例"
+                     *           ],
+                     *           "events": [
+                     *             "示例"
+                     *           ],
+                     *           "created_by": "示例",
+                     *           "created_at": "2026-11-20T01:30:00Z",
+                     *           "paused": false,
+                     *           "disabled_at": "2026-11-20T01:30:00Z",
+                     *           "failing_since": "示例"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "示例"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EndpointPage"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_endpoint_api_v1_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointCreated"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_endpoint_api_v1_webhooks__endpoint_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the endpoint */
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "url": "https://bi.example.gov.cn/cunzhi/webhook",
+                     *       "org_code": "340321108200",
+                     *       "entities": [
+                     *         "示例"
+                     *       ],
+                     *       "events": [
+                     *         "示例"
+                     *       ],
+                     *       "created_by": "示例",
+                     *       "created_at": "2026-11-20T01:30:00Z",
+                     *       "paused": false,
+                     *       "disabled_at": "2026-11-20T01:30:00Z",
+                     *       "failing_since": "示例"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EndpointOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_endpoint_api_v1_webhooks__endpoint_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the endpoint */
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patch_endpoint_api_v1_webhooks__endpoint_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the endpoint */
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "url": "https://bi.example.gov.cn/cunzhi/webhook",
+                     *       "org_code": "340321108200",
+                     *       "entities": [
+                     *         "示例"
+                     *       ],
+                     *       "events": [
+                     *         "示例"
+                     *       ],
+                     *       "created_by": "示例",
+                     *       "created_at": "2026-11-20T01:30:00Z",
+                     *       "paused": false,
+                     *       "disabled_at": "2026-11-20T01:30:00Z",
+                     *       "failing_since": "示例"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EndpointOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_v1_webhooks__endpoint_id__deliveries_get: {
+        parameters: {
+            query?: {
+                /** @description only deliveries in this state */
+                state?: ("pending" | "delivered" | "failed") | null;
+                /** @description how many items one page holds at most */
+                limit?: number;
+                /** @description the next_cursor of the previous page (opaque); absent: the first page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description the id of the endpoint */
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "type": "示例",
+                     *           "entity": "mediation_case",
+                     *           "record_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "rev": 1,
+                     *           "state": "pending",
+                     *           "attempts": 1,
+                     *           "next_attempt_at": "2026-11-20T01:30:00Z",
+                     *           "created_at": "2026-11-20T01:30:00Z",
+                     *           "delivered_at": "2026-11-20T01:30:00Z",
+                     *           "attempt_log": [
+                     *             {
+                     *               "at": "示例",
+                     *               "status_code": null,
+                     *               "duration_ms": 1,
+                     *               "error": null,
+                     *               "response": null
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "next_cursor": "示例"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    replay_api_v1_webhooks__endpoint_id__replay_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the endpoint */
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "replayed": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReplayOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_notices_api_v1_notices_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "code": "340321108200001",
+                     *           "params": {},
+                     *           "created_at": "2026-11-20T01:30:00Z",
+                     *           "read_at": "2026-11-20T01:30:00Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "示例"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NoticePage"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    read_notice_api_v1_notices__notice_id__read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the notice */
+                notice_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "code": "340321108200001",
+                     *       "params": {},
+                     *       "created_at": "2026-11-20T01:30:00Z",
+                     *       "read_at": "2026-11-20T01:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NoticeOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_grids_api_v1_grids_get: {
+        parameters: {
+            query?: {
+                /** @description only this village's grids */
+                village_code?: string | null;
+                /** @description also retired grids */
+                include_retired?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "code": "340321108200001",
+                     *           "name": "县综治平台",
+                     *           "level": "village",
+                     *           "village_code": "340321108200",
+                     *           "worker_ids": [
+                     *             "示例"
+                     *           ],
+                     *           "retired": false,
+                     *           "created_at": "2026-11-20T01:30:00Z",
+                     *           "updated_at": "2026-11-20T01:30:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GridList"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_grid_api_v1_grids_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GridCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "340321108200001",
+                     *       "name": "县综治平台",
+                     *       "level": "village",
+                     *       "village_code": "340321108200",
+                     *       "worker_ids": [
+                     *         "示例"
+                     *       ],
+                     *       "retired": false,
+                     *       "created_at": "2026-11-20T01:30:00Z",
+                     *       "updated_at": "2026-11-20T01:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GridOut"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_grid_api_v1_grids__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "340321108200001",
+                     *       "name": "县综治平台",
+                     *       "level": "village",
+                     *       "village_code": "340321108200",
+                     *       "worker_ids": [
+                     *         "示例"
+                     *       ],
+                     *       "retired": false,
+                     *       "created_at": "2026-11-20T01:30:00Z",
+                     *       "updated_at": "2026-11-20T01:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GridOut"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    update_grid_api_v1_grids__code__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the code */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "县综治平台",
+                 *       "worker_ids": [
+                 *         "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11"
+                 *       ],
+                 *       "retired": false
+                 *     }
+                 */
+                "application/json": {
+                    /** @description a new name (unique among the village's grids) */
+                    name?: string;
+                    /** @description the grid workers, replacing the list */
+                    worker_ids?: string[] | null;
+                    /** @description retire the grid (true) or bring it back (false) */
+                    retired?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "340321108200001",
+                     *       "name": "县综治平台",
+                     *       "level": "village",
+                     *       "village_code": "340321108200",
+                     *       "worker_ids": [
+                     *         "示例"
+                     *       ],
+                     *       "retired": false,
+                     *       "created_at": "2026-11-20T01:30:00Z",
+                     *       "updated_at": "2026-11-20T01:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GridOut"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    import_households_api_v1_households_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "file": "示例",
+                 *       "org_code": "340321108200",
+                 *       "dry_run": true
+                 *     }
+                 */
+                "multipart/form-data": components["schemas"]["Body_import_households_api_v1_households_import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dry_run": false,
+                     *       "rows": 1,
+                     *       "valid": 1,
+                     *       "invalid": 1,
+                     *       "created": 1,
+                     *       "updated": 1,
+                     *       "unchanged": 1,
+                     *       "errors": [
+                     *         {
+                     *           "row": 1,
+                     *           "field": "示例",
+                     *           "column": "示例",
+                     *           "code": "340321108200001",
+                     *           "message": "已完成"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_households_api_v1_households_get: {
+        parameters: {
+            query?: {
+                /** @description only records changed after this time (ISO 8601 with offset) */
+                updated_since?: string | null;
+                /** @description only records of this unit's subtree (a code of GET /reference orgs; outside the caller's scope: an empty page) */
+                org_code?: string | null;
+                /** @description comma-separated grid codes */
+                grid_code?: string | null;
+                /** @description any of these tags */
+                tags?: string | null;
+                /** @description only records whose active is this: 有效 — false once the household moved away or merged */
+                active?: boolean | null;
+                /** @description only households certified safe in this year */
+                safe_certified_year?: number | null;
+                /** @description search in head name and address */
+                q?: string | null;
+                /** @description also deleted records (tombstones, deleted: true) */
+                include_deleted?: boolean;
+                /** @description how many items one page holds at most */
+                limit?: number;
+                /** @description the next_cursor of the previous page (opaque); absent: the first page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdPage"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_household_api_v1_households__record_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the record */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdRecord"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    household_history_api_v1_households__record_id__history_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the record */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryOut"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_patrols_api_v1_patrols_get: {
+        parameters: {
+            query?: {
+                /** @description only records changed after this time (ISO 8601 with offset) */
+                updated_since?: string | null;
+                /** @description only records of this unit's subtree (a code of GET /reference orgs; outside the caller's scope: an empty page) */
+                org_code?: string | null;
+                /** @description comma-separated grid codes */
+                grid_code?: string | null;
+                /** @description comma-separated values (any of them): 状态 — in_progress, completed or cancelled */
+                state?: string;
+                /** @description only those created by this user (id) */
+                created_by?: string | null;
+                /** @description first day (inclusive) of started_at, a date in China Standard Time: 开始时间 — when the patrol started */
+                started_from?: string | null;
+                /** @description last day (inclusive) of started_at, a date in China Standard Time: 开始时间 — when the patrol started */
+                started_to?: string | null;
+                /** @description also deleted records (tombstones, deleted: true) */
+                include_deleted?: boolean;
+                /** @description how many items one page holds at most */
+                limit?: number;
+                /** @description the next_cursor of the previous page (opaque); absent: the first page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatrolPage"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_patrol_api_v1_patrols__record_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the record */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatrolRecord"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patrol_history_api_v1_patrols__record_id__history_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the record */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryOut"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_incidents_api_v1_incidents_get: {
+        parameters: {
+            query?: {
+                /** @description only records changed after this time (ISO 8601 with offset) */
+                updated_since?: string | null;
+                /** @description only records of this unit's subtree (a code of GET /reference orgs; outside the caller's scope: an empty page) */
+                org_code?: string | null;
+                /** @description comma-separated grid codes */
+                grid_code?: string | null;
+                /** @description comma-separated values (any of them): 状态 — reported, assigned, handling, resolved, verified or cancelled */
+                state?: string;
+                /** @description comma-separated values (any of them): 事件类型 — a code of the incident_type table */
+                type?: string | null;
+                /** @description comma-separated values (any of them): 严重程度 — major, serious or general */
+                severity?: string;
+                /** @description comma-separated values (any of them): 处理人 — the user handling it */
+                assignee_id?: string | null;
+                /** @description comma-separated values (any of them): 所属巡查 — the patrol that found it */
+                patrol_id?: string | null;
+                /** @description only those of this household (id) */
+                household_id?: string | null;
+                /** @description true: only open ones past their deadline; false: only the others */
+                overdue?: boolean | null;
+                /** @description first day (inclusive) of occurred_at, a date in China Standard Time: 发生时间 — when it happened */
+                occurred_from?: string | null;
+                /** @description last day (inclusive) of occurred_at, a date in China Standard Time: 发生时间 — when it happened */
+                occurred_to?: string | null;
+                /** @description search in the title */
+                q?: string | null;
+                /** @description also deleted records (tombstones, deleted: true) */
+                include_deleted?: boolean;
+                /** @description how many items one page holds at most */
+                limit?: number;
+                /** @description the next_cursor of the previous page (opaque); absent: the first page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentPage"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_incident_api_v1_incidents__record_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the record */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentRecord"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    incident_history_api_v1_incidents__record_id__history_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the record */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryOut"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_reports_api_v1_six_no_reports_get: {
+        parameters: {
+            query?: {
+                /** @description only records changed after this time (ISO 8601 with offset) */
+                updated_since?: string | null;
+                /** @description only records of this unit's subtree (a code of GET /reference orgs; outside the caller's scope: an empty page) */
+                org_code?: string | null;
+                /** @description only reports of this year */
+                year?: number | null;
+                /** @description comma-separated values (any of them): 状态 — open, self_assessed, township_certified, rejected or reopened */
+                state?: string;
+                /** @description also deleted records (tombstones, deleted: true) */
+                include_deleted?: boolean;
+                /** @description how many items one page holds at most */
+                limit?: number;
+                /** @description the next_cursor of the previous page (opaque); absent: the first page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SixNoReportPage"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_report_api_v1_six_no_reports__report_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the report */
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SixNoReportRecord"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    report_history_api_v1_six_no_reports__report_id__history_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the report */
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryOut"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safe_households_api_v1_safe_households_get: {
+        parameters: {
+            query?: {
+                /** @description only records of this unit's subtree (a code of GET /reference orgs; outside the caller's scope: an empty page) */
+                org_code?: string | null;
+                /** @description the year (default: this year) */
+                year?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SafeRates"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    certify_households_api_v1_safe_households_certify_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CertifyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "results": [
+                     *         {
+                     *           "mutation_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "status": "applied",
+                     *           "original_status": "示例",
+                     *           "record": {},
+                     *           "conflict_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "conflicts": [
+                     *             {
+                     *               "field": null,
+                     *               "client_value": null,
+                     *               "server_value": null
+                     *             }
+                     *           ],
+                     *           "error": {
+                     *             "code": "validation_error",
+                     *             "details": [
+                     *               {
+                     *                 "code": "invalid_phone",
+                     *                 "field": "parties.0.phone",
+                     *                 "message": "电话号码格式不正确"
+                     *               }
+                     *             ],
+                     *             "message": "提交的数据有误",
+                     *             "request_id": "9485cafd576c485dbd8649b5bd81a4fa"
+                     *           },
+                     *           "household_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11"
+                     *         }
+                     *       ],
+                     *       "server_time": "示例"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CertifyOut"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_nominations_api_v1_nominations_get: {
+        parameters: {
+            query?: {
+                /** @description only records changed after this time (ISO 8601 with offset) */
+                updated_since?: string | null;
+                /** @description only records of this unit's subtree (a code of GET /reference orgs; outside the caller's scope: an empty page) */
+                org_code?: string | null;
+                /** @description comma-separated values (any of them): 状态 — nominated, village_reviewed, public_notice, township_approved, rejected or awarded */
+                state?: string;
+                /** @description comma-separated values (any of them): 类别 — the honour nominated for (好人好事, 见义勇为, …) */
+                category?: string | null;
+                /** @description only records whose paused is this: 暂停公示 — the notice is paused by an open objection (set by the server) */
+                paused?: boolean | null;
+                /** @description search in the nominee's name */
+                q?: string | null;
+                /** @description first day (inclusive) of awarded_on, a date in China Standard Time: 授予日期 — the day it was awarded */
+                awarded_from?: string | null;
+                /** @description last day (inclusive) of awarded_on, a date in China Standard Time: 授予日期 — the day it was awarded */
+                awarded_to?: string | null;
+                /** @description also deleted records (tombstones, deleted: true) */
+                include_deleted?: boolean;
+                /** @description how many items one page holds at most */
+                limit?: number;
+                /** @description the next_cursor of the previous page (opaque); absent: the first page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NominationPage"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_nomination_api_v1_nominations__nomination_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the nomination */
+                nomination_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NominationRecord"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    nomination_history_api_v1_nominations__nomination_id__history_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the nomination */
+                nomination_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryOut"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_objections_api_v1_nomination_objections_get: {
+        parameters: {
+            query?: {
+                /** @description only records changed after this time (ISO 8601 with offset) */
+                updated_since?: string | null;
+                /** @description only records of this unit's subtree (a code of GET /reference orgs; outside the caller's scope: an empty page) */
+                org_code?: string | null;
+                /** @description comma-separated values (any of them): 所属推荐 — the nomination objected to */
+                nomination_id?: string | null;
+                /** @description comma-separated values (any of them): 状态 — open, upheld or dismissed */
+                state?: string;
+                /** @description also deleted records (tombstones, deleted: true) */
+                include_deleted?: boolean;
+                /** @description how many items one page holds at most */
+                limit?: number;
+                /** @description the next_cursor of the previous page (opaque); absent: the first page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NominationObjectionPage"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_objection_api_v1_nomination_objections__objection_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the objection */
+                objection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NominationObjectionRecord"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    objection_history_api_v1_nomination_objections__objection_id__history_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the objection */
+                objection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryOut"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    honours_api_v1_honours_get: {
+        parameters: {
+            query?: {
+                /** @description only records of this unit's subtree (a code of GET /reference orgs; outside the caller's scope: an empty page) */
+                org_code?: string | null;
+                /** @description only those awarded in this year */
+                year?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "org_code": "340321108200",
+                     *           "category": "示例",
+                     *           "nominee_name": "示例",
+                     *           "household_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "award_title": "示例",
+                     *           "awarded_on": "示例",
+                     *           "year": 1,
+                     *           "deeds": "示例"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Honours"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_entries_api_v1_points_entries_get: {
+        parameters: {
+            query?: {
+                /** @description only records changed after this time (ISO 8601 with offset) */
+                updated_since?: string | null;
+                /** @description only records of this unit's subtree (a code of GET /reference orgs; outside the caller's scope: an empty page) */
+                org_code?: string | null;
+                /** @description only those of this household (id) */
+                household_id?: string | null;
+                /** @description comma-separated values (any of them): 积分规则 — a code of the county's points rules (empty: a free entry) */
+                rule?: string | null;
+                /** @description first day (inclusive) of occurred_on, a date in China Standard Time: 日期 — the day of the deed */
+                occurred_from?: string | null;
+                /** @description last day (inclusive) of occurred_on, a date in China Standard Time: 日期 — the day of the deed */
+                occurred_to?: string | null;
+                /** @description how many items one page holds at most */
+                limit?: number;
+                /** @description the next_cursor of the previous page (opaque); absent: the first page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointsEntryPage"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_entry_api_v1_points_entries__entry_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the entry */
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PointsEntryRecord"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    entry_history_api_v1_points_entries__entry_id__history_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id of the entry */
+                entry_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryOut"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    balances_api_v1_points_balances_get: {
+        parameters: {
+            query?: {
+                /** @description only records of this unit's subtree (a code of GET /reference orgs; outside the caller's scope: an empty page) */
+                org_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "household_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "org_code": "340321108200",
+                     *           "head_name": "示例",
+                     *           "points": 1,
+                     *           "entries": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Balances"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    rankings_api_v1_points_rankings_get: {
+        parameters: {
+            query?: {
+                /** @description only records of this unit's subtree (a code of GET /reference orgs; outside the caller's scope: an empty page) */
+                org_code?: string | null;
+                /** @description YYYY-MM (default: this month) */
+                month?: string;
+                /** @description how many items one page holds at most */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "month": "示例",
+                     *       "items": [
+                     *         {
+                     *           "household_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "org_code": "340321108200",
+                     *           "head_name": "示例",
+                     *           "points": 1,
+                     *           "entries": 1,
+                     *           "rank": 1
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Ranking"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    household_points_api_v1_points_households__household_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description only those of this household (id) */
+                household_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "household_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "org_code": "340321108200",
+                     *       "head_name": "示例",
+                     *       "balance": 1,
+                     *       "items": [
+                     *         {
+                     *           "attachment_ids": [],
+                     *           "created_at": "2026-11-20T01:30:00Z",
+                     *           "created_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+                     *           "deleted": false,
+                     *           "household_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+                     *           "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *           "occurred_on": "2026-11-20",
+                     *           "org_code": "340321108200",
+                     *           "points": 1,
+                     *           "reason": "示例",
+                     *           "rev": 3,
+                     *           "reverses_id": "5f0c6d2e-1b7a-4c3d-9e8f-2a4b6c8d0e1f",
+                     *           "rule": "示例",
+                     *           "updated_at": "2026-11-21T02:00:00Z",
+                     *           "updated_by": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HouseholdPoints"];
+                };
+            };
+            /** @description Bad request: an unreadable cursor (code invalid_cursor) — start again without one */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    dashboard_api_v1_dashboard_get: {
+        parameters: {
+            query?: {
+                /** @description county, township or village code; default: the caller's unit */
+                org_code?: string | null;
+                /** @description first day (inclusive); default 1 January */
+                from?: string | null;
+                /** @description last day (inclusive); default today */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "org_code": "340321108200",
+                     *       "org_name": "示例",
+                     *       "figures": {},
+                     *       "breakdowns": {},
+                     *       "lists": {}
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    compare_api_v1_dashboard_compare_get: {
+        parameters: {
+            query?: {
+                /** @description county, township or village code; default: the caller's unit */
+                org_code?: string | null;
+                /** @description first day (inclusive); default 1 January */
+                from?: string | null;
+                /** @description last day (inclusive); default today */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "org_code": "340321108200",
+                     *       "org_name": "示例",
+                     *       "from": "示例",
+                     *       "to": "示例",
+                     *       "as_of": "示例",
+                     *       "keys": [
+                     *         "示例"
+                     *       ],
+                     *       "labels": {},
+                     *       "townships": [
+                     *         {}
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Compare"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    export_file_api_v1_dashboard_export_get: {
+        parameters: {
+            query?: {
+                /** @description county, township or village code; default: the caller's unit */
+                org_code?: string | null;
+                /** @description first day (inclusive); default 1 January */
+                from?: string | null;
+                /** @description last day (inclusive); default today */
+                to?: string | null;
+                /** @description xlsx (every table) or csv (one table) */
+                format?: "xlsx" | "csv";
+                /** @description figures, a breakdown or list key, or compare (a county's townships); default: every table (XLSX) or figures (CSV) */
+                table?: "figures" | "disputes_by_category" | "disputes_by_source" | "disputes_by_risk" | "cases_by_status" | "incidents_by_type" | "incidents_by_state" | "nominations_by_state" | "patrols_by_grid_week" | "six_no_by_village" | "points_top_households" | "overdue_cases" | "red_risk_cases" | "overdue_incidents" | "notices_in_progress" | "compare";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file (Content-Disposition: attachment) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/csv": unknown;
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    units_api_v1_dashboard_units_get: {
+        parameters: {
+            query?: {
+                /** @description county, township or village code; default: the caller's unit */
+                org_code?: string | null;
+                /** @description list villages or townships */
+                level?: "village" | "township";
+                /** @description true: only units with an active mediator; false: only those without */
+                has_mediator?: boolean | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {}
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Rows"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    mediators_api_v1_dashboard_mediators_get: {
+        parameters: {
+            query?: {
+                /** @description county, township or village code; default: the caller's unit */
+                org_code?: string | null;
+                /** @description mediators of the township or of villages */
+                level?: "village" | "township";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {}
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Rows"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;

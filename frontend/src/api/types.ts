@@ -211,6 +211,10 @@ export interface Reference {
   settings: { deadline_days: number; notice_days?: number; deadline_warn_days?: number; [k: string]: any }
   orgs: { code: string; name: string; level?: string; parent_code?: string | null }[]
   users: { id: string; display_name: string; role: string; org_code: string }[]
+  /** the grids in the caller's scope with their workers (grid work) */
+  grids: { code: string; name: string; village_code?: string; worker_ids?: string[]; retired?: boolean; [k: string]: unknown }[]
+  patrol_transitions: Record<string, string[]>
+  incident_transitions: Record<string, string[]>
 }
 
 export interface AttachmentInfo {

@@ -77,7 +77,7 @@ export function settings(): Record<string, any> {
  * retirement from /reference `grids` (or the last online grid list, features/grid/api.ts).
  */
 export function gridsOf(villageCode: string): { code: string; name: string; worker_ids?: string[] }[] {
-  const fromRef: any[] = (appState.reference as any)?.grids || []
+  const fromRef: any[] = appState.reference?.grids || []
   const known = new Map<string, any>([...rememberedGrids(), ...fromRef].map((g) => [g.code, g]))
   const orgGrids = (appState.reference?.orgs || []).filter((o: any) => o.level === 'grid')
   const all = new Map<string, any>()
