@@ -47,7 +47,7 @@ def shared_app():
     load_entities()
     key = (tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("CUNZHI_")
                         and k not in ("CUNZHI_DATABASE_URL", "CUNZHI_DATA_DIR"))),
-           tuple(sorted(entities())))
+           tuple(sorted(entities())), create_app)  # a test may build its own app (monkeypatched create_app)
     if key not in _APPS:
         _APPS[key] = create_app()
     return _APPS[key]

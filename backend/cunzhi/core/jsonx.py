@@ -8,6 +8,7 @@ encoded before fails now. Text is UTF-8, not ``\\uXXXX`` escapes: SQLite stores 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -32,11 +33,19 @@ def dumps(value: Any) -> str:
     return dumpb(value).decode()
 
 
+_LONG_NUMBER = re.compile(rb"\d{19}")
+
+
 def loads(data: str | bytes) -> Any:
+    raw = data.encode() if isinstance(data, str) else data
+    if _LONG_NUMBER.search(raw):
+        # orjson reads an integer beyond 64 bits as a float (10**30 → 1e30): the standard library keeps it an
+        # integer, so a field's check can say "out of range" rather than "wrong type"
+        return json.loads(raw)
     try:
-        return orjson.loads(data)
+        return orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return json.loads(data)  # what orjson refuses (an integer beyond 64 bits); raises as before otherwise
+        return json.loads(raw)  # the standard library's error (position, message), as before
 
 
 class JSONResponse(_StarletteJSON):
