@@ -26,7 +26,7 @@ from cunzhi.attachments.service import path_for
 from cunzhi.core.clock import today_shanghai, utcnow
 from cunzhi.sync import state
 from cunzhi.sync.models import RecordHistory, SyncConflict, SyncFeed, SyncMutation
-from cunzhi.sync.registry import EntitySpec, entities, get_entity
+from cunzhi.sync.registry import EntitySpec, entities, get_entity, rows_stored
 from cunzhi.users.service import NOBODY, audit_event
 
 log = logging.getLogger("cunzhi")
@@ -189,6 +189,8 @@ def _erase(conn: Connection, targets: list[tuple[EntitySpec, str]], scrub: _Scru
                 changes[column.name] = new
         rev = row["rev"] + 1
         conn.execute(t.update().where(t.c.id == rid).values(**changes, rev=rev, updated_at=now, updated_by=actor))
+        rows_stored(conn, spec.name, [(dict(row), {**row, **changes, "rev": rev, "updated_at": now,
+                                                    "updated_by": actor})])  # e.g. the dashboard's summaries
         seq = state.next_values(conn, "seq")
         conn.execute(feed_t.delete().where(feed_t.c.entity == spec.name, feed_t.c.record_id == rid))
         conn.execute(feed_t.insert().values(entity=spec.name, record_id=rid, org_code=row["org_code"], seq=seq))
@@ -241,6 +243,7 @@ def _scrub_everywhere(conn: Connection, scrub: _Scrubber, secrets_: set[str]) ->
         return 0
     changed = 0
     tables = [s.table for s in entities().values()] + [history_t, conflict_t, mutation_t]
+    entity_of = {s.table.name: s.name for s in entities().values()}
     for t in tables:
         cols = [c for c in _text_columns(t) if c.name not in ("id", "org_code")]
         pk = list(t.primary_key.columns)[0]
@@ -256,6 +259,8 @@ def _scrub_everywhere(conn: Connection, scrub: _Scrubber, secrets_: set[str]) ->
                         values[c.name] = new
                 if values:
                     conn.execute(t.update().where(pk == r[pk.name]).values(**values))
+                    if t.name in entity_of:
+                        rows_stored(conn, entity_of[t.name], [(dict(r), {**r, **values})])
                     changed += 1
     return changed
 

@@ -1,0 +1,56 @@
+"""dashboard: exact summary tables of cases and patrols per township (dash_case_period, dash_case_now,
+dash_patrol), backfilled from the record tables; kept exact by the dashboard's row observer from then on
+
+Revision ID: 20261130_0008
+Revises: 20261130_0007
+Create Date: 2026-11-30 11:30:00
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = '20261130_0008'
+down_revision: str | None = '20261130_0007'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+ORG = sa.String(length=24).with_variant(postgresql.VARCHAR(length=24, collation="C"), 'postgresql')
+
+
+def upgrade() -> None:
+    op.create_table('dash_case_period',
+    sa.Column('unit', ORG, nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('bucket', sa.Date(), nullable=False),
+    sa.Column('dim', sa.String(length=12), nullable=False),
+    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('unit', 'grain', 'bucket', 'dim', 'key', name=op.f('pk_dash_case_period')))
+    op.create_table('dash_case_now',
+    sa.Column('unit', ORG, nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('bucket', sa.Date(), nullable=False),
+    sa.Column('red', sa.Boolean(), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('unit', 'grain', 'status', 'bucket', 'red', name=op.f('pk_dash_case_now')))
+    op.create_table('dash_patrol',
+    sa.Column('unit', ORG, nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('bucket', sa.Date(), nullable=False),
+    sa.Column('grid', ORG, nullable=False),
+    sa.Column('week', sa.Date(), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('unit', 'grain', 'bucket', 'grid', name=op.f('pk_dash_patrol')))
+    # backfill: the same set-based recount the running server offers (cunzhi dashboard-rebuild)
+    from cunzhi.dashboard.summary import rebuild_statements
+
+    for stmt in rebuild_statements(op.get_bind().dialect.name):
+        op.execute(stmt)
+
+
+def downgrade() -> None:
+    for name in ('dash_patrol', 'dash_case_now', 'dash_case_period'):
+        op.drop_table(name)
