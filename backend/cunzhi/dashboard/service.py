@@ -64,6 +64,9 @@ class Period:
     end: date
     today: date
     lang: str = "zh"
+    # a township's or county's case and patrol figures come from the summary tables unless this is False (the
+    # benchmark's baseline and a test count the record tables instead); a village's always from the records
+    summaries: bool | None = None
 
     @property
     def year(self) -> int:
@@ -233,7 +236,7 @@ class CaseCounts:
 def _uses_summaries(p: Period) -> bool:
     """A township's or county's figures come from the summary tables (summary.py); a village's (a few thousand
     records at most) from the record tables."""
-    return p.level in ("township", "county")
+    return p.level in ("township", "county") and p.summaries is not False
 
 
 def _summary_units(conn: Connection, p: Period) -> list[str]:
@@ -684,7 +687,7 @@ def compare(conn: Connection, scope: Scope, p: Period) -> dict:
     units = _townships(conn, p) if p.level == "county" else [(p.org_code, p.org_name)]
     rows = []
     for code, name in units:
-        sub = Period(code, name, "township", p.start, p.end, p.today, p.lang)
+        sub = Period(code, name, "township", p.start, p.end, p.today, p.lang, p.summaries)
         d = compute(conn, scope, sub, with_lists=False)
         rows.append({"org_code": code, "org_name": name,
                      "figures": {k: {kk: d["figures"][k][kk] for kk in ("value", "numerator", "denominator",
