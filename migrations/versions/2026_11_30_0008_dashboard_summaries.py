@@ -1,5 +1,6 @@
 """dashboard: exact summary tables of cases and patrols per township (dash_case_period, dash_case_now,
-dash_patrol), backfilled from the record tables; kept exact by the dashboard's row observer from then on
+dash_patrol), backfilled from the record tables; kept exact by the dashboard's row observer from then on; indexes
+for the lists of the most urgent open cases and incidents
 
 Revision ID: 20261130_0008
 Revises: 20261130_0007
@@ -44,6 +45,11 @@ def upgrade() -> None:
     sa.Column('week', sa.Date(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('unit', 'grain', 'bucket', 'grid', name=op.f('pk_dash_patrol')))
+    # the lists (most urgent first): an ordered walk per state along these, stopping after 50 rows
+    op.execute("CREATE INDEX ix_mediation_case_dash_due_open ON mediation_case (status, deadline, id, org_code, deleted)")
+    op.execute("CREATE INDEX ix_mediation_case_dash_red_open ON mediation_case "
+               "(status, risk_level, deadline, id, org_code, deleted)")
+    op.execute("CREATE INDEX ix_incident_dash_due_open ON incident (state, deadline, id, org_code, deleted)")
     # backfill: the same set-based recount the running server offers (cunzhi dashboard-rebuild)
     from cunzhi.dashboard.summary import rebuild_statements
 
@@ -52,5 +58,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for name in ('ix_mediation_case_dash_due_open', 'ix_mediation_case_dash_red_open', 'ix_incident_dash_due_open'):
+        op.execute(f"DROP INDEX {name}")
     for name in ('dash_patrol', 'dash_case_now', 'dash_case_period'):
         op.drop_table(name)

@@ -43,6 +43,7 @@ user_t = User.__table__
 
 # states of other domains (records.md), with labels used when the code tables do not list them
 INCIDENT_CLOSED = ("resolved", "verified", "cancelled")
+INCIDENT_OPEN = ("reported", "assigned", "handling")  # every other state of records.md's incident
 STATE_LABELS: dict[str, tuple[str, str]] = {
     "reported": ("已上报", "Reported"), "assigned": ("已分派", "Assigned"), "handling": ("处置中", "Handling"),
     "resolved": ("已解决", "Resolved"), "verified": ("已核实", "Verified"), "cancelled": ("已取消", "Cancelled"),
@@ -637,24 +638,32 @@ def _case_item(x: dict, scope: Scope, today: date) -> dict:
             "link": f"{API}/mediation-cases/{x['id']}"}
 
 
+def _most_urgent(conn: Connection, table: sa.Table, cols: tuple, where: tuple, branches: list) -> Sequence[Any]:
+    """The first LIST_LIMIT rows by (deadline, id): one ordered walk per branch (a state, say) along an index led
+    by it and the deadline (``ix_*_dash_due``, migration 0008) that stops after LIST_LIMIT rows, merged — not a
+    sort of every open record of a county."""
+    parts = [sa.select(*cols).where(*where, b).order_by(table.c.deadline, table.c.id).limit(LIST_LIMIT)
+             .subquery().select() for b in branches]
+    u = sa.union_all(*parts).subquery()
+    return conn.execute(sa.select(u).order_by(u.c.deadline, u.c.id).limit(LIST_LIMIT)).mappings().all()
+
+
 def _lists(conn: Connection, scope: Scope, p: Period, r: Result) -> None:
     t = case_t
     cols = (t.c.id, t.c.case_number, t.c.title, t.c.org_code, t.c.deadline, t.c.risk_level, t.c.status,
             t.c.received_on, t.c.parties)
-    base = sa.and_(_in_unit(t, p), t.c.status.in_(rules.OPEN))
-    rows = conn.execute(sa.select(*cols).where(base, t.c.deadline < p.today)
-                        .order_by(t.c.deadline, t.c.id).limit(LIST_LIMIT)).mappings().all()
+    rows = _most_urgent(conn, t, cols, (_in_unit(t, p), t.c.deadline < p.today),
+                        [t.c.status == s for s in rules.OPEN])
     r.lists["overdue_cases"] = [_case_item(dict(x), scope, p.today) for x in rows]
-    rows = conn.execute(sa.select(*cols).where(base, t.c.risk_level == "red")
-                        .order_by(t.c.deadline, t.c.id).limit(LIST_LIMIT)).mappings().all()
+    rows = _most_urgent(conn, t, cols, (_in_unit(t, p), t.c.risk_level == "red"),
+                        [t.c.status == s for s in rules.OPEN])
     r.lists["red_risk_cases"] = [_case_item(dict(x), scope, p.today) for x in rows]
     it = _table("incident")
     r.lists["overdue_incidents"] = []
     if it is not None:
-        rows = conn.execute(sa.select(it.c.id, it.c.title, it.c.org_code, it.c.type, it.c.severity, it.c.state,
-                                      it.c.deadline, it.c.occurred_at)
-                            .where(_in_unit(it, p), it.c.state.not_in(INCIDENT_CLOSED), it.c.deadline < p.today)
-                            .order_by(it.c.deadline, it.c.id).limit(LIST_LIMIT)).mappings().all()
+        rows = _most_urgent(conn, it, (it.c.id, it.c.title, it.c.org_code, it.c.type, it.c.severity, it.c.state,
+                                       it.c.deadline, it.c.occurred_at),
+                            (_in_unit(it, p), it.c.deadline < p.today), [it.c.state == s for s in INCIDENT_OPEN])
         r.lists["overdue_incidents"] = [
             {"id": x["id"], "title": x["title"], "org_code": x["org_code"], "type": x["type"],
              "severity": x["severity"], "state": x["state"], "deadline": x["deadline"].isoformat(),
