@@ -50,7 +50,7 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_mediation_case_dash_red_open ON mediation_case "
                "(status, risk_level, deadline, id, org_code, deleted)")
     op.execute("CREATE INDEX ix_incident_dash_due_open ON incident (state, deadline, id, org_code, deleted)")
-    # backfill: the same set-based recount the running server offers (cunzhi dashboard-rebuild)
+    # backfill: the same set-based recount the running server offers (cunzhi db rebuild-summaries)
     from cunzhi.dashboard.summary import rebuild_statements
 
     for stmt in rebuild_statements(op.get_bind().dialect.name):

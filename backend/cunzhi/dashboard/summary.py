@@ -19,7 +19,7 @@ most) still counts the record tables.
 Kept exact in the transaction that writes the records: a row observer (sync/registry.py) gets every stored
 row of ``mediation_case`` and ``patrol`` as (before, after) — pushes, derived writes, erasure — and applies
 the difference of their contributions in one upsert per table. :func:`rebuild` recounts everything from the
-record tables (the migration's backfill, the benchmark, ``cunzhi dashboard-rebuild``); the tests compare the
+record tables (the migration's backfill, the benchmark, ``cunzhi db rebuild-summaries``); the tests compare the
 tables with a full recount after a varied set of real pushes.
 """
 
