@@ -260,6 +260,7 @@ def generate(engine, scale: float, today: date) -> dict:
         g.n_villages, g.n_townships = len(villages), len(townships)
         conn.exec_driver_sql(f"INSERT INTO bench_units VALUES ({ph}, {ph})", list(enumerate(units)))
         if pg:
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")  # the server's 15 s is for requests
             conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
             conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
         else:

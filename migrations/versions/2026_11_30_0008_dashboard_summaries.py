@@ -21,6 +21,8 @@ ORG = sa.String(length=24).with_variant(postgresql.VARCHAR(length=24, collation=
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":  # indexes and the backfill of a county may take minutes
+        op.execute("SET LOCAL statement_timeout = 0")
     op.create_table('dash_case_period',
     sa.Column('unit', ORG, nullable=False),
     sa.Column('grain', sa.String(length=1), nullable=False),

@@ -243,7 +243,9 @@ def rebuild_statements(dialect: str) -> list[str]:
         f"SELECT {u}, {s['due']}, 'due', CASE WHEN status IN ({done}) THEN 'done' ELSE 'open' END "
         f"FROM mediation_case WHERE {live} AND ended_as = 'agreed' AND {s['due']} IS NOT NULL",
     ])
+    # a county's million rows may take longer than the server's statement timeout (in this transaction only)
     return [
+        *(["SET LOCAL statement_timeout = 0"] if dialect == "postgresql" else []),
         *(f"DELETE FROM {tb.name}" for tb in TABLES),
         f"INSERT INTO dash_case_period (unit, grain, bucket, dim, key, n) SELECT unit, 'd', bucket, dim, key, "
         f"count(*) FROM ({facts}) AS facts GROUP BY unit, bucket, dim, key",
