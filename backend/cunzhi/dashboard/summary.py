@@ -245,7 +245,10 @@ def rebuild_statements(dialect: str) -> list[str]:
     ])
     # a county's million rows may take longer than the server's statement timeout (in this transaction only)
     return [
-        *(["SET LOCAL statement_timeout = 0"] if dialect == "postgresql" else []),
+        # PostgreSQL: writers of the records wait until the recount commits (one consistent count; SQLite's write
+        # transaction is exclusive already)
+        *(["SET LOCAL statement_timeout = 0", "LOCK TABLE mediation_case, patrol IN SHARE MODE"]
+          if dialect == "postgresql" else []),
         *(f"DELETE FROM {tb.name}" for tb in TABLES),
         f"INSERT INTO dash_case_period (unit, grain, bucket, dim, key, n) SELECT unit, 'd', bucket, dim, key, "
         f"count(*) FROM ({facts}) AS facts GROUP BY unit, bucket, dim, key",

@@ -189,9 +189,10 @@ def _erase(conn: Connection, targets: list[tuple[EntitySpec, str]], scrub: _Scru
                 changes[column.name] = new
         rev = row["rev"] + 1
         conn.execute(t.update().where(t.c.id == rid).values(**changes, rev=rev, updated_at=now, updated_by=actor))
-        rows_stored(conn, spec.name, [(dict(row), {**row, **changes, "rev": rev, "updated_at": now,
-                                                    "updated_by": actor})])  # e.g. the dashboard's summaries
         seq = state.next_values(conn, "seq")
+        # row observers (e.g. the dashboard's summaries), after seq like the push's
+        rows_stored(conn, spec.name, [(dict(row), {**row, **changes, "rev": rev, "updated_at": now,
+                                                    "updated_by": actor})])
         conn.execute(feed_t.delete().where(feed_t.c.entity == spec.name, feed_t.c.record_id == rid))
         conn.execute(feed_t.insert().values(entity=spec.name, record_id=rid, org_code=row["org_code"], seq=seq))
         conn.execute(history_t.insert().values(entity=spec.name, record_id=rid, org_code=row["org_code"], rev=rev,

@@ -154,10 +154,6 @@ class Push(Derivations, ConflictWrites):
     def flush(self) -> None:
         """Write the batch's bookkeeping, then take feed positions last (commit order = seq order)."""
         self._insert_pending()
-        if self._stored:  # row observers (e.g. the dashboard's summaries), after the batch's INSERT
-            stored, self._stored = self._stored, {}
-            for name, pairs in sorted(stored.items()):
-                rows_stored(self.conn, name, pairs)
         hooks.point("before_seq", self.actor.client_id)
         if self._mutations:
             self.conn.execute(mutation_t.insert(), self._mutations)
@@ -175,6 +171,12 @@ class Push(Derivations, ConflictWrites):
                 self.conn.execute(feed_t.delete().where(sa.tuple_(feed_t.c.entity, feed_t.c.record_id).in_(
                     [(r["entity"], r["record_id"]) for r in chunk])))
             self.conn.execute(feed_t.insert(), rows)
+        if self._stored:
+            # row observers (e.g. the dashboard's summaries) write after ``seq`` is taken: every writer of their
+            # rows holds ``seq`` first, so they never wait on each other in opposite orders (deadlock-free)
+            stored, self._stored = self._stored, {}
+            for name, pairs in sorted(stored.items()):
+                rows_stored(self.conn, name, pairs)
         hooks.point("after_seq", self.actor.client_id)
         self._mutations, self._history, self._history_rows, self._touched = [], [], [], {}
 
