@@ -42,8 +42,7 @@ org_t = OrgUnit.__table__
 user_t = User.__table__
 
 # states of other domains (records.md), with labels used when the code tables do not list them
-INCIDENT_CLOSED = ("resolved", "verified", "cancelled")
-INCIDENT_OPEN = ("reported", "assigned", "handling")  # every other state of records.md's incident
+INCIDENT_OPEN = ("reported", "assigned", "handling")  # not resolved/verified/cancelled (records.md's states)
 STATE_LABELS: dict[str, tuple[str, str]] = {
     "reported": ("已上报", "Reported"), "assigned": ("已分派", "Assigned"), "handling": ("处置中", "Handling"),
     "resolved": ("已解决", "Resolved"), "verified": ("已核实", "Verified"), "cancelled": ("已取消", "Cancelled"),
@@ -548,7 +547,7 @@ def _incidents(conn: Connection, p: Period, r: Result, labels: dict) -> None:
             by_type[x.type] = by_type.get(x.type, 0) + x.n
             by_state[x.state] = by_state.get(x.state, 0) + x.n
         overdue = conn.execute(sa.select(sa.func.count()).where(
-            _in_unit(t, p), t.c.state.not_in(INCIDENT_CLOSED), t.c.deadline < p.today)).scalar_one()
+            _in_unit(t, p), t.c.state.in_(INCIDENT_OPEN), t.c.deadline < p.today)).scalar_one()
     avail = t is not None
     r.figures["incidents_reported"] = _figure(p, "incidents_reported", total, numerator=total, available=avail,
                                               drill=_link("/incidents", **q))
