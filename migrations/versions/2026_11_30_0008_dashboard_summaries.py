@@ -1,5 +1,5 @@
-"""dashboard: exact summary tables of cases and patrols per township (dash_case_period, dash_case_now,
-dash_patrol), backfilled from the record tables; kept exact by the dashboard's row observer from then on; indexes
+"""dashboard: exact summary tables per township (dash_case_period, dash_case_now, dash_patrol, dash_incident,
+dash_incident_due, dash_household), backfilled from the record tables; kept exact by the dashboard's row observer from then on; indexes
 for the lists of the most urgent open cases and incidents
 
 Revision ID: 20261130_0008
@@ -47,6 +47,26 @@ def upgrade() -> None:
     sa.Column('week', sa.Date(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('unit', 'grain', 'bucket', 'grid', name=op.f('pk_dash_patrol')))
+    op.create_table('dash_incident',
+    sa.Column('unit', ORG, nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('bucket', sa.Date(), nullable=False),
+    sa.Column('type', sa.String(length=40), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('unit', 'grain', 'bucket', 'type', 'state', name=op.f('pk_dash_incident')))
+    op.create_table('dash_incident_due',
+    sa.Column('unit', ORG, nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('bucket', sa.Date(), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('unit', 'grain', 'state', 'bucket', name=op.f('pk_dash_incident_due')))
+    op.create_table('dash_household',
+    sa.Column('unit', ORG, nullable=False),
+    sa.Column('key', sa.String(length=16), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('unit', 'key', name=op.f('pk_dash_household')))
     # the lists (most urgent first): an ordered walk per state along these, stopping after 50 rows
     op.execute("CREATE INDEX ix_mediation_case_dash_due_open ON mediation_case (status, deadline, id, org_code, deleted)")
     op.execute("CREATE INDEX ix_mediation_case_dash_red_open ON mediation_case "
@@ -62,5 +82,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in ('ix_mediation_case_dash_due_open', 'ix_mediation_case_dash_red_open', 'ix_incident_dash_due_open'):
         op.execute(f"DROP INDEX {name}")
-    for name in ('dash_patrol', 'dash_case_now', 'dash_case_period'):
+    for name in ('dash_household', 'dash_incident_due', 'dash_incident', 'dash_patrol', 'dash_case_now',
+                 'dash_case_period'):
         op.drop_table(name)

@@ -8,6 +8,7 @@ also rebuilt by the migration's backfill statements and compared with the same r
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -51,8 +52,6 @@ def recount(conn) -> dict[str, Counter]:
                 facts.append((_d(c["ended_on"]), "on_time", c["ended_as"]))
         agreement = c["agreement"]
         if isinstance(agreement, str):  # SQLite hands back JSON text through sa.text
-            import json
-
             agreement = json.loads(agreement)
         if c["ended_as"] == "agreed" and agreement:
             due = agreement.get("perform_by") or agreement.get("signed_on")
@@ -68,22 +67,47 @@ def recount(conn) -> dict[str, Counter]:
     for p in conn.execute(sa.text("SELECT * FROM patrol")).mappings():
         if p["deleted"] or p["state"] != "completed":
             continue
-        started = p["started_at"]
-        if isinstance(started, str):
-            started = datetime.fromisoformat(started)
-        if started.tzinfo is None:
-            started = started.replace(tzinfo=timezone.utc)
-        day = started.astimezone(SH).date()
+        day = _local_day(p["started_at"])
         monday = day - timedelta(days=day.weekday())
         unit, grid = p["org_code"][:9], p["grid_code"] or ""
         for key in ((unit, "d", day, grid, monday), (unit, "w", monday, grid, monday),
                     (unit, "D", day, "", monday), (unit, "W", monday, "", monday)):
             patrols[key] += 1
-    return {"dash_case_period": period, "dash_case_now": now, "dash_patrol": patrols}
+    incidents: Counter = Counter()
+    due: Counter = Counter()
+    for i in conn.execute(sa.text("SELECT * FROM incident")).mappings():
+        if i["deleted"]:
+            continue
+        unit, day = i["org_code"][:9], _local_day(i["occurred_at"])
+        incidents[(unit, "d", day, i["type"], i["state"])] += 1
+        incidents[(unit, "m", day.replace(day=1), i["type"], i["state"])] += 1
+        deadline = _d(i["deadline"]) if i["state"] in ("reported", "assigned", "handling") else date(1970, 1, 1)
+        due[(unit, "d", i["state"], deadline)] += 1
+        due[(unit, "m", i["state"], deadline.replace(day=1))] += 1
+    homes: Counter = Counter()
+    for x in conn.execute(sa.text("SELECT * FROM household")).mappings():
+        if x["deleted"] or not x["active"]:
+            continue
+        homes[(x["org_code"][:9], "active")] += 1
+        years = x["safe_certified_years"]
+        years = json.loads(years) if isinstance(years, str) else years
+        for y in set(years):
+            homes[(x["org_code"][:9], f"safe:{y}")] += 1
+    return {"dash_case_period": period, "dash_case_now": now, "dash_patrol": patrols, "dash_incident": incidents,
+            "dash_incident_due": due, "dash_household": homes}
+
+
+def _local_day(v) -> date:
+    if isinstance(v, str):
+        v = datetime.fromisoformat(v)
+    if v.tzinfo is None:
+        v = v.replace(tzinfo=timezone.utc)
+    return v.astimezone(SH).date()
 
 
 COLUMNS = {"dash_case_period": "unit, grain, bucket, dim, key", "dash_case_now": "unit, grain, status, bucket, red",
-           "dash_patrol": "unit, grain, bucket, grid, week"}
+           "dash_patrol": "unit, grain, bucket, grid, week", "dash_incident": "unit, grain, bucket, type, state",
+           "dash_incident_due": "unit, grain, state, bucket", "dash_household": "unit, key"}
 
 
 def stored(conn) -> dict[str, Counter]:
@@ -102,7 +126,8 @@ def stored(conn) -> dict[str, Counter]:
 
 
 def _date_cols(table: str) -> tuple[int, ...]:
-    return {"dash_case_period": (2,), "dash_case_now": (3,), "dash_patrol": (2, 4)}[table]
+    return {"dash_case_period": (2,), "dash_case_now": (3,), "dash_patrol": (2, 4), "dash_incident": (2,),
+            "dash_incident_due": (3,), "dash_household": ()}[table]
 
 
 def _agree(w: World) -> dict[str, Counter]:
@@ -194,6 +219,22 @@ def test_summaries_agree_with_a_full_recount_after_varied_pushes(world: World) -
                                                  "ended_at": _at(today - timedelta(days=1), 1)}, base_rev=1)])
     assert [r["status"] for r in res] == ["applied", "applied"], res
     _agree(w)
+    # households: a new one, its certified years changed, one moved away (inactive), one restored to active
+    hh = str(uuid.uuid4())
+    res = _one(w, adm, [mutation("household", hh, {"org_code": W, "head_name": "孙立", "address": "西庄 1 号",
+                                                   "members": 2, "safe_certified_years": [today.year - 1]}),
+                        mutation("household", hh, {"safe_certified_years": [today.year, today.year - 1]}, base_rev=1)])
+    assert [r["status"] for r in res] == ["applied", "applied"], res
+    res = _one(w, adm, [mutation("household", w.ids["H1"], {"active": False}, base_rev=1),
+                        mutation("household", w.ids["H4"], {"active": True, "safe_certified_years": []}, base_rev=1)])
+    assert [r["status"] for r in res] == ["applied", "applied"], res
+    # incidents: one moved to another day and type, one cancelled
+    res = _one(w, grid, [mutation("incident", w.ids["I1"], {"occurred_at": _at(today - timedelta(days=33), 8),
+                                                            "type": "livelihood"}, base_rev=1)])
+    assert res[0]["status"] == "applied", res
+    res = _one(w, adm, [mutation("incident", w.ids["I2"], {"state": "cancelled"}, base_rev=1)])
+    assert res[0]["status"] == "applied", res
+    _agree(w)
     # 5. derived writes: a derivation of this test, on incidents, writes cases (an update and a create)
     target, made = b, str(uuid.uuid4())
 
@@ -234,6 +275,7 @@ def test_summaries_agree_with_a_full_recount_after_varied_pushes(world: World) -
     # the migration's backfill recounts the same rows (run by `cunzhi db rebuild-summaries`, after a loss here)
     with w.engine.begin() as conn:
         conn.execute(summary.patrol_t.delete())
+        conn.execute(summary.household_t.delete())
         conn.execute(summary.case_period_t.update().values(n=summary.case_period_t.c.n + 1))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUNZHI_")}
     env.update(CUNZHI_DATABASE_URL=w.url, CUNZHI_DATA_DIR=tempfile.mkdtemp(), CUNZHI_DEMO="0",

@@ -42,7 +42,7 @@ org_t = OrgUnit.__table__
 user_t = User.__table__
 
 # states of other domains (records.md), with labels used when the code tables do not list them
-INCIDENT_OPEN = ("reported", "assigned", "handling")  # not resolved/verified/cancelled (records.md's states)
+INCIDENT_OPEN = summary.INCIDENT_OPEN  # not resolved/verified/cancelled (records.md's states)
 STATE_LABELS: dict[str, tuple[str, str]] = {
     "reported": ("已上报", "Reported"), "assigned": ("已分派", "Assigned"), "handling": ("处置中", "Handling"),
     "resolved": ("已解决", "Resolved"), "verified": ("已核实", "Verified"), "cancelled": ("已取消", "Cancelled"),
@@ -234,8 +234,8 @@ class CaseCounts:
 
 
 def _uses_summaries(p: Period) -> bool:
-    """A township's or county's figures come from the summary tables (summary.py); a village's (a few thousand
-    records at most) from the record tables."""
+    """A township's or county's figures of cases, patrols, incidents and households come from the summary tables
+    (summary.py); a village's (a few thousand records at most) from the record tables."""
     return p.level in ("township", "county") and p.summaries is not False
 
 
@@ -462,7 +462,14 @@ def _json_has_year(conn: Connection, col, year: int):
 def _households(conn: Connection, p: Period, r: Result) -> None:
     t = _table("household")
     num = den = 0
-    if t is not None:
+    if t is not None and _uses_summaries(p):
+        ht = summary.household_t
+        got = {x.key: int(x.n) for x in conn.execute(
+            sa.select(ht.c.key, sa.func.sum(ht.c.n).label("n"))
+            .where(ht.c.unit.in_(_summary_units(conn, p)), ht.c.key.in_(("active", f"safe:{p.year}")))
+            .group_by(ht.c.key))}
+        den, num = got.get("active", 0), got.get(f"safe:{p.year}", 0)
+    elif t is not None:
         safe = sa.case((_json_has_year(conn, t.c.safe_certified_years, p.year), 1), else_=0)
         row = conn.execute(sa.select(sa.func.count().label("n"), sa.func.sum(safe).label("ok"))
                            .where(_in_unit(t, p), t.c.active.is_(True))).one()
@@ -538,16 +545,31 @@ def _incidents(conn: Connection, p: Period, r: Result, labels: dict) -> None:
     total = overdue = 0
     by_type: dict[str, int] = {}
     by_state: dict[str, int] = {}
-    if t is not None:
+    if t is not None and _uses_summaries(p):
+        it, dt = summary.incident_period_t, summary.incident_due_t
+        units = _summary_units(conn, p)
+        sub = _span_select(it, units, _spans(p.start, p.end, "m", summary.month_of),
+                           [it.c.type, it.c.state, it.c.n]).subquery()
+        rows: Sequence[Any] = [x for x in conn.execute(
+            sa.select(sub.c.type, sub.c.state, sa.func.sum(sub.c.n).label("n")).group_by(sub.c.type, sub.c.state))
+            if x.n]
+        month = summary.month_of(p.today)
+        is_open = dt.c.state.in_(INCIDENT_OPEN)
+        overdue = int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(dt.c.n), 0)).where(
+            dt.c.unit.in_(units), sa.or_(sa.and_(dt.c.grain == "m", is_open, dt.c.bucket < month),
+                                         sa.and_(dt.c.grain == "d", is_open, dt.c.bucket >= month,
+                                                 dt.c.bucket < p.today)))).scalar_one())
+    elif t is not None:
         rows = conn.execute(sa.select(t.c.type, t.c.state, sa.func.count().label("n"))
                             .where(_in_unit(t, p), t.c.occurred_at >= lo, t.c.occurred_at < hi)
                             .group_by(t.c.type, t.c.state)).all()
+        overdue = conn.execute(sa.select(sa.func.count()).where(
+            _in_unit(t, p), t.c.state.in_(INCIDENT_OPEN), t.c.deadline < p.today)).scalar_one()
+    if t is not None:
         for x in rows:
             total += x.n
             by_type[x.type] = by_type.get(x.type, 0) + x.n
             by_state[x.state] = by_state.get(x.state, 0) + x.n
-        overdue = conn.execute(sa.select(sa.func.count()).where(
-            _in_unit(t, p), t.c.state.in_(INCIDENT_OPEN), t.c.deadline < p.today)).scalar_one()
     avail = t is not None
     r.figures["incidents_reported"] = _figure(p, "incidents_reported", total, numerator=total, available=avail,
                                               drill=_link("/incidents", **q))

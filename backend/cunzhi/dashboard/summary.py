@@ -68,7 +68,31 @@ patrol_t = sa.Table(
     sa.Column("week", sa.Date, nullable=False),
     sa.Column("n", sa.Integer, nullable=False),
 )
-TABLES = (case_period_t, case_now_t, patrol_t)
+incident_period_t = sa.Table(
+    "dash_incident", SQLModel.metadata,
+    sa.Column("unit", OrgCodeType, primary_key=True),
+    sa.Column("grain", sa.String(1), primary_key=True),  # d/m of occurred_at's date in Asia/Shanghai
+    sa.Column("bucket", sa.Date, primary_key=True),
+    sa.Column("type", sa.String(40), primary_key=True),
+    sa.Column("state", sa.String(16), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+incident_due_t = sa.Table(
+    "dash_incident_due", SQLModel.metadata,
+    sa.Column("unit", OrgCodeType, primary_key=True),
+    sa.Column("grain", sa.String(1), primary_key=True),
+    sa.Column("state", sa.String(16), primary_key=True),
+    sa.Column("bucket", sa.Date, primary_key=True),  # the deadline's day or month (NO_DEADLINE: not open)
+    sa.Column("n", sa.Integer, nullable=False),
+)
+household_t = sa.Table(
+    "dash_household", SQLModel.metadata,
+    sa.Column("unit", OrgCodeType, primary_key=True),
+    sa.Column("key", sa.String(16), primary_key=True),  # 'active', or 'safe:<year>' (active, certified that year)
+    sa.Column("n", sa.Integer, nullable=False),
+)
+TABLES = (case_period_t, case_now_t, patrol_t, incident_period_t, incident_due_t, household_t)
+INCIDENT_OPEN = ("reported", "assigned", "handling")  # not resolved, verified or cancelled
 
 
 def unit_of(org_code: str) -> str:
@@ -159,10 +183,36 @@ def patrol_contributions(row: dict | None) -> list[tuple[sa.Table, tuple]]:
             (patrol_t, (unit, "D", d, "", week)), (patrol_t, (unit, "W", week, "", week))]
 
 
-CONTRIBUTIONS = {"mediation_case": case_contributions, "patrol": patrol_contributions}
+def incident_contributions(row: dict | None) -> list[tuple[sa.Table, tuple]]:
+    if row is None or row.get("deleted"):
+        return []
+    unit = unit_of(row["org_code"])
+    out: list[tuple[sa.Table, tuple]] = []
+    if row.get("occurred_at") is not None:
+        d = local_date(row["occurred_at"])
+        out += [(incident_period_t, (unit, "d", d, row["type"], row["state"])),
+                (incident_period_t, (unit, "m", month_of(d), row["type"], row["state"]))]
+    due = (_date(row.get("deadline")) or NO_DEADLINE) if row["state"] in INCIDENT_OPEN else NO_DEADLINE
+    out += [(incident_due_t, (unit, "d", row["state"], due)), (incident_due_t, (unit, "m", row["state"], month_of(due)))]
+    return out
+
+
+def household_contributions(row: dict | None) -> list[tuple[sa.Table, tuple]]:
+    if row is None or row.get("deleted") or not row.get("active"):
+        return []
+    unit = unit_of(row["org_code"])
+    years = {y for y in row.get("safe_certified_years") or [] if type(y) is int}
+    return [(household_t, (unit, "active"))] + [(household_t, (unit, f"safe:{y}")) for y in sorted(years)]
+
+
+CONTRIBUTIONS = {"mediation_case": case_contributions, "patrol": patrol_contributions,
+                 "incident": incident_contributions, "household": household_contributions}
 _KEYS = {case_period_t.name: ("unit", "grain", "bucket", "dim", "key"),
          case_now_t.name: ("unit", "grain", "status", "bucket", "red"),
-         patrol_t.name: ("unit", "grain", "bucket", "grid", "week")}
+         patrol_t.name: ("unit", "grain", "bucket", "grid", "week"),
+         incident_period_t.name: ("unit", "grain", "bucket", "type", "state"),
+         incident_due_t.name: ("unit", "grain", "state", "bucket"),
+         household_t.name: ("unit", "key")}
 _PK = {t.name: [c.name for c in t.primary_key.columns] for t in TABLES}
 
 
@@ -217,8 +267,15 @@ def _sql(dialect: str) -> dict[str, str]:
                    else "date(bucket, 'weekday 0', '-6 days')"),
         "due": ("CAST(COALESCE(agreement ->> 'perform_by', agreement ->> 'signed_on') AS DATE)" if pg else
                 "date(COALESCE(json_extract(agreement, '$.perform_by'), json_extract(agreement, '$.signed_on')))"),
-        "local_day": "CAST(timezone('Asia/Shanghai', started_at) AS DATE)" if pg else "date(started_at, '+8 hours')",
+        "local_day": "CAST(timezone('Asia/Shanghai', {}) AS DATE)" if pg else "date({}, '+8 hours')",
         "no_deadline": f"CAST('{NO_DEADLINE.isoformat()}' AS DATE)" if pg else f"'{NO_DEADLINE.isoformat()}'",
+        # a household's certified years: the JSON array's integer elements
+        "years": ("jsonb_array_elements(CASE WHEN jsonb_typeof(h.safe_certified_years) = 'array' THEN "
+                  "h.safe_certified_years ELSE CAST('[]' AS JSONB) END) AS y(v)" if pg
+                  else "json_each(h.safe_certified_years) AS y"),
+        "year": "CAST(y.v AS TEXT)" if pg else "CAST(y.value AS TEXT)",
+        "is_int": ("jsonb_typeof(y.v) = 'number' AND CAST(y.v AS TEXT) ~ '^-?[0-9]+$'" if pg
+                   else "y.type = 'integer'"),
     }
 
 
@@ -230,6 +287,7 @@ def rebuild_statements(dialect: str) -> list[str]:
     u = "substr(org_code, 1, 9)"
     done = ", ".join(f"'{x}'" for x in DONE)
     open_ = ", ".join(f"'{x}'" for x in rules.OPEN)
+    inc_open = ", ".join(f"'{x}'" for x in INCIDENT_OPEN)
     facts = " UNION ALL ".join([
         f"SELECT {u} AS unit, received_on AS bucket, 'category' AS dim, category AS key FROM mediation_case "
         f"WHERE {live}",
@@ -261,7 +319,7 @@ def rebuild_statements(dialect: str) -> list[str]:
         f"INSERT INTO dash_case_now (unit, grain, status, bucket, red, n) SELECT unit, 'm', status, {s['month']}, "
         f"red, sum(n) FROM dash_case_now WHERE grain = 'd' GROUP BY unit, status, {s['month']}, red",
         f"INSERT INTO dash_patrol (unit, grain, bucket, grid, week, n) SELECT unit, 'd', bucket, grid, "
-        f"{s['monday']}, count(*) FROM (SELECT {u} AS unit, COALESCE(grid_code, '') AS grid, {s['local_day']} "
+        f"{s['monday']}, count(*) FROM (SELECT {u} AS unit, COALESCE(grid_code, '') AS grid, {s['local_day'].format('started_at')} "
         f"AS bucket FROM patrol WHERE {live} AND state = 'completed') AS p GROUP BY unit, grid, bucket",
         "INSERT INTO dash_patrol (unit, grain, bucket, grid, week, n) SELECT unit, 'w', week, grid, week, sum(n) "
         "FROM dash_patrol WHERE grain = 'd' GROUP BY unit, grid, week",
@@ -269,6 +327,21 @@ def rebuild_statements(dialect: str) -> list[str]:
         "FROM dash_patrol WHERE grain = 'd' GROUP BY unit, bucket, week",
         "INSERT INTO dash_patrol (unit, grain, bucket, grid, week, n) SELECT unit, 'W', week, '', week, sum(n) "
         "FROM dash_patrol WHERE grain = 'w' GROUP BY unit, week",
+        f"INSERT INTO dash_incident (unit, grain, bucket, type, state, n) SELECT unit, 'd', bucket, type, state, "
+        f"count(*) FROM (SELECT {u} AS unit, {s['local_day'].format('occurred_at')} AS bucket, type, state "
+        f"FROM incident WHERE {live}) AS i GROUP BY unit, bucket, type, state",
+        f"INSERT INTO dash_incident (unit, grain, bucket, type, state, n) SELECT unit, 'm', {s['month']}, type, state, "
+        f"sum(n) FROM dash_incident WHERE grain = 'd' GROUP BY unit, {s['month']}, type, state",
+        f"INSERT INTO dash_incident_due (unit, grain, state, bucket, n) SELECT unit, 'd', state, bucket, count(*) "
+        f"FROM (SELECT {u} AS unit, state, CASE WHEN state IN ({inc_open}) THEN deadline ELSE {s['no_deadline']} END "
+        f"AS bucket FROM incident WHERE {live}) AS i GROUP BY unit, state, bucket",
+        f"INSERT INTO dash_incident_due (unit, grain, state, bucket, n) SELECT unit, 'm', state, {s['month']}, sum(n) "
+        f"FROM dash_incident_due WHERE grain = 'd' GROUP BY unit, state, {s['month']}",
+        f"INSERT INTO dash_household (unit, key, n) SELECT {u}, 'active', count(*) FROM household WHERE {live} "
+        f"AND active = {t} GROUP BY {u}",
+        f"INSERT INTO dash_household (unit, key, n) SELECT unit, key, count(*) FROM (SELECT DISTINCT "
+        f"substr(h.org_code, 1, 9) AS unit, h.id, 'safe:' || {s['year']} AS key FROM household AS h, {s['years']} "
+        f"WHERE h.deleted = {f} AND h.active = {t} AND {s['is_int']}) AS y GROUP BY unit, key",
     ]
 
 
