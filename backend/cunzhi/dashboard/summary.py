@@ -1,4 +1,5 @@
-"""The dashboard's summary tables: counts of cases and patrols per township, kept exact beside the records.
+"""The dashboard's summary tables: counts of cases, patrols, incidents and households per township, kept exact
+beside the records.
 
 A township's or county's dashboard reads these instead of scanning up to a county's 1,000,000 cases and
 1,000,000 patrols (docs/performance.md, docs/decisions.md). A village's dashboard (a few thousand records at
@@ -15,12 +16,15 @@ most) still counts the record tables.
 - ``dash_patrol``: completed patrols per (township, grain, bucket, grid) by their start date in Asia/Shanghai:
   ``d``/``w`` per grid a day / the ISO week starting on ``bucket``; ``D``/``W`` the same for the whole
   township (grid ''), for the county's view; ``week`` is the Monday of the bucket.
+- ``dash_incident`` (by occurred_at's day/month in Asia/Shanghai, type, state) and ``dash_incident_due`` (open
+  incidents by the deadline's day/month, like ``dash_case_now``); ``dash_household``: ``active`` households, and
+  ``safe:<year>`` those of them certified that year.
 
 Kept exact in the transaction that writes the records: a row observer (sync/registry.py) gets every stored
-row of ``mediation_case`` and ``patrol`` as (before, after) — pushes, derived writes, erasure — and applies
-the difference of their contributions in one upsert per table. :func:`rebuild` recounts everything from the
-record tables (the migration's backfill, the benchmark, ``cunzhi db rebuild-summaries``); the tests compare the
-tables with a full recount after a varied set of real pushes.
+row of ``mediation_case``, ``patrol``, ``incident`` and ``household`` as (before, after) — pushes, derived
+writes, erasure — and applies the difference of their contributions in one upsert per table. :func:`rebuild`
+recounts everything from the record tables (the migration's backfill, the benchmark, ``cunzhi db
+rebuild-summaries``); the tests compare the tables with a full recount after a varied set of real pushes.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from cunzhi.core.clock import SHANGHAI
 from cunzhi.core.db import OrgCodeType
 from cunzhi.mediation import rules
 
-NO_DEADLINE = date(1970, 1, 1)  # dash_case_now.deadline of a case that is not open (its deadline counts for nothing)
+NO_DEADLINE = date(1970, 1, 1)  # the deadline bucket of a case or incident that is not open (counts for nothing)
 DONE = ("fulfilled", "archived")
 
 case_period_t = sa.Table(
