@@ -189,6 +189,22 @@ def db_restore(file: Annotated[Path, typer.Argument(help="a backup written by `c
                f"moved forward by {SERIAL_GAP_AFTER_RESTORE}. Every phone will reset and re-send what the backup lacks.")
 
 
+@db_app.command("rebuild-summaries")
+def db_rebuild_summaries() -> None:
+    """Recount the dashboard's summary tables from the record tables (they are kept exact on every write; this
+    is the migration's backfill, for peace of mind or after a hand edit of the records)."""
+    import sqlalchemy as sa
+
+    from cunzhi.core.db import write_tx
+    from cunzhi.dashboard.summary import TABLES, rebuild
+
+    _upgrade()
+    with write_tx() as conn:
+        rebuild(conn)
+        rows = {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in TABLES}
+    typer.echo("summary tables recounted: " + ", ".join(f"{k} {v} rows" for k, v in rows.items()))
+
+
 @db_app.command("mark-restored")
 def db_mark_restored() -> None:
     """After restoring a backup: rotate the server epoch and move serial counters forward."""

@@ -18,3 +18,9 @@ DOMAINS: tuple[str, ...] = (
 CHANGE_LISTENERS: tuple[str, ...] = (
     "cunzhi.integrations.webhooks:enqueue",  # webhook deliveries: the outbox of integrations.md
 )
+
+# called once at load (module:function) to register row observers (registry.register_row_observer): tables kept
+# exact beside the records in the same transaction
+ROW_OBSERVERS: tuple[str, ...] = (
+    "cunzhi.dashboard.summary:register",  # the dashboard's summary tables (docs/decisions.md)
+)

@@ -12,3 +12,4 @@ from cunzhi.nominations.models import Nomination, NominationObjection  # noqa: F
 from cunzhi.points.models import PointsEntry  # noqa: F401,E402
 from cunzhi.six_no.models import SixNoReport  # noqa: F401,E402
 from cunzhi.integrations.models import ApiKey, UserNotice, WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401
+from cunzhi.dashboard.summary import TABLES as DASHBOARD_SUMMARIES  # noqa: F401,E402

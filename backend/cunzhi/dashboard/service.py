@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +25,7 @@ from cunzhi.core.db import is_postgres, scope_clause
 from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.dashboard import formulas as F
+from cunzhi.dashboard import summary
 from cunzhi.mediation import rules
 from cunzhi.mediation.models import MediationCase
 from cunzhi.orgs.models import OrgUnit
@@ -40,7 +42,7 @@ org_t = OrgUnit.__table__
 user_t = User.__table__
 
 # states of other domains (records.md), with labels used when the code tables do not list them
-INCIDENT_CLOSED = ("resolved", "verified", "cancelled")
+INCIDENT_OPEN = summary.INCIDENT_OPEN  # not resolved/verified/cancelled (records.md's states)
 STATE_LABELS: dict[str, tuple[str, str]] = {
     "reported": ("已上报", "Reported"), "assigned": ("已分派", "Assigned"), "handling": ("处置中", "Handling"),
     "resolved": ("已解决", "Resolved"), "verified": ("已核实", "Verified"), "cancelled": ("已取消", "Cancelled"),
@@ -62,6 +64,9 @@ class Period:
     end: date
     today: date
     lang: str = "zh"
+    # a township's or county's case and patrol figures come from the summary tables unless this is False (the
+    # benchmark's baseline and a test count the record tables instead); a village's always from the records
+    summaries: bool | None = None
 
     @property
     def year(self) -> int:
@@ -214,8 +219,106 @@ def compute(conn: Connection, scope: Scope, p: Period, *, with_lists: bool = Tru
                        "lists": {k: v[1 if p.lang == "en" else 0] for k, v in F.LISTS.items()}}}
 
 
-def _cases(conn: Connection, p: Period, r: Result, labels: dict) -> None:
-    t, org, lo, hi = case_t, p.org_code, p.start, p.end
+@dataclass
+class CaseCounts:
+    """What the case figures are made of, counted from the record tables or from the summaries."""
+
+    per: dict[str, dict[str, int]]  # received in the period: category / source / risk_level → key → count
+    received: int
+    escalations: int
+    ended: dict[str, tuple[int, int]]  # ended in the period: ending → (count, on time)
+    due: tuple[int, int]  # agreements due in the period up to today: (count, fulfilled)
+    by_status: dict[str, int]  # now
+    overdue: int
+    red: int
+
+
+def _uses_summaries(p: Period) -> bool:
+    """A township's or county's figures of cases, patrols, incidents and households come from the summary tables
+    (summary.py); a village's (a few thousand records at most) from the record tables."""
+    return p.level in ("township", "county") and p.summaries is not False
+
+
+def _summary_units(conn: Connection, p: Period) -> list[str]:
+    """The summary rows' units of the unit's subtree: the township, or the county and its townships."""
+    if p.level == "county":
+        return [p.org_code] + [c for c, _ in _townships(conn, p)]
+    return [p.org_code]
+
+
+def _spans(start: date, end: date, coarse: str, first_of) -> list[tuple[str, date, date]]:
+    """[start, end] as (grain, from, to-inclusive) pieces: whole coarse buckets (``first_of`` gives a date's
+    bucket) and the days at either edge."""
+    c0 = start if first_of(start) == start else first_of(first_of(start) + timedelta(days=40 if coarse == "m" else 7))
+    c1 = first_of(end + timedelta(days=1))  # the first bucket not wholly inside
+    if c0 >= c1:
+        return [("d", start, end)]
+    out = [(coarse, c0, c1 - timedelta(days=1))]
+    if start < c0:
+        out.append(("d", start, c0 - timedelta(days=1)))
+    if c1 <= end:
+        out.append(("d", c1, end))
+    return out
+
+
+def _span_select(t: sa.Table, units: list[str], spans: list[tuple[str, date, date]], cols: list, where=()) -> Any:
+    """One statement: the rows of every span (each an index range of the summary's key), unioned."""
+    parts = [sa.select(*cols).where(t.c.unit.in_(units), t.c.grain == g, t.c.bucket >= a, t.c.bucket <= b, *where)
+             for g, a, b in spans]
+    return parts[0] if len(parts) == 1 else sa.union_all(*parts)
+
+
+def _case_counts_summary(conn: Connection, p: Period) -> CaseCounts:
+    cp, cn = summary.case_period_t, summary.case_now_t
+    units = _summary_units(conn, p)
+    spans = _spans(p.start, p.end, "m", summary.month_of)
+    due_to = fulfilment_due_to(p)
+    sub = _span_select(cp, units, spans, [cp.c.dim, cp.c.key, cp.c.n]).subquery()
+    sums: dict[tuple[str, str], int] = {(x.dim, x.key): int(x.n) for x in conn.execute(
+        sa.select(sub.c.dim, sub.c.key, sa.func.sum(sub.c.n).label("n")).group_by(sub.c.dim, sub.c.key))}
+    per: dict[str, dict[str, int]] = {"category": {}, "source": {}, "risk_level": {}}
+    ended: dict[str, list[int]] = {}
+    for (dim, key), n in sums.items():
+        if not n:
+            continue
+        if dim in ("category", "source"):
+            per[dim][key] = n
+        elif dim == "risk":
+            per["risk_level"][key] = n
+        elif dim == "ended":
+            ended.setdefault(key, [0, 0])[0] = n
+        elif dim == "on_time":
+            ended.setdefault(key, [0, 0])[1] = n
+    due = (0, 0)
+    if due_to >= p.start:
+        if due_to == p.end:
+            got = {k: n for (d, k), n in sums.items() if d == "due"}
+        else:
+            dsub = _span_select(cp, units, _spans(p.start, due_to, "m", summary.month_of), [cp.c.key, cp.c.n],
+                                [cp.c.dim == "due"]).subquery()
+            got = {x.key: int(x.n) for x in conn.execute(
+                sa.select(dsub.c.key, sa.func.sum(dsub.c.n).label("n")).group_by(dsub.c.key))}
+        due = (got.get("done", 0) + got.get("open", 0), got.get("done", 0))
+    # now: totals from the month rows (every case has one); overdue: open with a deadline before today — whole
+    # months before this one, then this month's days before today
+    by_status: dict[str, int] = {}
+    red = 0
+    for x in conn.execute(sa.select(cn.c.status, cn.c.red, sa.func.sum(cn.c.n).label("n"))
+                          .where(cn.c.unit.in_(units), cn.c.grain == "m").group_by(cn.c.status, cn.c.red)):
+        by_status[x.status] = by_status.get(x.status, 0) + int(x.n)
+        red += int(x.n) if x.red else 0
+    month = summary.month_of(p.today)
+    is_open = cn.c.status.in_(rules.OPEN)
+    overdue = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(cn.c.n), 0)).where(cn.c.unit.in_(units), sa.or_(
+        sa.and_(cn.c.grain == "m", is_open, cn.c.bucket < month),
+        sa.and_(cn.c.grain == "d", is_open, cn.c.bucket >= month, cn.c.bucket < p.today)))).scalar_one()
+    return CaseCounts(per, sum(per["category"].values()), sums.get(("escalation", "1"), 0),
+                      {k: (v[0], v[1]) for k, v in ended.items() if v[0]}, due,
+                      {k: v for k, v in by_status.items() if v}, int(overdue), red)
+
+
+def _case_counts_records(conn: Connection, p: Period) -> CaseCounts:
+    t, lo, hi = case_t, p.start, p.end
     base = _in_unit(t, p)
     # 1. received in the period: one grouped scan (index ix_mediation_case_dash_received)
     rows = conn.execute(sa.select(t.c.category, t.c.source, t.c.risk_level, t.c.escalation_flag,
@@ -228,6 +331,36 @@ def _cases(conn: Connection, p: Period, r: Result, labels: dict) -> None:
     for x in rows:
         for k in per:
             per[k][getattr(x, k)] = per[k].get(getattr(x, k), 0) + x.n
+    # 2. ended in the period (index ix_mediation_case_dash_ended)
+    on_time = sa.case((t.c.ended_on <= t.c.deadline, 1), else_=0)
+    rows = conn.execute(sa.select(t.c.ended_as, sa.func.count().label("n"), sa.func.sum(on_time).label("ok"))
+                        .where(base, t.c.ended_on >= lo, t.c.ended_on <= hi, t.c.ended_as.is_not(None))
+                        .group_by(t.c.ended_as)).all()
+    ended = {x.ended_as: (x.n, int(x.ok or 0)) for x in rows}
+    # 3. agreements due in the period and not after today
+    due_to = fulfilment_due_to(p)
+    perf = performance_date(conn)
+    done = sa.case((t.c.status.in_(("fulfilled", "archived")), 1), else_=0)
+    if due_to >= lo:
+        row = conn.execute(sa.select(sa.func.count().label("n"), sa.func.sum(done).label("ok"))
+                           .where(base, t.c.ended_as == "agreed", perf >= lo.isoformat(),
+                                  perf <= due_to.isoformat())).one()
+        due = (row.n, int(row.ok or 0))
+    else:
+        due = (0, 0)
+    # 4. now: by status, open overdue, open red (index ix_mediation_case_org_status)
+    overdue = sa.case((sa.and_(t.c.status.in_(rules.OPEN), t.c.deadline < p.today), 1), else_=0)
+    red = sa.case((sa.and_(t.c.status.in_(rules.OPEN), t.c.risk_level == "red"), 1), else_=0)
+    rows = conn.execute(sa.select(t.c.status, sa.func.count().label("n"), sa.func.sum(overdue).label("od"),
+                                  sa.func.sum(red).label("red")).where(base).group_by(t.c.status)).all()
+    return CaseCounts(per, received, escal, ended, due, {x.status: x.n for x in rows},
+                      sum(int(x.od or 0) for x in rows), sum(int(x.red or 0) for x in rows))
+
+
+def _cases(conn: Connection, p: Period, r: Result, labels: dict) -> None:
+    org, lo, hi = p.org_code, p.start, p.end
+    c = _case_counts_summary(conn, p) if _uses_summaries(p) else _case_counts_records(conn, p)
+    per, received, escal = c.per, c.received, c.escalations
     rec = {"org_code": org, "received_from": lo.isoformat(), "received_to": hi.isoformat()}
     r.figures["disputes_received"] = _figure(p, "disputes_received", received, numerator=received,
                                              drill=_link("/mediation-cases", **rec))
@@ -240,12 +373,7 @@ def _cases(conn: Connection, p: Period, r: Result, labels: dict) -> None:
         items = sorted(per[col].items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99, kv[0]))
         r.breakdowns[key] = [{"key": k, "label": labels.get(table, {}).get(k, k), "count": n,
                               "drill": _link("/mediation-cases", **rec, **{col: k})} for k, n in items]
-    # 2. ended in the period (index ix_mediation_case_dash_ended)
-    on_time = sa.case((t.c.ended_on <= t.c.deadline, 1), else_=0)
-    rows = conn.execute(sa.select(t.c.ended_as, sa.func.count().label("n"), sa.func.sum(on_time).label("ok"))
-                        .where(base, t.c.ended_on >= lo, t.c.ended_on <= hi, t.c.ended_as.is_not(None))
-                        .group_by(t.c.ended_as)).all()
-    ended = {x.ended_as: (x.n, int(x.ok or 0)) for x in rows}
+    ended = c.ended
     agreed, terminated = ended.get("agreed", (0, 0))[0], ended.get("terminated", (0, 0))[0]
     end_q = {"org_code": org, "ended_from": lo.isoformat(), "ended_to": hi.isoformat()}
     r.figures["mediation_success_rate"] = _figure(
@@ -261,31 +389,16 @@ def _cases(conn: Connection, p: Period, r: Result, labels: dict) -> None:
         p, "on_time_rate", _rate(ok, all_ended), numerator=ok, denominator=all_ended,
         drill=_link("/mediation-cases", **end_q, ended_as=",".join(rules.ENDING), on_time=True),
         drill_denominator=_link("/mediation-cases", **end_q, ended_as=",".join(rules.ENDING)))
-    # 3. agreements due in the period and not after today
     due_to = fulfilment_due_to(p)
-    perf = performance_date(conn)
-    done = sa.case((t.c.status.in_(("fulfilled", "archived")), 1), else_=0)
-    if due_to >= lo:
-        row = conn.execute(sa.select(sa.func.count().label("n"), sa.func.sum(done).label("ok"))
-                           .where(base, t.c.ended_as == "agreed", perf >= lo.isoformat(),
-                                  perf <= due_to.isoformat())).one()
-        den, num = row.n, int(row.ok or 0)
-    else:
-        den = num = 0
+    den, num = c.due
     due_q = {"org_code": org, "ended_as": "agreed", "perform_from": lo.isoformat(), "perform_to": due_to.isoformat()}
     r.figures["agreement_fulfilment_rate"] = _figure(
         p, "agreement_fulfilment_rate", _rate(num, den), numerator=num, denominator=den,
         drill=_link("/mediation-cases", **due_q, status="fulfilled,archived"),
         drill_denominator=_link("/mediation-cases", **due_q))
-    # 4. now: by status, open overdue, open red (index ix_mediation_case_org_status)
-    overdue = sa.case((sa.and_(t.c.status.in_(rules.OPEN), t.c.deadline < p.today), 1), else_=0)
-    red = sa.case((sa.and_(t.c.status.in_(rules.OPEN), t.c.risk_level == "red"), 1), else_=0)
-    rows = conn.execute(sa.select(t.c.status, sa.func.count().label("n"), sa.func.sum(overdue).label("od"),
-                                  sa.func.sum(red).label("red")).where(base).group_by(t.c.status)).all()
-    by_status = {x.status: x.n for x in rows}
+    by_status = c.by_status
     n_open = sum(by_status.get(s, 0) for s in rules.OPEN)
-    n_over = sum(int(x.od or 0) for x in rows)
-    n_red = sum(int(x.red or 0) for x in rows)
+    n_over, n_red = c.overdue, c.red
     open_codes = ",".join(rules.OPEN)
     r.figures["cases_open"] = _figure(p, "cases_open", n_open, numerator=n_open,
                                       drill=_link("/mediation-cases", org_code=org, status=open_codes))
@@ -349,7 +462,14 @@ def _json_has_year(conn: Connection, col, year: int):
 def _households(conn: Connection, p: Period, r: Result) -> None:
     t = _table("household")
     num = den = 0
-    if t is not None:
+    if t is not None and _uses_summaries(p):
+        ht = summary.household_t
+        got = {x.key: int(x.n) for x in conn.execute(
+            sa.select(ht.c.key, sa.func.sum(ht.c.n).label("n"))
+            .where(ht.c.unit.in_(_summary_units(conn, p)), ht.c.key.in_(("active", f"safe:{p.year}")))
+            .group_by(ht.c.key))}
+        den, num = got.get("active", 0), got.get(f"safe:{p.year}", 0)
+    elif t is not None:
         safe = sa.case((_json_has_year(conn, t.c.safe_certified_years, p.year), 1), else_=0)
         row = conn.execute(sa.select(sa.func.count().label("n"), sa.func.sum(safe).label("ok"))
                            .where(_in_unit(t, p), t.c.active.is_(True))).one()
@@ -376,12 +496,16 @@ def _patrols(conn: Connection, p: Period, r: Result) -> None:
     total, items = 0, []
     if t is not None:
         by_township = p.level == "county"
-        unit = (sa.func.substr(t.c.org_code, 1, 9) if by_township else t.c.grid_code).label("unit")
-        week = _date_key(conn, t.c.started_at).label("week")
-        rows = conn.execute(sa.select(unit, week, sa.func.count().label("n"))
-                            .where(_in_unit(t, p), t.c.state == "completed", t.c.started_at >= lo,
-                                   t.c.started_at < hi)
-                            .group_by(unit, week).order_by(unit, week)).all()
+        rows: Sequence[Any]
+        if _uses_summaries(p):
+            rows = _patrol_rows_summary(conn, p)
+        else:
+            unit = (sa.func.substr(t.c.org_code, 1, 9) if by_township else t.c.grid_code).label("unit")
+            week = _date_key(conn, t.c.started_at).label("week")
+            rows = conn.execute(sa.select(unit, week, sa.func.count().label("n"))
+                                .where(_in_unit(t, p), t.c.state == "completed", t.c.started_at >= lo,
+                                       t.c.started_at < hi)
+                                .group_by(unit, week).order_by(unit, week)).all()
         weeks: dict[Any, tuple[str, str, str]] = {}
         for x in rows:
             total += x.n
@@ -401,6 +525,19 @@ def _patrols(conn: Connection, p: Period, r: Result) -> None:
     r.breakdowns["patrols_by_grid_week"] = items
 
 
+def _patrol_rows_summary(conn: Connection, p: Period) -> Sequence[Any]:
+    """Completed patrols per (grid, week) of a township — per (township, week) of a county — from the summary:
+    whole weeks from its week rows, the days at the period's edges from its day rows."""
+    t = summary.patrol_t
+    county = p.level == "county"
+    spans = [(g.upper() if county else g, a, b) for g, a, b in _spans(p.start, p.end, "w", summary.monday_of)]
+    unit = t.c.unit if county else sa.func.nullif(t.c.grid, "")
+    sub = _span_select(t, _summary_units(conn, p), spans, [unit.label("unit"), t.c.week, t.c.n]).subquery()
+    n = sa.func.sum(sub.c.n)
+    return conn.execute(sa.select(sub.c.unit, sub.c.week, n.label("n")).group_by(sub.c.unit, sub.c.week)
+                        .having(n != 0).order_by(sub.c.unit, sub.c.week)).all()
+
+
 def _incidents(conn: Connection, p: Period, r: Result, labels: dict) -> None:
     t = _table("incident")
     lo, hi = p.utc_bounds()
@@ -408,16 +545,31 @@ def _incidents(conn: Connection, p: Period, r: Result, labels: dict) -> None:
     total = overdue = 0
     by_type: dict[str, int] = {}
     by_state: dict[str, int] = {}
-    if t is not None:
+    if t is not None and _uses_summaries(p):
+        it, dt = summary.incident_period_t, summary.incident_due_t
+        units = _summary_units(conn, p)
+        sub = _span_select(it, units, _spans(p.start, p.end, "m", summary.month_of),
+                           [it.c.type, it.c.state, it.c.n]).subquery()
+        rows: Sequence[Any] = [x for x in conn.execute(
+            sa.select(sub.c.type, sub.c.state, sa.func.sum(sub.c.n).label("n")).group_by(sub.c.type, sub.c.state))
+            if x.n]
+        month = summary.month_of(p.today)
+        is_open = dt.c.state.in_(INCIDENT_OPEN)
+        overdue = int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(dt.c.n), 0)).where(
+            dt.c.unit.in_(units), sa.or_(sa.and_(dt.c.grain == "m", is_open, dt.c.bucket < month),
+                                         sa.and_(dt.c.grain == "d", is_open, dt.c.bucket >= month,
+                                                 dt.c.bucket < p.today)))).scalar_one())
+    elif t is not None:
         rows = conn.execute(sa.select(t.c.type, t.c.state, sa.func.count().label("n"))
                             .where(_in_unit(t, p), t.c.occurred_at >= lo, t.c.occurred_at < hi)
                             .group_by(t.c.type, t.c.state)).all()
+        overdue = conn.execute(sa.select(sa.func.count()).where(
+            _in_unit(t, p), t.c.state.in_(INCIDENT_OPEN), t.c.deadline < p.today)).scalar_one()
+    if t is not None:
         for x in rows:
             total += x.n
             by_type[x.type] = by_type.get(x.type, 0) + x.n
             by_state[x.state] = by_state.get(x.state, 0) + x.n
-        overdue = conn.execute(sa.select(sa.func.count()).where(
-            _in_unit(t, p), t.c.state.not_in(INCIDENT_CLOSED), t.c.deadline < p.today)).scalar_one()
     avail = t is not None
     r.figures["incidents_reported"] = _figure(p, "incidents_reported", total, numerator=total, available=avail,
                                               drill=_link("/incidents", **q))
@@ -507,24 +659,32 @@ def _case_item(x: dict, scope: Scope, today: date) -> dict:
             "link": f"{API}/mediation-cases/{x['id']}"}
 
 
+def _most_urgent(conn: Connection, table: sa.Table, cols: tuple, where: tuple, branches: list) -> Sequence[Any]:
+    """The first LIST_LIMIT rows by (deadline, id): one ordered walk per branch (a state, say) along an index led
+    by it and the deadline (``ix_*_dash_due``, migration 0008) that stops after LIST_LIMIT rows, merged — not a
+    sort of every open record of a county."""
+    parts = [sa.select(*cols).where(*where, b).order_by(table.c.deadline, table.c.id).limit(LIST_LIMIT)
+             .subquery().select() for b in branches]
+    u = sa.union_all(*parts).subquery()
+    return conn.execute(sa.select(u).order_by(u.c.deadline, u.c.id).limit(LIST_LIMIT)).mappings().all()
+
+
 def _lists(conn: Connection, scope: Scope, p: Period, r: Result) -> None:
     t = case_t
     cols = (t.c.id, t.c.case_number, t.c.title, t.c.org_code, t.c.deadline, t.c.risk_level, t.c.status,
             t.c.received_on, t.c.parties)
-    base = sa.and_(_in_unit(t, p), t.c.status.in_(rules.OPEN))
-    rows = conn.execute(sa.select(*cols).where(base, t.c.deadline < p.today)
-                        .order_by(t.c.deadline, t.c.id).limit(LIST_LIMIT)).mappings().all()
+    rows = _most_urgent(conn, t, cols, (_in_unit(t, p), t.c.deadline < p.today),
+                        [t.c.status == s for s in rules.OPEN])
     r.lists["overdue_cases"] = [_case_item(dict(x), scope, p.today) for x in rows]
-    rows = conn.execute(sa.select(*cols).where(base, t.c.risk_level == "red")
-                        .order_by(t.c.deadline, t.c.id).limit(LIST_LIMIT)).mappings().all()
+    rows = _most_urgent(conn, t, cols, (_in_unit(t, p), t.c.risk_level == "red"),
+                        [t.c.status == s for s in rules.OPEN])
     r.lists["red_risk_cases"] = [_case_item(dict(x), scope, p.today) for x in rows]
     it = _table("incident")
     r.lists["overdue_incidents"] = []
     if it is not None:
-        rows = conn.execute(sa.select(it.c.id, it.c.title, it.c.org_code, it.c.type, it.c.severity, it.c.state,
-                                      it.c.deadline, it.c.occurred_at)
-                            .where(_in_unit(it, p), it.c.state.not_in(INCIDENT_CLOSED), it.c.deadline < p.today)
-                            .order_by(it.c.deadline, it.c.id).limit(LIST_LIMIT)).mappings().all()
+        rows = _most_urgent(conn, it, (it.c.id, it.c.title, it.c.org_code, it.c.type, it.c.severity, it.c.state,
+                                       it.c.deadline, it.c.occurred_at),
+                            (_in_unit(it, p), it.c.deadline < p.today), [it.c.state == s for s in INCIDENT_OPEN])
         r.lists["overdue_incidents"] = [
             {"id": x["id"], "title": x["title"], "org_code": x["org_code"], "type": x["type"],
              "severity": x["severity"], "state": x["state"], "deadline": x["deadline"].isoformat(),
@@ -557,7 +717,7 @@ def compare(conn: Connection, scope: Scope, p: Period) -> dict:
     units = _townships(conn, p) if p.level == "county" else [(p.org_code, p.org_name)]
     rows = []
     for code, name in units:
-        sub = Period(code, name, "township", p.start, p.end, p.today, p.lang)
+        sub = Period(code, name, "township", p.start, p.end, p.today, p.lang, p.summaries)
         d = compute(conn, scope, sub, with_lists=False)
         rows.append({"org_code": code, "org_name": name,
                      "figures": {k: {kk: d["figures"][k][kk] for kk in ("value", "numerator", "denominator",

@@ -32,7 +32,7 @@ from cunzhi.core.clock import today_shanghai, utcnow
 from cunzhi.sync import state
 from cunzhi.sync.fields import PERSONAL_KINDS, FieldType
 from cunzhi.sync.models import RecordHistory, SyncConflict, SyncFeed, SyncMutation
-from cunzhi.sync.registry import EntitySpec, change_listeners, entities, get_entity
+from cunzhi.sync.registry import EntitySpec, change_listeners, entities, get_entity, rows_stored
 from cunzhi.users.service import NOBODY, audit_event
 
 log = logging.getLogger("cunzhi")
@@ -370,6 +370,9 @@ def _erase(conn: Connection, targets: list[tuple[EntitySpec, str]], scrub: _Scru
         rev = row["rev"] + 1
         conn.execute(t.update().where(t.c.id == rid).values(**changes, rev=rev, updated_at=now, updated_by=actor))
         seq = state.next_values(conn, "seq")
+        # row observers (e.g. the dashboard's summaries), after seq like the push's
+        rows_stored(conn, spec.name, [(dict(row), {**row, **changes, "rev": rev, "updated_at": now,
+                                                    "updated_by": actor})])
         conn.execute(feed_t.delete().where(feed_t.c.entity == spec.name, feed_t.c.record_id == rid))
         conn.execute(feed_t.insert().values(entity=spec.name, record_id=rid, org_code=row["org_code"], seq=seq))
         entry = {"entity": spec.name, "record_id": rid, "org_code": row["org_code"], "rev": rev, "op": "erase",

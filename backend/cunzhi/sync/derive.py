@@ -77,6 +77,7 @@ class Derivations:
             self._check_derived(spec, ctx)
             self._pending.setdefault(spec.name, []).append(row)
             self._rows[(spec.name, row["id"])] = row
+            self._stored_row(spec, None, row)
             self._insert_pending()
             self._record_change(spec, sysm, row, "derive", {k: row.get(k) for k in parsed} | {"org_code": org_code},
                                 SYSTEM_ACTOR, cause)

@@ -33,7 +33,7 @@ from cunzhi.sync.mutation import (DELETED, NOT_STORED, Mutation, Reject, Result,
                                   _groups_touched, _meta_key, _no_nul, _safe_name, _validation)
 from cunzhi.sync.present import dump_value
 from cunzhi.sync.registry import (SERVER_OWNED_COMMON, EntitySpec, WriteContext, change_listeners, derivations,
-                                  get_entity)
+                                  get_entity, row_observers, rows_stored)
 
 mutation_t = SyncMutation.__table__
 feed_t = SyncFeed.__table__
@@ -87,6 +87,8 @@ class Push(Derivations, ConflictWrites):
         self._pending: dict[str, list[dict]] = {}
         # changes of entities with derivations, waiting for their derive fns: (spec, op, before, after, changed)
         self._caused: list[tuple] = []
+        # rows stored of entities with row observers (registry.py), handed over at flush: entity → [(old, new)]
+        self._stored: dict[str, list[tuple[dict | None, dict]]] = {}
 
     # ---- public -------------------------------------------------------------------------------
     def run(self, mutations: list[Mutation], isolate: bool = False) -> list[Result]:
@@ -114,7 +116,7 @@ class Push(Derivations, ConflictWrites):
         except IntegrityError:
             savepoint.rollback()
         # forget everything this mutation did in memory; rows are read again
-        self._rows, self._pending, self._caused = {}, {}, []
+        self._rows, self._pending, self._caused, self._stored = {}, {}, [], {}
         self._history, self._history_rows, self._mutations, self._touched = [], [], [], {}
         self._batch.pop(m.mutation_id, None)
         res = Result(m.mutation_id, "rejected", m.entity, error={
@@ -169,6 +171,12 @@ class Push(Derivations, ConflictWrites):
                 self.conn.execute(feed_t.delete().where(sa.tuple_(feed_t.c.entity, feed_t.c.record_id).in_(
                     [(r["entity"], r["record_id"]) for r in chunk])))
             self.conn.execute(feed_t.insert(), rows)
+        if self._stored:
+            # row observers (e.g. the dashboard's summaries) write after ``seq`` is taken: every writer of their
+            # rows holds ``seq`` first, so they never wait on each other in opposite orders (deadlock-free)
+            stored, self._stored = self._stored, {}
+            for name, pairs in sorted(stored.items()):
+                rows_stored(self.conn, name, pairs)
         hooks.point("after_seq", self.actor.client_id)
         self._mutations, self._history, self._history_rows, self._touched = [], [], [], {}
 
@@ -259,6 +267,7 @@ class Push(Derivations, ConflictWrites):
         # mutation id then collides too, the whole push rolls back and answers 503 busy (errors.py).
         self._pending.setdefault(spec.name, []).append(row)
         self._rows[(spec.name, row["id"])] = row  # the same object: a serial taken later shows everywhere
+        self._stored_row(spec, None, row)
         self._record_change(spec, m, row, "create", {k: row.get(k) for k in parsed} | {"org_code": org_code})
         if derivations(spec.name):
             self._caused.append((spec, "create", None, row, set(parsed) | {"org_code"}))
@@ -378,11 +387,17 @@ class Push(Derivations, ConflictWrites):
         diff = {c.name for c in spec.table.columns if c.name in new_row and new_row[c.name] != row.get(c.name)}
         values = {k: new_row[k] for k in diff | {"rev", "updated_at", "updated_by", "field_meta"}}
         self.conn.execute(spec.table.update().where(spec.table.c.id == row["id"]).values(**values))
-        self._rows[(spec.name, row["id"])] = dict(new_row)
+        self._rows[(spec.name, row["id"])] = stored = dict(new_row)
+        self._stored_row(spec, row, stored)
         shown = (diff | changed) - {"rev", "updated_at", "updated_by", "field_meta"}
         self._record_change(spec, m, new_row, op, {k: new_row.get(k) for k in shown}, by, cause)
         if derivations(spec.name):
             self._caused.append((spec, op, row, new_row, changed))
+
+    def _stored_row(self, spec: EntitySpec, old: dict | None, new: dict) -> None:
+        """Note a stored row for the entity's row observers (called at flush, after the batch's INSERT)."""
+        if row_observers(spec.name):
+            self._stored.setdefault(spec.name, []).append((old, new))
 
     def _record_change(self, spec: EntitySpec, m: Mutation, row: dict, op: str, changes: dict,
                        by: Scope | None = None, cause: tuple[str, str] | None = None) -> None:

@@ -291,6 +291,43 @@ def change_listeners() -> list[ChangeListener]:
     return _LISTENERS
 
 
+# Row observers: told of every record of an entity as it is stored — by a push, a derived write, an erasure or
+# any other path that writes the table — in the same transaction, as (row before or None, row after) pairs.
+# Not synced and no rev of their own: for figures kept exact beside the records (the dashboard's summary
+# tables). The push hands a batch's pairs over at its flush, after the batch's INSERT, so observers may write
+# their own tables in bulk; paths outside the push call :func:`rows_stored` after their own write.
+RowObserver = Callable[[Connection, str, list[tuple[dict | None, dict]]], None]
+_OBSERVERS: dict[str, list[RowObserver]] = {}
+
+
+def register_row_observer(on: str, fn: RowObserver) -> RowObserver:
+    """``fn(conn, entity, [(old row or None, new row), ...])`` after rows of ``on`` are stored (a delete is a
+    new row with ``deleted`` true). Registering the same function twice is a no-op."""
+    fns = _OBSERVERS.setdefault(on, [])
+    if fn not in fns:
+        fns.append(fn)
+    return fn
+
+
+def unregister_row_observer(on: str, fn: RowObserver) -> None:
+    fns = _OBSERVERS.get(on, [])
+    if fn in fns:
+        fns.remove(fn)
+
+
+def row_observers(name: str) -> list[RowObserver]:
+    load_entities()
+    return _OBSERVERS.get(name) or []
+
+
+def rows_stored(conn: Connection, entity: str, pairs: list[tuple[dict | None, dict]]) -> None:
+    """Tell the entity's row observers that these rows were stored (a write path outside the push calls it
+    after its own UPDATE/INSERT, in its transaction)."""
+    if pairs:
+        for fn in row_observers(entity):
+            fn(conn, entity, pairs)
+
+
 def register(spec: EntitySpec) -> EntitySpec:
     _REGISTRY[spec.name] = spec
     return spec
@@ -341,11 +378,14 @@ def load_entities() -> None:
         return
     import importlib
 
-    from cunzhi.domains import CHANGE_LISTENERS, DOMAINS
+    from cunzhi.domains import CHANGE_LISTENERS, DOMAINS, ROW_OBSERVERS
 
     for module in DOMAINS:
         importlib.import_module(module)
     for target in CHANGE_LISTENERS:
         module, _, name = target.partition(":")
         register_change_listener(getattr(importlib.import_module(module), name))
+    for target in ROW_OBSERVERS:
+        module, _, name = target.partition(":")
+        getattr(importlib.import_module(module), name)()
     _LOADED = True
