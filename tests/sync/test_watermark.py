@@ -5,8 +5,9 @@ and re-send even when later writes would carry the feed past their old cursors."
 from __future__ import annotations
 
 import time
+import uuid
 
-from tests.support.device import Device, login, mutation, new_case_fields
+from tests.support.device import Device, login, mutation, new_case_fields, push
 from tests.support.server import ProcessServer
 from tests.sync.test_restart_restore import backup, restore, serial
 
@@ -48,3 +49,30 @@ def test_restore_without_mark_restored_is_detected_at_start(database, tmp_path):
         titles = {r["title"] for (e, _), r in phone.replica.items() if e == "mediation_case"}
         assert {"备份前", "备份后"} <= titles
         assert b_id in {rid for (_, rid) in phone.replica}
+
+
+def test_a_push_committing_while_a_pull_reads_is_not_a_restore(as_user, monkeypatch):
+    """A pull reads the feed's top; before it compares that with the highest top this process has seen, another
+    push commits and is noted. The pull's top is then behind the mark, yet nothing was restored: under the API mix
+    this rotated the epoch (every phone reset) and answered some pulls 500."""
+    from cunzhi.sync import state
+
+    mediator, admin = as_user("wanfucun.mediator"), as_user("wanfucun.admin")
+    assert push(mediator, [mutation("mediation_case", str(uuid.uuid4()), new_case_fields())]).status_code == 200
+    epoch0 = mediator.get("/api/v1/sync/pull").json()["server_epoch"]
+    real, raced, busy = state.read_counter, [], []
+
+    def read_counter(conn, name):
+        top = real(conn, name)
+        if name == "seq" and not busy:  # the pull's read: another phone's push commits right after it
+            busy.append(1)  # (that push reads the counter too)
+            raced.append(push(admin, [mutation("mediation_case", str(uuid.uuid4()), new_case_fields())]))
+        return top
+
+    monkeypatch.setattr(state, "read_counter", read_counter)
+    r = mediator.get("/api/v1/sync/pull")
+    monkeypatch.undo()
+    assert raced and raced[0].status_code == 200 and raced[0].json()["results"][0]["status"] == "applied"
+    assert r.status_code == 200 and r.json()["server_epoch"] == epoch0, r.text
+    again = mediator.get("/api/v1/sync/pull").json()
+    assert again["server_epoch"] == epoch0 and len(again["changes"]) == 2

@@ -23,9 +23,10 @@ feed_t = SyncFeed.__table__
 
 def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -> dict:
     """Changes in the viewer's scope after the cursor, each record once at its latest state, in order."""
+    before = watermark.seen(conn)  # before the first read (a push committing meanwhile is not a restore)
     epoch = state.current_epoch(conn)
     top = state.read_counter(conn, "seq")
-    high = watermark.behind(conn, epoch, top)
+    high = watermark.behind(conn, epoch, top, before)
     if high is not None:
         raise watermark.RestoreDetected(epoch, high)  # the route marks it restored, then pulls again
     key = state.cursor_key(conn)

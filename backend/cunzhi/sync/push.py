@@ -70,6 +70,7 @@ class Push(Derivations, ConflictWrites):
         self.actor = actor
         self.now = now or utcnow()
         self.today = today_shanghai(self.now)
+        self._seen = watermark.seen(conn)  # before the first read: see watermark.seen
         self.epoch = state.current_epoch(conn)
         self.pg = conn.dialect.name == "postgresql"
         self.top = 0  # the feed's top after this push (noted by the route once committed)
@@ -96,7 +97,7 @@ class Push(Derivations, ConflictWrites):
         database constraint (a rule only the database knows) is rejected alone — the slow path, taken only
         after the fast path hit an IntegrityError (routes.py)."""
         # a database restored under the running server is noticed here, before anything is judged (defect 12)
-        self.epoch, self.top = watermark.check(self.conn, self.epoch)
+        self.epoch, self.top = watermark.check(self.conn, self.epoch, self._seen)
         known = self._known([m.mutation_id for m in mutations])
         self._prefetch(mutations)
         self._lock_counters(mutations)

@@ -71,24 +71,37 @@ def observe(conn: Connection, epoch: str, top: int) -> None:
         seen.high[epoch] = max(seen.high.get(epoch, 0), top)
 
 
-def behind(conn: Connection, epoch: str, top: int) -> int | None:
-    """The high-water mark if the database's (epoch, top) shows it was restored under us, else None."""
+def seen(conn: Connection) -> _Seen:
+    """What this process has seen of this database so far: take it *before* reading the database's (epoch, top).
+
+    A mark is noted after its push committed, so anything taken here was committed before a read that starts
+    afterwards: that read can only be behind it if the database went back. Compared with a mark taken after the
+    read, a push committing in between would look like a restore (it did, under the API mix: a new epoch, and
+    every phone reset)."""
     with _LOCK:
-        seen = _SEEN.get(_db_key(conn))
-        if seen is None:
-            return None
-        if epoch in seen.retired:
-            return seen.high.get(epoch, top)
-        high = seen.high.get(epoch)
-        return high if high is not None and top < high else None
+        s = _SEEN.get(_db_key(conn))
+        return _Seen(s.current, dict(s.high), set(s.retired)) if s is not None else _Seen()
 
 
-def mark(conn: Connection, seen_epoch: str, high_water: int) -> str:
-    """Mark the database restored (inside the caller's write transaction) unless another request already did."""
+def behind(conn: Connection, epoch: str, top: int, before: _Seen | None = None) -> int | None:
+    """The high-water mark if the database's (epoch, top), read after ``before`` was taken, shows it was
+    restored under us, else None."""
+    s = before if before is not None else seen(conn)
+    if epoch in s.retired:
+        return s.high.get(epoch, top)
+    high = s.high.get(epoch)
+    return high if high is not None and top < high else None
+
+
+def mark(conn: Connection, seen_epoch: str, high_water: int, recheck: bool = False) -> str:
+    """Mark the database restored (inside the caller's write transaction) unless another request already did.
+    ``recheck``: the evidence is the feed's position, so read it again under the lock first."""
     lock_state_row(conn)
     if state.get_state(conn, "epoch") != seen_epoch:
         return state.current_epoch(conn)
     top = state.read_counter(conn, "seq")
+    if recheck and top >= high_water and seen_epoch not in seen(conn).retired:
+        return seen_epoch  # read again under the lock, the feed is not behind: nothing was restored
     epoch = state.mark_restored(conn, high_water)
     log.warning("the database was restored from a backup (feed at %s, %s had been seen): new server epoch %s; "
                 "serial counters moved past the high-water mark; every phone will reset and re-send",
@@ -97,19 +110,21 @@ def mark(conn: Connection, seen_epoch: str, high_water: int) -> str:
     return epoch
 
 
-def check(conn: Connection, epoch: str) -> tuple[str, int]:
-    """On every push (in its write transaction): (epoch, top), marking the database restored if it was."""
+def check(conn: Connection, epoch: str, before: _Seen) -> tuple[str, int]:
+    """On every push (in its write transaction): (epoch, top), marking the database restored if it was.
+    ``epoch`` was read by the caller after :func:`seen` gave ``before``."""
     top = state.read_counter(conn, "seq")
-    high = behind(conn, epoch, top)
+    high = behind(conn, epoch, top, before)
     if high is not None:
-        epoch = mark(conn, epoch, high)
+        epoch = mark(conn, epoch, high, recheck=True)
+        top = state.read_counter(conn, "seq")
     return epoch, top
 
 
 def settle(detected: RestoreDetected) -> None:
     """A read noticed a restore: mark it in a write transaction of its own."""
     with write_tx() as conn:
-        mark(conn, detected.epoch, detected.high_water)
+        mark(conn, detected.epoch, detected.high_water, recheck=True)
 
 
 # ---- the mark outside the database (for start-up) --------------------------------------------------
