@@ -16,6 +16,8 @@ class MediationCase(SyncedRecord, table=True):
     __table_args__ = (
         sa.Index("ix_mediation_case_org_status", "org_code", "status"),
         sa.Index("ix_mediation_case_org_received", "org_code", "received_on"),
+        # the case list's page of ids, sorted from the index alone (migration 0009)
+        sa.Index("ix_mediation_case_list", "org_code", "received_on", "id", "deleted"),
     )
 
     case_number: str | None = Field(default=None, max_length=40, unique=True)
