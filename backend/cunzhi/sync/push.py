@@ -71,6 +71,7 @@ class Push(Derivations, ConflictWrites):
         self.now = now or utcnow()
         self.today = today_shanghai(self.now)
         self._seen = watermark.seen(conn)  # before the first read: see watermark.seen
+        self._meta_shapes: dict[tuple, dict] = {}  # field revisions of a new record, per shape (_create_meta)
         self.epoch = state.current_epoch(conn)
         self.pg = conn.dialect.name == "postgresql"
         self.top = 0  # the feed's top after this push (noted by the route once committed)
@@ -506,12 +507,17 @@ class Push(Derivations, ConflictWrites):
                 {f: _meta_key(spec.group_of(f)) for f in spec.fields},
                 [_meta_key(g) for g in spec.all_groups()] + [_meta_key(DELETED)])
         of_field, every = keys
-        sent = {of_field[f] for f in parsed if f in of_field}
-        sender = by.sender
-        changed, untouched = [1, sender, 0, self.epoch, None], [0, sender, 0, None, None]
-        out = {k: list(changed) if k in sent else list(untouched) for k in every}
-        out[_meta_key(DELETED)] = list(changed)
-        return out
+        sent = frozenset(of_field[f] for f in parsed if f in of_field)
+        # the creates of a batch send the same fields: build each shape once, then share its entries (lists that
+        # are replaced, never changed in place: _write builds new ones)
+        memo_key = (spec.name, sent, by.sender, self.epoch)
+        template = self._meta_shapes.get(memo_key)
+        if template is None:
+            changed, untouched = [1, by.sender, 0, self.epoch, None], [0, by.sender, 0, None, None]
+            template = {k: changed if k in sent else untouched for k in every}
+            template[_meta_key(DELETED)] = changed
+            self._meta_shapes[memo_key] = template
+        return dict(template)
 
     def _authorize(self, spec: EntitySpec, m: Mutation, op: str, current: dict | None, sent: dict,
                    org_code: str | None = None) -> None:
