@@ -42,13 +42,16 @@ def run_cunzhi(kind: str, mutations: list[list[dict]]) -> dict:
     n = sum(len(b) for b in mutations)
     with C.BenchDB(kind, label="peer") as db, C.Server(db.env()) as srv:
         client = C.login(srv.base)
+        cpu0 = srv.cpu_s()
         start = time.perf_counter()
         for batch in mutations:
             r = client.post("/api/v1/sync/push", json={"client_id": client.client_id, "mutations": batch})
             r.raise_for_status()
             assert all(x["status"] == "applied" for x in r.json()["results"]), r.text[:300]
         push_s = time.perf_counter() - start
+        push_cpu = srv.cpu_s() - cpu0
         other = C.login(srv.base)  # a fresh device of the village
+        cpu0 = srv.cpu_s()
         start = time.perf_counter()
         cursor, got = "", 0
         while True:
@@ -60,11 +63,12 @@ def run_cunzhi(kind: str, mutations: list[list[dict]]) -> dict:
             if not page["has_more"]:
                 break
         pull_s = time.perf_counter() - start
+        pull_cpu = srv.cpu_s() - cpu0
         assert got == n, (got, n)
         client.close()
         other.close()
     return {"docs": n, "push_s": push_s, "pull_s": pull_s, "push_docs_per_s": n / push_s,
-            "pull_docs_per_s": n / pull_s}
+            "pull_docs_per_s": n / pull_s, "push_cpu_us": push_cpu * 1e6 / n, "pull_cpu_us": pull_cpu * 1e6 / n}
 
 
 def main() -> None:
@@ -93,6 +97,8 @@ def main() -> None:
     print(f"   records: {args.records}, mean {size:.0f} B of JSON each; medians of {args.runs} alternating runs")
     print(f"   PouchDB 9 → pouchdb-server (memory): push {pp:,.0f} docs/s, pull {pl:,.0f} docs/s")
     print(f"   Cunzhi ({args.db}), real server:      push {cp:,.0f} mutations/s, pull {cl:,.0f} records/s")
+    print(f"   Cunzhi server CPU: push {med(ours, 'push_cpu_us'):,.0f} µs per mutation, pull "
+          f"{med(ours, 'pull_cpu_us'):,.0f} µs per record (load-independent-ish: what the rates cost)")
     print(f"   ratio push {cp / pp:.2f}×  {C.verdict(cp >= 2 * pp)}   ratio pull {cl / pl:.2f}×  "
           f"{C.verdict(cl >= 2 * pl)}   (budget ≥ 2× both ways)")
     if args.json:

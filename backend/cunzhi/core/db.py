@@ -38,6 +38,7 @@ UUIDStr = sa.String(36)
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        checkpoint = get_settings().sqlite_wal_autocheckpoint
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
                                   json_serializer=jsonx.dumps, json_deserializer=jsonx.loads)
 
@@ -49,6 +50,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint)}")
             cur.close()
 
         @event.listens_for(engine, "begin")

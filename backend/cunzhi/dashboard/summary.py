@@ -234,11 +234,19 @@ def deltas(entity: str, pairs: list[tuple[dict | None, dict]]) -> Counter:
 
 def apply_deltas(conn: Connection, changes: Counter) -> None:
     """One upsert per table (``n = n + delta``), rows in key order (two writers lock them in the same order)."""
+    per_table: dict[str, list[tuple[tuple, int]]] = {}
+    for (table, key), d in changes.items():
+        if d:
+            per_table.setdefault(table.name, []).append((key, d))
     by_table: dict[str, list[dict]] = {}
     tables = {t.name: t for t in TABLES}
-    for (table, key), d in sorted(changes.items(), key=lambda kv: (kv[0][0].name, _sortable(kv[0][1]))):
-        if d:
-            by_table.setdefault(table.name, []).append({**dict(zip(_KEYS[table.name], key, strict=True)), "n": d})
+    for name, items in per_table.items():
+        try:  # a table's keys hold one type per position: they sort as they are (no str() per key: 7% of a push)
+            items.sort(key=lambda kv: kv[0])
+        except TypeError:  # a None beside a value: the order only has to be the same for every writer
+            items.sort(key=lambda kv: _sortable(kv[0]))
+        names = _KEYS[name]
+        by_table[name] = [{**dict(zip(names, key, strict=True)), "n": d} for key, d in items]
     for name, rows in sorted(by_table.items()):
         t = tables[name]
         ins: Any = postgresql.insert(t) if conn.dialect.name == "postgresql" else sqlite.insert(t)
