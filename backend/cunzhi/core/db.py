@@ -70,6 +70,15 @@ def make_engine(url: str) -> Engine:
     )
 
 
+def among(conn: Connection, column: sa.ColumnElement, values: list) -> sa.ColumnElement[bool]:
+    """``column IN values`` for a batch of ids. On PostgreSQL one array parameter (``= ANY($1)``): an expanded
+    IN of 500 placeholders is a new statement text for every count, which psycopg parses again each time
+    (py-spy: a tenth of a push on PostgreSQL); SQLite keeps IN (it has no arrays)."""
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
 @lru_cache
 def get_engine() -> Engine:
     return make_engine(get_settings().resolved_database_url)

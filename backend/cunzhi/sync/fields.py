@@ -51,6 +51,8 @@ class FieldType:
     # set in __post_init__: personal data / attachment ids anywhere inside this type
     personal: bool = field(init=False, default=False, compare=False, repr=False)
     attachments: bool = field(init=False, default=False, compare=False, repr=False)
+    # the keys of ``item`` that hold personal data somewhere: (key, type), for has_personal's search per value
+    personal_keys: tuple = field(init=False, default=(), compare=False, repr=False)
 
     def load(self, value: Any) -> Any:
         if value is None:
@@ -63,6 +65,8 @@ class FieldType:
         # found once, at registration: outputs and writes ask these per value
         object.__setattr__(self, "personal", _finds(self, PERSONAL_KINDS))
         object.__setattr__(self, "attachments", _finds(self, ("attachment_ids",)))
+        object.__setattr__(self, "personal_keys",
+                           tuple((k, t) for k, t in (self.item or {}).items() if _finds(t, PERSONAL_KINDS)))
 
 
 PERSONAL_KINDS = ("phone", "id_number")
@@ -481,7 +485,7 @@ def has_personal(ftype: FieldType, value: Any) -> bool:
     if ftype.item is None or value is None:
         return False
     items = [value] if ftype.kind == "obj" else value if isinstance(value, list) else []
-    keys = [(k, t) for k, t in ftype.item.items() if _finds(t, PERSONAL_KINDS)]
+    keys = ftype.personal_keys
     return any(isinstance(x, dict) and has_personal(t, x.get(k)) for x in items for k, t in keys)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from cunzhi.core.clock import today_shanghai, utcnow
+from cunzhi.core.db import among
 from cunzhi.core.errors import FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.orgs.models import OrgUnit
@@ -169,9 +170,13 @@ class Push(Derivations, ConflictWrites):
             rows = [{"entity": e, "record_id": rid, "org_code": org, "seq": top - n + 1 + i}
                     for i, ((e, rid), org) in enumerate(self._touched.items())]
             # a record's previous feed row is replaced: the feed holds each record once, at its latest change
-            for chunk in _chunks(rows, 400):
-                self.conn.execute(feed_t.delete().where(sa.tuple_(feed_t.c.entity, feed_t.c.record_id).in_(
-                    [(r["entity"], r["record_id"]) for r in chunk])))
+            by_entity: dict[str, list[str]] = {}
+            for r in rows:
+                by_entity.setdefault(r["entity"], []).append(r["record_id"])
+            for entity, ids in sorted(by_entity.items()):
+                for chunk in _chunks(ids, 500):
+                    self.conn.execute(feed_t.delete().where(feed_t.c.entity == entity,
+                                                            among(self.conn, feed_t.c.record_id, chunk)))
             self.conn.execute(feed_t.insert(), rows)
         if self._stored:
             # row observers (e.g. the dashboard's summaries) write after ``seq`` is taken: every writer of their
@@ -563,7 +568,7 @@ class Push(Derivations, ConflictWrites):
         for name, ids in sorted(wanted.items()):  # every push locks in one global order: entity, then id
             table = get_entity(name).table
             for chunk in _chunks(sorted(ids), 500):
-                q = sa.select(table).where(table.c.id.in_(chunk)).order_by(table.c.id)
+                q = sa.select(table).where(among(self.conn, table.c.id, chunk)).order_by(table.c.id)
                 q = q.with_for_update(key_share=True) if self.pg else q  # FOR NO KEY UPDATE, in id order
                 found = {r["id"]: dict(r) for r in self.conn.execute(q).mappings()}
                 for rid in chunk:
@@ -600,7 +605,7 @@ class Push(Derivations, ConflictWrites):
             # mutation ids are the user's own: another user's id is simply new for this one (nothing tells
             # them it exists)
             for r in self.conn.execute(sa.select(mutation_t).where(
-                    mutation_t.c.user_id == self.actor.user_id, mutation_t.c.mutation_id.in_(chunk))).mappings():
+                    mutation_t.c.user_id == self.actor.user_id, among(self.conn, mutation_t.c.mutation_id, chunk))).mappings():
                 out[r["mutation_id"]] = dict(r)
         return out
 
