@@ -6,6 +6,7 @@ Validation never echoes the value back (error details carry a field name and a c
 from __future__ import annotations
 
 import copy
+import operator
 import re
 import uuid
 from collections.abc import Callable
@@ -232,11 +233,16 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
+_ID_RE = re.compile(r"[0-9]{17}[0-9Xx]")  # ASCII digits only, as the schema's pattern says (not any Unicode digit)
+_ID_OFFSET = ord("0") * sum(_ID_WEIGHTS)
+
+
 def valid_id_number(v: str) -> bool:
     """GB 11643: 17 digits and a check digit (0-9 or X)."""
-    if not re.fullmatch(r"\d{17}[\dXx]", v):
+    if not _ID_RE.fullmatch(v):
         return False
-    total = sum(int(c) * w for c, w in zip(v[:17], _ID_WEIGHTS, strict=True))
+    # Σ digit × weight over the ASCII bytes in C: Σ (byte − 48) × weight = Σ byte × weight − 48 × Σ weight
+    total = sum(map(operator.mul, v[:17].encode("ascii"), _ID_WEIGHTS)) - _ID_OFFSET
     if _ID_CHECK[total % 11] != v[17].upper():
         return False
     try:
