@@ -374,3 +374,20 @@ def test_summaries_stay_exact_under_concurrent_pushes(world: World) -> None:
     want = _agree(w)
     # the three devices' 18 cases are all in the township's row of that day (with whatever was there before)
     assert want["dash_case_period"][(WT, "d", date.fromisoformat(day), "risk", "red")] >= 18
+
+
+def test_the_migrations_frozen_backfill_is_todays_recount() -> None:
+    """Migration 0008 holds its backfill as SQL text (a migration must not import the app). When the summaries'
+    meaning changes, this fails: add a migration that recounts them (``rebuild_statements``), and update this."""
+    import importlib.util
+    import re
+
+    from cunzhi.dashboard.summary import rebuild_statements
+
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "2026_11_30_0008_dashboard_summaries.py"
+    assert not re.search(r"^\s*(from|import)\s+cunzhi", path.read_text(), re.M)
+    spec = importlib.util.spec_from_file_location("migration_0008", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    for dialect in ("sqlite", "postgresql"):
+        assert module.BACKFILL[dialect] == rebuild_statements(dialect), dialect
