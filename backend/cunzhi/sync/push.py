@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from cunzhi.core import bulk
 from cunzhi.core.clock import today_shanghai, utcnow
 from cunzhi.core.db import among
 from cunzhi.core.errors import FieldError
@@ -159,9 +160,9 @@ class Push(Derivations, ConflictWrites):
         self._insert_pending()
         hooks.point("before_seq", self.actor.client_id)
         if self._mutations:
-            self.conn.execute(mutation_t.insert(), self._mutations)
+            bulk.insert(self.conn, mutation_t, self._mutations)
         if self._history:
-            self.conn.execute(history_t.insert(), self._history)
+            bulk.insert(self.conn, history_t, self._history)
             for listener in change_listeners():  # e.g. webhook deliveries, in this same transaction
                 listener(self.conn, list(zip(self._history, self._history_rows, strict=True)))
         if self._touched:
@@ -177,7 +178,7 @@ class Push(Derivations, ConflictWrites):
                 for chunk in _chunks(ids, 500):
                     self.conn.execute(feed_t.delete().where(feed_t.c.entity == entity,
                                                             among(self.conn, feed_t.c.record_id, chunk)))
-            self.conn.execute(feed_t.insert(), rows)
+            bulk.insert(self.conn, feed_t, rows)
         if self._stored:
             # row observers (e.g. the dashboard's summaries) write after ``seq`` is taken: every writer of their
             # rows holds ``seq`` first, so they never wait on each other in opposite orders (deadlock-free)
@@ -198,14 +199,7 @@ class Push(Derivations, ConflictWrites):
                     top = state.next_values(self.conn, counter, len(group))
                     for i, row in enumerate(group):
                         spec.assign_serial(row, top - len(group) + 1 + i)
-            values = [_columns(spec, row) for row in rows]
-            # one multi-row INSERT binds the keys of its first row only: give every row every key (a column
-            # a row lacks is one with no default and nothing sent — NULL), or a later row's value is dropped
-            keys = set().union(*values)
-            for v in values:
-                for k in keys - v.keys():
-                    v[k] = None
-            self.conn.execute(spec.table.insert(), values)
+            bulk.insert(self.conn, spec.table, [_columns(spec, row) for row in rows])
         self._pending = {}
 
     # ---- judging ------------------------------------------------------------------------------
