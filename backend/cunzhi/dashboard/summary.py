@@ -253,6 +253,16 @@ def apply_deltas(conn: Connection, changes: Counter) -> None:
         conn.execute(ins.on_conflict_do_update(index_elements=_PK[name], set_={"n": t.c.n + ins.excluded.n}), rows)
 
 
+def drop_empty(conn: Connection) -> int:
+    """Forget summary rows whose count fell to 0 (a deleted case, a patrol moved to another week): they count for
+    nothing, and a row that counts again is made anew. Daily housekeeping (``cunzhi maintain``). Takes the feed
+    counter first, like every writer of these rows, so it never waits on a push in the opposite order."""
+    from cunzhi.sync import state
+
+    state.next_values(conn, "seq", 0)
+    return sum(conn.execute(t.delete().where(t.c.n == 0)).rowcount for t in TABLES)
+
+
 def _sortable(key: tuple) -> tuple:
     return tuple(str(k) for k in key)
 
