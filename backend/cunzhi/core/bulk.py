@@ -10,6 +10,7 @@ arrives as SQLAlchemy's (``IntegrityError`` …) like that of any statement.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 _Plan = tuple[str, list[Callable[[Any], Any] | None], list[Callable[[], Any] | None]]
-_PLANS: dict[tuple, _Plan] = {}
+_PLANS: dict[tuple, Any] = {}
 
 
 def insert(conn: Connection, table: sa.Table, rows: Sequence[dict]) -> None:
@@ -44,6 +45,32 @@ def insert(conn: Connection, table: sa.Table, rows: Sequence[dict]) -> None:
                     copy.write_row([_value(row, n, p, d) for n, p, d in zip(names, processors, defaults, strict=True)])
     except psycopg.Error as e:
         raise sa.exc.DBAPIError.instance(sql, None, e, psycopg.Error) from e
+
+
+def add_counts(conn: Connection, table: sa.Table, keys: Sequence[str], count: str, rows: Sequence[dict]) -> bool:
+    """PostgreSQL: upsert ``rows`` (distinct ``keys``, every row the same columns) adding their ``count`` to the
+    stored one, in one statement
+    of one array per column (``INSERT … SELECT * FROM unnest(…) ON CONFLICT … DO UPDATE``): a third of the CPU of
+    an ``executemany`` of the upsert per row (the dashboard summaries: about two rows per new case). Answers False
+    on another database: the caller runs its own upsert."""
+    if conn.dialect.name != "postgresql":
+        return False
+    if not rows:
+        return True
+    names = tuple(rows[0])  # the conflict keys, the count and any other column the rows carry
+    plan_key = ("add", table.name, names)
+    sql = _PLANS.get(plan_key)
+    if sql is None:
+        prep = conn.dialect.identifier_preparer
+        cols = [table.c[n] for n in names]
+        arrays = ", ".join(f"%s::{re.sub(r' COLLATE .*$', '', c.type.compile(dialect=conn.dialect))}[]" for c in cols)
+        target, col = prep.format_table(table), prep.format_column(table.c[count])
+        sql = _PLANS[plan_key] = (
+            f"INSERT INTO {target} ({', '.join(prep.format_column(c) for c in cols)}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({', '.join(prep.format_column(table.c[k]) for k in keys)}) "
+            f"DO UPDATE SET {col} = {target}.{col} + excluded.{col}")
+    conn.exec_driver_sql(sql, tuple([row[n] for row in rows] for n in names))
+    return True
 
 
 def _value(row: dict, name: str, process: Callable[[Any], Any] | None, default: Callable[[], Any] | None) -> Any:

@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+from cunzhi.core import bulk
 from cunzhi.core.clock import SHANGHAI
 from cunzhi.core.db import OrgCodeType
 from cunzhi.mediation import rules
@@ -249,6 +250,8 @@ def apply_deltas(conn: Connection, changes: Counter) -> None:
         by_table[name] = [{**dict(zip(names, key, strict=True)), "n": d} for key, d in items]
     for name, rows in sorted(by_table.items()):
         t = tables[name]
+        if bulk.add_counts(conn, t, _PK[name], "n", rows):  # PostgreSQL: one statement of arrays
+            continue
         ins: Any = postgresql.insert(t) if conn.dialect.name == "postgresql" else sqlite.insert(t)
         conn.execute(ins.on_conflict_do_update(index_elements=_PK[name], set_={"n": t.c.n + ins.excluded.n}), rows)
 
