@@ -45,10 +45,11 @@ function loadEnglish(): Promise<void> {
 }
 
 function apply(lang: Lang) {
+  const from = currentLang()
   ;(i18n.global.locale as any).value = lang
   document.documentElement.lang = lang
   if (lang === 'en') Locale.use('en-US')
-  else Locale.use('zh-CN', zhCN)
+  else if (from !== 'zh-CN') Locale.use('zh-CN', zhCN) // Vant starts in zh-CN: at start, nothing to deep-copy again
 }
 
 /** Switches the language (and remembers it); resolves once the screen shows it. */
