@@ -11,9 +11,9 @@ import { installSignOutQueue } from './features/auth/signOut'
 
 (window as any).__CUNZHI_VERSION__ = __APP_VERSION__
 configureClient({ getToken: token, getLanguage: currentLang })
-setLang(savedLang())
 
 async function boot() {
+  await setLang(savedLang()) // zh-CN at once; English first loads its chunk, so the first screen is drawn in it
   if (appState.session) {
     // opens this user's database at once (synchronously); the rest runs while the app mounts
     startUser(appState.session).catch((e) => console.error('could not open the local database', e))

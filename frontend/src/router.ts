@@ -1,5 +1,7 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import CaseList from './features/mediation/CaseList.vue'
+// in the main chunk: the sign-in page is the first screen of a new phone, painted without a second round of requests
+import LoginPage from './features/auth/LoginPage.vue'
 import { appState } from './app/session'
 import { featureRoutes } from './features/home/routes' // f78: grid work, six-no, nominations, points, home
 import { landingFor } from './features/home/tabs' // f78
@@ -8,7 +10,7 @@ export const router = createRouter({
   history: createWebHistory(),
   routes: [
     { path: '/', name: 'cases', component: CaseList },
-    { path: '/login', name: 'login', component: () => import('./features/auth/LoginPage.vue'), meta: { public: true } },
+    { path: '/login', name: 'login', component: LoginPage, meta: { public: true } },
     { path: '/cases/new', name: 'new-case', component: () => import('./features/mediation/NewCase.vue'), meta: { tabs: false } },
     { path: '/cases/fix/:mutationId', name: 'fix-case', component: () => import('./features/mediation/NewCase.vue'), props: true, meta: { tabs: false } },
     { path: '/cases/:id/edit', name: 'edit-case', component: () => import('./features/mediation/NewCase.vue'), props: true, meta: { tabs: false } },

@@ -7,6 +7,7 @@ Needs: the `cunzhi` package installed, `playwright` (Python) and Chromium at /us
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,7 +19,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 FRONTEND = REPO / "frontend"
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# every run writes its screenshots under test-results/ (git-ignored); the README's pictures in docs/screenshots/
+# change only when asked (CUNZHI_UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean
+SCREENSHOTS = REPO / "test-results" / "screenshots"
+DOC_SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
@@ -158,21 +162,22 @@ def _has_cjk_font() -> bool:
     return bool(out.strip())
 
 
-# Screenshots go to docs/screenshots/ for the README, but only where Chinese can be drawn
-# (fonts-noto-cjk): elsewhere they would be boxes, so they go to a temp folder instead.
-if not _has_cjk_font() and os.environ.get("CUNZHI_E2E_SCREENSHOTS") != "1":
-    import tempfile
-
-    SCREENSHOTS = Path(tempfile.gettempdir()) / "cunzhi-e2e-screenshots"
-
-
-def shot(page, name: str, full_page: bool = False) -> None:
+def shot(page, name: str, full_page: bool = False) -> Path:
+    """Saves test-results/screenshots/NAME.png; with CUNZHI_UPDATE_SCREENSHOTS=1 also docs/screenshots/NAME.png,
+    the README's picture (only where Chinese can be drawn, fonts-noto-cjk: elsewhere it would be boxes)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:  # no toast over the picture
         page.locator(".van-toast").first.wait_for(state="hidden", timeout=5_000)
     except Exception:  # noqa: BLE001 - the toast may be gone already, or never shown
         pass
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+    out = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(out), full_page=full_page)
+    if os.environ.get("CUNZHI_UPDATE_SCREENSHOTS") == "1":
+        if not _has_cjk_font():
+            raise RuntimeError("CUNZHI_UPDATE_SCREENSHOTS=1 needs a Chinese font (fonts-noto-cjk): the pictures "
+                               "would show boxes")
+        shutil.copyfile(out, DOC_SCREENSHOTS / out.name)
+    return out
 
 
 def login(page, base_url: str, username: str = "wanfucun.mediator", screenshot: str | None = None) -> None:

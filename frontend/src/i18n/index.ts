@@ -1,15 +1,10 @@
 import { createI18n } from 'vue-i18n'
 import { Locale } from 'vant'
-import enUS from 'vant/es/locale/lang/en-US'
 import zhCN from 'vant/es/locale/lang/zh-CN'
 import zh from './locales/zh-CN.json'
-import en from './locales/en.json'
 import dashZh from './locales/dashboard.zh-CN.json' // dashboard (i9)
-import dashEn from './locales/dashboard.en.json' // dashboard (i9)
 import featuresZh from './locales/features.zh-CN.json' // f78: grid work, six-no, nominations, points, home
-import featuresEn from './locales/features.en.json' // f78
 import integZh from './locales/integrations.zh-CN.json'
-import integEn from './locales/integrations.en.json'
 
 export type Lang = 'zh-CN' | 'en'
 const KEY = 'cunzhi.lang'
@@ -22,21 +17,56 @@ export function savedLang(): Lang {
   }
 }
 
+// zh-CN only at start; English comes with its own chunk when chosen (setLang), so a phone parses and
+// builds half the messages at each start
 export const i18n = createI18n({
   legacy: false,
-  locale: savedLang(),
+  locale: 'zh-CN',
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': { ...zh, ...dashZh, ...featuresZh, ...integZh }, en: { ...en, ...dashEn, ...featuresEn, ...integEn } },
+  messages: { 'zh-CN': { ...zh, ...dashZh, ...featuresZh, ...integZh } } as Record<string, any>,
 })
 
 export function currentLang(): Lang {
   return (i18n.global.locale as any).value as Lang
 }
 
-export function setLang(lang: Lang) {
+let english: Promise<void> | null = null
+let wanted: Lang = 'zh-CN'
+
+function loadEnglish(): Promise<void> {
+  english ||= import('./en').then((m) => {
+    i18n.global.setLocaleMessage('en', m.messages as any)
+    Locale.add({ 'en-US': m.vantMessages })
+  }).catch((e) => {
+    english = null // offline before the chunk was cached: try again next time
+    throw e
+  })
+  return english
+}
+
+function apply(lang: Lang) {
+  const from = currentLang()
   ;(i18n.global.locale as any).value = lang
-  localStorage.setItem(KEY, lang)
   document.documentElement.lang = lang
-  if (lang === 'en') Locale.use('en-US', enUS)
-  else Locale.use('zh-CN', zhCN)
+  if (lang === 'en') Locale.use('en-US')
+  else if (from !== 'zh-CN') Locale.use('zh-CN', zhCN) // Vant starts in zh-CN: at start, nothing to deep-copy again
+}
+
+/** Switches the language (and remembers it); resolves once the screen shows it. */
+export async function setLang(lang: Lang): Promise<void> {
+  wanted = lang
+  try {
+    localStorage.setItem(KEY, lang)
+  } catch {
+    /* private mode: this session only */
+  }
+  if (lang === 'en') {
+    try {
+      await loadEnglish()
+    } catch (e) {
+      console.error('could not load the English messages', e)
+      return
+    }
+  }
+  if (wanted === lang) apply(lang) // a later choice made while English loaded wins
 }

@@ -115,9 +115,24 @@ export function attachmentBackoff(attempts: number, random = Math.random): numbe
 /** Answers that will not change on a retry: the photo itself is refused (too large, not an image, bad checksum). */
 const REFUSED = new Set([400, 413, 415, 422])
 
+const isCreate = (m: { op: string; base_rev: number }) => m.op !== 'delete' && m.base_rev === 0
+
+/**
+ * A 404 on upload (the record is absent or out of scope) is final when the record will not reach the server:
+ * its create was refused for good (in "needs attention", not sent again), or nothing of it waits in the outbox
+ * (the server has had every change and still answers 404: deleted, or out of this person's scope). While its
+ * create still waits to be sent, the photo waits for it.
+ */
+async function recordWillNotArrive(db: CunzhiDB, recordId: string): Promise<boolean> {
+  const waiting = await db.outbox.where('record_id').equals(recordId).toArray()
+  if (!waiting.length) return true
+  if (waiting.some(isCreate)) return false
+  return (await db.rejected.where('record_id').equals(recordId).toArray()).some((r) => isCreate(r.mutation))
+}
+
 /**
  * Uploads every photo that is due. A photo the server refuses for good is marked failed
- * ("needs attention"); other failures are rescheduled with backoff. An uploaded photo's blob is
+ * ("needs attention", where the person can try it again), a 404 too once its record will not arrive; other failures are rescheduled with backoff. An uploaded photo's blob is
  * freed (the server has it; the thumbnail stays for the lists). Returns the uploaded count.
  */
 export async function uploadPendingAttachments(db: CunzhiDB, transport: Transport, now = Date.now()): Promise<number> {
@@ -132,7 +147,7 @@ export async function uploadPendingAttachments(db: CunzhiDB, transport: Transpor
       await db.attachments.update(a.id, { uploaded: 1, last_error: null, blob: null })
       done++
     } catch (e) {
-      if (e instanceof HttpError && REFUSED.has(e.status)) {
+      if (e instanceof HttpError && (REFUSED.has(e.status) || (e.status === 404 && await recordWillNotArrive(db, a.record_id)))) {
         await db.attachments.update(a.id, { failed: 1, attempts: a.attempts + 1, last_error: e.code })
         continue
       }

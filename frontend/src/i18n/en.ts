@@ -1,0 +1,9 @@
+/** English, loaded only when someone picks it (most people never do): the zh-CN messages alone are in the main chunk. */
+import enUS from 'vant/es/locale/lang/en-US'
+import en from './locales/en.json'
+import dashEn from './locales/dashboard.en.json' // dashboard (i9)
+import featuresEn from './locales/features.en.json' // f78
+import integEn from './locales/integrations.en.json'
+
+export const messages = { ...en, ...dashEn, ...featuresEn, ...integEn }
+export const vantMessages = enUS
