@@ -155,3 +155,37 @@ def test_history_says_who_when_which_device_which_fields(as_user):
     masked = tv.get(f"/api/v1/mediation-cases/{case.id}/history").json()["items"]
     assert masked[0]["changes"]["parties"][0]["phone"] == h.mask_phone("13812345678")
     assert "13812345678" not in str(masked)
+
+
+def test_read_apis_never_read_the_merge_bookkeeping(as_user):
+    """``field_meta`` (per-field revisions for merging) never leaves the server: the list, one case with its events,
+    and the history do not read it (decoding it was most of a list's CPU under the API mix), and answer the same."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    m = as_user("wanfucun.mediator")
+    case = Case(m)
+    r = push(m, [mutation("case_event", str(uuid.uuid4()), {"case_id": case.id, "kind": "session",
+                                                           "occurred_at": "2026-11-21T09:00:00+08:00",
+                                                           "content": "第一次调解"})])
+    assert r.json()["results"][0]["status"] == "applied", r.text
+    selects: list[str] = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", watch)
+    try:
+        listed = m.get("/api/v1/mediation-cases")
+        one = m.get(f"/api/v1/mediation-cases/{case.id}")
+        hist = m.get(f"/api/v1/mediation-cases/{case.id}/history")
+    finally:
+        event.remove(Engine, "before_cursor_execute", watch)
+    assert listed.status_code == one.status_code == hist.status_code == 200
+    assert any("mediation_case" in s for s in selects)
+    assert not [s for s in selects if "field_meta" in s], [s for s in selects if "field_meta" in s][:1]
+    assert [i["id"] for i in listed.json()["items"]] == [case.id]
+    body = one.json()
+    assert "field_meta" not in body and body["id"] == case.id and body["title"] == listed.json()["items"][0]["title"]
+    assert [e["content"] for e in body["events"]] == ["第一次调解"] and "field_meta" not in body["events"][0]

@@ -180,6 +180,13 @@ UpdatedSince = Annotated[IsoDateTime | None, Query(description="only records cha
                                                                "(ISO 8601 with offset)")]
 
 
+def wire_columns(table: sa.Table) -> list[sa.Column]:
+    """A record's columns without ``field_meta``: the merge bookkeeping never leaves the server, so the read APIs
+    neither read nor JSON-decode it (as the pull does not). Under the API mix, decoding it was most of a list's
+    CPU (docs/performance.md)."""
+    return [c for c in table.columns if c.name != "field_meta"]
+
+
 def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, cursor: str | None,
               kind: type = date, action: str, updated_since: datetime | None = None) -> JSONResponse:
     """Run ``query`` (already scoped and filtered) newest ``order_col`` first, one page after ``cursor``."""
@@ -199,7 +206,7 @@ def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, c
         .limit(limit + 1)
     with read_tx() as conn:
         page = conn.execute(ids_query).all()
-        found = {r["id"]: r for r in conn.execute(sa.select(table).where(
+        found = {r["id"]: r for r in conn.execute(sa.select(*wire_columns(table)).where(
             table.c.id.in_([p[0] for p in page]))).mappings()} if page else {}
     rows = [found[p[0]] for p in page if p[0] in found]
     nxt = None
@@ -215,7 +222,7 @@ def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, c
 def load_in_scope(conn, scope: Scope, spec: EntitySpec, record_id: uuid.UUID | str) -> dict:
     """One record by id; 404 when absent or outside the caller's scope (the same answer: no existence leak)."""
     table = spec.table
-    row = conn.execute(sa.select(table).where(table.c.id == str(record_id))).mappings().first()
+    row = conn.execute(sa.select(*wire_columns(table)).where(table.c.id == str(record_id))).mappings().first()
     if row is None or not scope.contains(row["org_code"]) or not scope.may_read(spec.name):
         raise AppError(404, "not_found")
     return dict(row)
