@@ -106,6 +106,7 @@ def main() -> None:
     p.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     p.add_argument("--gil", action="store_true", help="only samples of the thread holding the GIL: where the "
                    "process's Python CPU goes (without it, threads waiting on the database count as busy too)")
+    p.add_argument("--keep", type=Path, help="also keep py-spy's raw stacks in this file (to follow a function's callers)")
     args = p.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists():
@@ -133,6 +134,8 @@ def main() -> None:
             if not raw.exists():
                 sys.exit("py-spy wrote nothing: " + (rec.stderr.read().decode() if rec.stderr else ""))
             out = summarise(raw, args.top)
+            if args.keep:
+                shutil.copyfile(raw, args.keep)
     out.update({"workload": what, "wall_s": round(wall, 2), "db": args.db})
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=1))
