@@ -189,3 +189,32 @@ def test_read_apis_never_read_the_merge_bookkeeping(as_user):
     body = one.json()
     assert "field_meta" not in body and body["id"] == case.id and body["title"] == listed.json()["items"][0]["title"]
     assert [e["content"] for e in body["events"]] == ["第一次调解"] and "field_meta" not in body["events"][0]
+
+
+def test_pages_walk_each_org_code_in_index_order_and_match_the_sorted_list(as_user):
+    """A scope is a range of org codes: the list reads each code's page from the (org_code, received_on, id) index in
+    order (``org_code = …``, so a village's list no longer sorts every case in it) and merges them. The pages are
+    exactly the sorted list: several villages and the township's own cases, ties on received_on, cursor pages."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    m, zm, ta = as_user("wanfucun.mediator"), as_user("zhendong.mediator"), as_user("wanfu.admin")
+    made = []
+    for i in range(9):
+        client, org = [(m, "340321108200"), (zm, "340321108201"), (ta, "340321108")][i % 3]
+        made.append(Case(client, org=org, received_on=h.days_ago(i // 2)))  # pairs share a day: ties go by id
+    expected = [c.id for c in sorted(made, key=lambda c: (c.record["received_on"], c.id), reverse=True)]
+    selects: list[str] = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if "received_on DESC" in statement:
+            selects.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", watch)
+    try:
+        assert _ids(ta, limit=2) == expected  # the township: three org codes, five pages
+        village = _ids(m, limit=2)
+    finally:
+        event.remove(Engine, "before_cursor_execute", watch)
+    assert village == [i for i in expected if i in {c.id for c in made[0::3]}]
+    assert selects and all("org_code = " in s for s in selects), selects[:1]
