@@ -55,9 +55,13 @@ def purge_unreferenced_attachments() -> int:
 def run_once() -> dict:
     from cunzhi.privacy.erasure import run_retention  # security (issue 11): retention, login counters
 
+    from cunzhi.dashboard.summary import drop_empty
+
     with write_tx() as conn:
         answers = purge_expired(conn)
-    return {"stored_answers_forgotten": answers, "attachments_purged": purge_unreferenced_attachments(),
+        empty = drop_empty(conn)
+    return {"stored_answers_forgotten": answers, "empty_summary_rows_dropped": empty,
+            "attachments_purged": purge_unreferenced_attachments(),
             **run_retention()}
 
 

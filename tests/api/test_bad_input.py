@@ -64,6 +64,9 @@ BAD_FIELDS: list[tuple[str, object, str]] = [
     ("parties", [{"name": "a", "role": "applicant", "phone": 13812345678}], "invalid_phone"),
     ("parties", [{"name": "a", "role": "applicant", "id_number": "340321199001011235"}], "invalid_id_number"),
     ("parties", [{"name": "a", "role": "applicant", "id_number": "34032119900101123"}], "invalid_id_number"),
+    # full-width digits: a Unicode digit is not an ID number's digit (the schema's pattern is ASCII)
+    ("parties", [{"name": "a", "role": "applicant", "id_number": "３４０３２１１９９００１０１１２３6"}],
+     "invalid_id_number"),
     ("parties", [{"name": "a", "role": "applicant", "nation": "汉"}], "unknown_field"),
     ("parties", [{"name": "x" * 51, "role": "applicant"}], "too_long"),
     ("parties", [{"name": "a", "role": "applicant"}] * 51, "invalid_type"),

@@ -374,3 +374,47 @@ def test_summaries_stay_exact_under_concurrent_pushes(world: World) -> None:
     want = _agree(w)
     # the three devices' 18 cases are all in the township's row of that day (with whatever was there before)
     assert want["dash_case_period"][(WT, "d", date.fromisoformat(day), "risk", "red")] >= 18
+
+
+def test_housekeeping_drops_summary_rows_that_count_nothing(world: World) -> None:
+    """A deleted case leaves its summary rows at 0; the daily housekeeping removes them, and the summaries still
+    agree with the recount (a row that counts again is made anew)."""
+    from cunzhi import maintenance
+
+    w = world
+    zero = "SELECT count(*) FROM dash_case_period WHERE n = 0"
+    rid = str(uuid.uuid4())
+    received = "2019-03-07"  # a day no other case of this world was received on
+    fields = new_case_fields(W, received_on=received, parties=[{"name": "王五", "role": "applicant"}])
+    assert _one(w, "wanfucun.mediator", [mutation("mediation_case", rid, fields)])[0]["status"] == "applied"
+    assert _one(w, "wanfucun.admin", [mutation("mediation_case", rid, {}, base_rev=1, op="delete")])[0][
+        "status"] == "applied"
+    with w.engine.connect() as conn:
+        assert conn.execute(sa.text(zero)).scalar() > 0
+    assert maintenance.run_once()["empty_summary_rows_dropped"] > 0
+    with w.engine.connect() as conn:
+        assert conn.execute(sa.text(zero)).scalar() == 0
+        assert not conn.execute(sa.text("SELECT count(*) FROM dash_case_period WHERE bucket = :d"),
+                                {"d": date(2019, 3, 7)}).scalar()
+    _agree(w)
+    # the same day counts again: its rows are made anew
+    again = str(uuid.uuid4())
+    assert _one(w, "wanfucun.mediator", [mutation("mediation_case", again, fields)])[0]["status"] == "applied"
+    _agree(w)
+
+
+def test_the_migrations_frozen_backfill_is_todays_recount() -> None:
+    """Migration 0008 holds its backfill as SQL text (a migration must not import the app). When the summaries'
+    meaning changes, this fails: add a migration that recounts them (``rebuild_statements``), and update this."""
+    import importlib.util
+    import re
+
+    from cunzhi.dashboard.summary import rebuild_statements
+
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "2026_11_30_0008_dashboard_summaries.py"
+    assert not re.search(r"^\s*(from|import)\s+cunzhi", path.read_text(), re.M)
+    spec = importlib.util.spec_from_file_location("migration_0008", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    for dialect in ("sqlite", "postgresql"):
+        assert module.BACKFILL[dialect] == rebuild_statements(dialect), dialect

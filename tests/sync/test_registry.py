@@ -122,7 +122,8 @@ def test_a_rejected_cause_derives_nothing(report, as_user):
 
 
 def test_entities_without_derivations_keep_the_batch_insert(report, as_user, monkeypatch):
-    """No derivation, no natural key: a batch of creates is one multi-row INSERT (throughput)."""
+    """No derivation, no natural key: a batch of creates is one multi-row write (throughput): an executemany INSERT
+    on SQLite, a COPY on PostgreSQL."""
     from cunzhi.sync.registry import unregister_derivation
 
     unregister_derivation("mediation_case", te._derive_red)
@@ -131,7 +132,7 @@ def test_entities_without_derivations_keep_the_batch_insert(report, as_user, mon
     engine = get_engine()
 
     def count(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("INSERT INTO MEDIATION_CASE"):
+        if statement.lstrip().upper().startswith(("INSERT INTO MEDIATION_CASE", "COPY MEDIATION_CASE ")):
             statements.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", count)

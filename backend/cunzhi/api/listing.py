@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import audit
 from cunzhi.core.clock import today_shanghai
-from cunzhi.core.db import read_tx
+from cunzhi.core.db import among, read_tx
 from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.sync.history import record_history
@@ -244,7 +244,7 @@ def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, c
         page = _page_ids(conn, scope, table, ids_query, order_col, limit)
         # plain dicts: the output layer reads each row some 30 times, and a RowMapping's .get is the slow path
         found = {r["id"]: dict(r) for r in conn.execute(sa.select(*wire_columns(table)).where(
-            table.c.id.in_([p[0] for p in page]))).mappings()} if page else {}
+            among(conn, table.c.id, [p[0] for p in page]))).mappings()} if page else {}
     rows = [found[p[0]] for p in page if p[0] in found]
     nxt = None
     if len(rows) > limit:

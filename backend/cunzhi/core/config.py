@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # PostgreSQL: a statement running longer than this is cancelled (answers 503 busy), so one
     # stuck transaction cannot hold the sync counter and stall every push.
     statement_timeout_ms: int = 15000
+    # SQLite: WAL pages written before a commit copies them back into the database file (SQLite's default is
+    # 1,000 ≈ 4 MB: a push of 500 records then checkpointed at almost every commit, up to a third of its time)
+    sqlite_wal_autocheckpoint: int = Field(default=10000, ge=0)
     # how often the running server notes the change feed's high-water mark outside the database
     watermark_seconds: float = 10.0
     # ---- operations (issue 14) ----

@@ -38,6 +38,7 @@ UUIDStr = sa.String(36)
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        checkpoint = get_settings().sqlite_wal_autocheckpoint
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
                                   json_serializer=jsonx.dumps, json_deserializer=jsonx.loads)
 
@@ -49,6 +50,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -66,6 +68,15 @@ def make_engine(url: str) -> Engine:
         json_deserializer=jsonx.loads,
         connect_args={"options": f"-c statement_timeout={settings.statement_timeout_ms} -c lock_timeout=10000"},
     )
+
+
+def among(conn: Connection, column: sa.ColumnElement, values: list) -> sa.ColumnElement[bool]:
+    """``column IN values`` for a batch of ids. On PostgreSQL one array parameter (``= ANY($1)``): an expanded
+    IN of 500 placeholders is a new statement text for every count, which psycopg parses again each time
+    (py-spy: a tenth of a push on PostgreSQL); SQLite keeps IN (it has no arrays)."""
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 @lru_cache

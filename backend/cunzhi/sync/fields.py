@@ -6,6 +6,7 @@ Validation never echoes the value back (error details carry a field name and a c
 from __future__ import annotations
 
 import copy
+import operator
 import re
 import uuid
 from collections.abc import Callable
@@ -51,6 +52,8 @@ class FieldType:
     # set in __post_init__: personal data / attachment ids anywhere inside this type
     personal: bool = field(init=False, default=False, compare=False, repr=False)
     attachments: bool = field(init=False, default=False, compare=False, repr=False)
+    # the keys of ``item`` that hold personal data somewhere: (key, type), for has_personal's search per value
+    personal_keys: tuple = field(init=False, default=(), compare=False, repr=False)
 
     def load(self, value: Any) -> Any:
         if value is None:
@@ -63,6 +66,8 @@ class FieldType:
         # found once, at registration: outputs and writes ask these per value
         object.__setattr__(self, "personal", _finds(self, PERSONAL_KINDS))
         object.__setattr__(self, "attachments", _finds(self, ("attachment_ids",)))
+        object.__setattr__(self, "personal_keys",
+                           tuple((k, t) for k, t in (self.item or {}).items() if _finds(t, PERSONAL_KINDS)))
 
 
 PERSONAL_KINDS = ("phone", "id_number")
@@ -228,11 +233,16 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
+_ID_RE = re.compile(r"[0-9]{17}[0-9Xx]")  # ASCII digits only, as the schema's pattern says (not any Unicode digit)
+_ID_OFFSET = ord("0") * sum(_ID_WEIGHTS)
+
+
 def valid_id_number(v: str) -> bool:
     """GB 11643: 17 digits and a check digit (0-9 or X)."""
-    if not re.fullmatch(r"\d{17}[\dXx]", v):
+    if not _ID_RE.fullmatch(v):
         return False
-    total = sum(int(c) * w for c, w in zip(v[:17], _ID_WEIGHTS, strict=True))
+    # Σ digit × weight over the ASCII bytes in C: Σ (byte − 48) × weight = Σ byte × weight − 48 × Σ weight
+    total = sum(map(operator.mul, v[:17].encode("ascii"), _ID_WEIGHTS)) - _ID_OFFSET
     if _ID_CHECK[total % 11] != v[17].upper():
         return False
     try:
@@ -481,7 +491,7 @@ def has_personal(ftype: FieldType, value: Any) -> bool:
     if ftype.item is None or value is None:
         return False
     items = [value] if ftype.kind == "obj" else value if isinstance(value, list) else []
-    keys = [(k, t) for k, t in ftype.item.items() if _finds(t, PERSONAL_KINDS)]
+    keys = ftype.personal_keys
     return any(isinstance(x, dict) and has_personal(t, x.get(k)) for x in items for k, t in keys)
 
 

@@ -10,12 +10,12 @@ delivery of personal data is noted for the audit trail. Masking is judged agains
 from __future__ import annotations
 
 from datetime import date
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cunzhi.core.clock import iso, today_shanghai
 from cunzhi.core.scope import Scope
-from cunzhi.sync.fields import has_personal, mask
+from cunzhi.sync.fields import _identity, has_personal, mask
 from cunzhi.sync.registry import EntitySpec
 
 
@@ -73,6 +73,15 @@ def present_person_name(name: str, org_code: str, viewer: Scope, record_id: str 
     return mask_name(name)
 
 
+def _dumps(spec: EntitySpec) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    """Per entity, once: each wire field and its dump (None: the stored value is the wire value)."""
+    plan = spec.__dict__.get("_present_dumps")
+    if plan is None:
+        plan = spec.__dict__["_present_dumps"] = [(name, None if ftype.dump is _identity else ftype.dump)
+                                                  for name, ftype in spec.fields.items() if name != "org_code"]
+    return plan
+
+
 def present_record(spec: EntitySpec, row: Mapping[Any, Any], viewer: Scope, today: date | None = None) -> dict:
     """The record on the wire: common fields, wire fields, server fields, computed fields; masked."""
     org_code = row["org_code"]
@@ -86,11 +95,9 @@ def present_record(spec: EntitySpec, row: Mapping[Any, Any], viewer: Scope, toda
         "created_by": row["created_by"],
         "updated_by": row["updated_by"],
     }
-    for name, ftype in spec.fields.items():
-        if name == "org_code":
-            continue
+    for name, dump in _dumps(spec):
         value = row.get(name)
-        out[name] = ftype.dump(value) if value is not None else None
+        out[name] = value if value is None or dump is None else dump(value)
     for name in spec.server_fields:
         out[name] = _jsonable(row.get(name))
     if spec.computed:

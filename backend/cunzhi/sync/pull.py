@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.config import get_settings
+from cunzhi.core.db import among
 from cunzhi.core.errors import AppError
 from cunzhi.core.scope import Scope
 from cunzhi.sync import state, watermark
@@ -58,7 +59,7 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
         for chunk in _chunks(ids, 500):
             # field_meta (merge bookkeeping) never leaves the server: not read, not JSON-decoded for a pull
             cols = [c for c in spec.table.columns if c.name != "field_meta"]
-            for r in conn.execute(sa.select(*cols).where(spec.table.c.id.in_(chunk))).mappings():
+            for r in conn.execute(sa.select(*cols).where(among(conn, spec.table.c.id, chunk))).mappings():
                 rows[(e, r["id"])] = dict(r)  # a dict: the output layer reads it some 30 times
     today = today_shanghai()
     changes = []

@@ -1,4 +1,6 @@
 /** Household roster rules on the device (the server checks again). */
+import { validIdNumber } from '../../composables/checks'
+
 export const SAFE_TARGET = 0.97
 
 export interface HouseholdForm {
@@ -13,14 +15,9 @@ export interface HouseholdForm {
 }
 
 const PHONE = /^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/
-const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-const ID_CHECK = '10X98765432'
-
-export function validIdNumber(v: string): boolean {
-  if (!/^\d{17}[\dXx]$/.test(v)) return false
-  const sum = ID_WEIGHTS.reduce((s, w, i) => s + w * Number(v[i]), 0)
-  return ID_CHECK[sum % 11] === v[17].toUpperCase()
-}
+// the one ID number check of the phone (composables/checks.ts: the check digit and a real date of birth, as the
+// server checks)
+export { validIdNumber }
 
 /** Fields that are missing or wrong (masked values that were not touched are fine). */
 export function checkHousehold(f: HouseholdForm): string[] {

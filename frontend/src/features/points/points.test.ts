@@ -60,6 +60,9 @@ describe('form checks', () => {
     expect(checkHousehold({ ...f, phone: '138****1234', head_id_number: '340321********1234' })).toEqual([])
     expect(validIdNumber('11010519491231002X')).toBe(true)
     expect(validIdNumber('110105194912310021')).toBe(false)
+    // the right check digit on a date of birth that does not exist (month 13, 30 February): the server refuses it
+    expect(checkHousehold({ ...f, head_id_number: '110105194913310021' })).toEqual(['head_id_number'])
+    expect(checkHousehold({ ...f, head_id_number: '340321199002301235' })).toEqual(['head_id_number'])
   })
 
   it('safe-household rate counts active households certified for the year', () => {

@@ -1,0 +1,76 @@
+"""core/bulk.py: a batch of new rows (COPY on PostgreSQL, executemany on SQLite) stores exactly what
+``conn.execute(table.insert(), rows)`` stores, fills what a row lacks the same way, and fails the same way."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from cunzhi.core import bulk
+from cunzhi.core.db import JSONType, OrgCodeType, get_engine
+
+META = sa.MetaData()
+T = sa.Table(
+    "bulk_probe", META,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("org_code", OrgCodeType, nullable=False),
+    sa.Column("n", sa.Integer),
+    sa.Column("flag", sa.Boolean, nullable=False, default=False),
+    sa.Column("day", sa.Date),
+    sa.Column("at", UTCDateTime()),
+    sa.Column("doc", JSONType),
+    sa.Column("amount", sa.Numeric(14, 2)),
+    sa.Column("note", sa.Text, default=lambda: "made by default"),
+)
+AT = datetime(2026, 11, 30, 6, 30, 15, 123456, tzinfo=timezone.utc)
+
+
+def _rows(prefix: str) -> list[dict]:
+    return [
+        {"id": f"{prefix}1", "org_code": "340321108200", "n": 7, "flag": True, "day": date(2026, 2, 28), "at": AT,
+         "doc": {"parties": [{"name": "张三", "phone": "13812345678"}], "tab": "a\tb\nc\\d", "big": 2 ** 70},
+         "amount": Decimal("1200.50"), "note": "带\t制表符和\n换行"},
+        # keys left out: their Python defaults (a scalar, a callable), else NULL
+        {"id": f"{prefix}2", "org_code": "340321108200", "doc": [1, "二", None, {"k": True}]},
+        {"id": f"{prefix}3", "org_code": "340321108200", "n": None, "doc": None, "note": None, "at": None},
+    ]
+
+
+def _read(conn, prefix: str) -> list[dict]:
+    rows = conn.execute(sa.select(T).where(T.c.id.like(f"{prefix}%")).order_by(T.c.id)).mappings().all()
+    return [{**r, "id": r["id"][len(prefix):]} for r in rows]
+
+
+@pytest.fixture
+def probe(database):
+    engine = get_engine()
+    META.create_all(engine)
+    yield engine
+    META.drop_all(engine)
+
+
+def test_a_bulk_insert_stores_what_an_insert_stores(probe):
+    with probe.begin() as conn:
+        bulk.insert(conn, T, _rows("b-"))
+        conn.execute(T.insert(), [_rows("c-")[0]])
+        conn.execute(T.insert(), [_rows("c-")[1]])
+        conn.execute(T.insert(), [_rows("c-")[2]])
+    with probe.connect() as conn:
+        got, want = _read(conn, "b-"), _read(conn, "c-")
+    assert got == want
+    assert got[0]["doc"]["tab"] == "a\tb\nc\\d" and got[0]["doc"]["big"] == 2 ** 70 and got[0]["at"] == AT
+    assert (got[1]["flag"], got[1]["note"], got[1]["n"]) == (False, "made by default", None)
+    assert got[2]["note"] is None and got[2]["doc"] is None
+
+
+def test_a_duplicate_key_is_sqlalchemys_integrity_error_and_stores_nothing(probe):
+    with probe.begin() as conn:
+        bulk.insert(conn, T, _rows("d-")[:1])
+    with pytest.raises(sa.exc.IntegrityError), probe.begin() as conn:
+        bulk.insert(conn, T, _rows("d-"))  # d-1 again, with two new rows
+    with probe.connect() as conn:
+        assert [r["id"] for r in _read(conn, "d-")] == ["1"]
