@@ -29,9 +29,14 @@ def seed(n: int) -> list[str]:
     import first_pull
 
     first_pull.seed(n)
-    from cunzhi.core.db import read_tx
+    from cunzhi.core.db import get_engine, is_postgres, read_tx
     from cunzhi.mediation.models import MediationCase
 
+    if is_postgres(get_engine()):
+        # statistics, as autovacuum gathers within a minute of a bulk load: without them the planner takes a
+        # village of thousands of cases for a dozen rows
+        with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
     t = MediationCase.__table__
     with read_tx() as conn:
         return [r[0] for r in conn.execute(t.select().with_only_columns(t.c.id))]

@@ -104,11 +104,14 @@ def main() -> None:
     p.add_argument("--workload", choices=("push", "pull", "mix"), default="push")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
+    p.add_argument("--gil", action="store_true", help="only samples of the thread holding the GIL: where the "
+                   "process's Python CPU goes (without it, threads waiting on the database count as busy too)")
+    p.add_argument("--keep", type=Path, help="also keep py-spy's raw stacks in this file (to follow a function's callers)")
     args = p.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(spy).exists():
         sys.exit("py-spy not found: .venv/bin/pip install py-spy")
-    C.print_machine(f"profile_server ({args.db}): {args.workload}")
+    C.print_machine(f"profile_server ({args.db}): {args.workload}{' (GIL holder only)' if args.gil else ''}")
     rng = random.Random(340321)
     with C.BenchDB(args.db, label="profile") as db:
         db.activate()
@@ -119,7 +122,8 @@ def main() -> None:
         with C.Server(db.env()) as srv, tempfile.TemporaryDirectory() as tmp:
             raw = Path(tmp) / "profile.txt"
             rec = subprocess.Popen([spy, "record", "--pid", str(srv.proc.pid), "--rate", str(args.rate),  # type: ignore[union-attr]
-                                    "--format", "raw", "--threads", "--output", str(raw), "--nonblocking"],
+                                    "--format", "raw", "--threads", "--output", str(raw), "--nonblocking"]
+                                   + (["--gil"] if args.gil else []),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             time.sleep(1.0)
             start = time.perf_counter()
@@ -130,6 +134,8 @@ def main() -> None:
             if not raw.exists():
                 sys.exit("py-spy wrote nothing: " + (rec.stderr.read().decode() if rec.stderr else ""))
             out = summarise(raw, args.top)
+            if args.keep:
+                shutil.copyfile(raw, args.keep)
     out.update({"workload": what, "wall_s": round(wall, 2), "db": args.db})
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=1))

@@ -155,3 +155,66 @@ def test_history_says_who_when_which_device_which_fields(as_user):
     masked = tv.get(f"/api/v1/mediation-cases/{case.id}/history").json()["items"]
     assert masked[0]["changes"]["parties"][0]["phone"] == h.mask_phone("13812345678")
     assert "13812345678" not in str(masked)
+
+
+def test_read_apis_never_read_the_merge_bookkeeping(as_user):
+    """``field_meta`` (per-field revisions for merging) never leaves the server: the list, one case with its events,
+    and the history do not read it (decoding it was most of a list's CPU under the API mix), and answer the same."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    m = as_user("wanfucun.mediator")
+    case = Case(m)
+    r = push(m, [mutation("case_event", str(uuid.uuid4()), {"case_id": case.id, "kind": "session",
+                                                           "occurred_at": "2026-11-21T09:00:00+08:00",
+                                                           "content": "第一次调解"})])
+    assert r.json()["results"][0]["status"] == "applied", r.text
+    selects: list[str] = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", watch)
+    try:
+        listed = m.get("/api/v1/mediation-cases")
+        one = m.get(f"/api/v1/mediation-cases/{case.id}")
+        hist = m.get(f"/api/v1/mediation-cases/{case.id}/history")
+    finally:
+        event.remove(Engine, "before_cursor_execute", watch)
+    assert listed.status_code == one.status_code == hist.status_code == 200
+    assert any("mediation_case" in s for s in selects)
+    assert not [s for s in selects if "field_meta" in s], [s for s in selects if "field_meta" in s][:1]
+    assert [i["id"] for i in listed.json()["items"]] == [case.id]
+    body = one.json()
+    assert "field_meta" not in body and body["id"] == case.id and body["title"] == listed.json()["items"][0]["title"]
+    assert [e["content"] for e in body["events"]] == ["第一次调解"] and "field_meta" not in body["events"][0]
+
+
+def test_pages_walk_each_org_code_in_index_order_and_match_the_sorted_list(as_user):
+    """A scope is a range of org codes: the list reads each code's page from the (org_code, received_on, id) index in
+    order (``org_code = …``, so a village's list no longer sorts every case in it) and merges them. The pages are
+    exactly the sorted list: several villages and the township's own cases, ties on received_on, cursor pages."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    m, zm, ta = as_user("wanfucun.mediator"), as_user("zhendong.mediator"), as_user("wanfu.admin")
+    made = []
+    for i in range(9):
+        client, org = [(m, "340321108200"), (zm, "340321108201"), (ta, "340321108")][i % 3]
+        made.append(Case(client, org=org, received_on=h.days_ago(i // 2)))  # pairs share a day: ties go by id
+    expected = [c.id for c in sorted(made, key=lambda c: (c.record["received_on"], c.id), reverse=True)]
+    selects: list[str] = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if "received_on DESC" in statement:
+            selects.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", watch)
+    try:
+        assert _ids(ta, limit=2) == expected  # the township: three org codes, five pages
+        village = _ids(m, limit=2)
+    finally:
+        event.remove(Engine, "before_cursor_execute", watch)
+    assert village == [i for i in expected if i in {c.id for c in made[0::3]}]
+    assert selects and all("org_code = " in s for s in selects), selects[:1]

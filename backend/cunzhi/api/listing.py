@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import audit
 from cunzhi.core.clock import today_shanghai
-from cunzhi.core.db import read_tx
+from cunzhi.core.db import among, read_tx
 from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.sync.history import record_history
@@ -180,6 +180,49 @@ UpdatedSince = Annotated[IsoDateTime | None, Query(description="only records cha
                                                                "(ISO 8601 with offset)")]
 
 
+def wire_columns(table: sa.Table) -> list[sa.Column]:
+    """A record's columns without ``field_meta``: the merge bookkeeping never leaves the server, so the read APIs
+    neither read nor JSON-decode it (as the pull does not). Under the API mix, decoding it was most of a list's
+    CPU (docs/performance.md)."""
+    return [c for c in table.columns if c.name != "field_meta"]
+
+
+MAX_ORG_BRANCHES = 32  # more org codes in the caller's scope than this: one sorted query, as before
+
+
+def _walks_in_order(table: sa.Table, order_col) -> bool:
+    """Whether an index starts with (org_code, ``order_col``): within one org code it is the page's order."""
+    return any([c.name for c in ix.columns][:2] == ["org_code", order_col.name] for ix in table.indexes)
+
+
+def _page_ids(conn, scope: Scope, table: sa.Table, ids_query, order_col, limit: int) -> list:
+    """The page's (id, order value) rows, newest first.
+
+    A scope is a range of org codes, and neither database can walk an (org_code, order_col, id) index in
+    ``order_col`` order across a range: both read every id in scope and sort them, which grows with the village
+    (under the API mix, whose pushes add 250 cases a second, PostgreSQL scanned the whole table for each list).
+    Where such an index exists, the org codes that occur in scope are found by skipping through it (a recursive
+    ``min``, one index probe per code), and each code's first page is read in index order: the page is the
+    newest ``limit + 1`` of those, the same rows in the same order as the single sorted query."""
+    if not _walks_in_order(table, order_col):
+        return conn.execute(ids_query).all()
+    oc = table.c.org_code
+    found = sa.select(sa.func.min(oc).label("code")).where(scope.clause(oc)).cte("codes", recursive=True)
+    following = sa.select(sa.select(sa.func.min(oc)).where(oc > found.c.code, scope.clause(oc)).scalar_subquery())
+    found = found.union_all(following.where(found.c.code.is_not(None)))
+    codes = list(conn.execute(sa.select(found.c.code).where(found.c.code.is_not(None))
+                              .limit(MAX_ORG_BRANCHES + 1)).scalars())
+    if len(codes) > MAX_ORG_BRANCHES:
+        return conn.execute(ids_query).all()
+    if not codes:
+        return []
+    if len(codes) == 1:
+        return conn.execute(ids_query.where(oc == codes[0])).all()
+    branches = sa.union_all(*[sa.select(ids_query.where(oc == code).subquery()) for code in codes]).subquery()
+    return conn.execute(sa.select(branches).order_by(branches.c[order_col.name].desc(), branches.c.id.desc())
+                        .limit(limit + 1)).all()
+
+
 def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, cursor: str | None,
               kind: type = date, action: str, updated_since: datetime | None = None) -> JSONResponse:
     """Run ``query`` (already scoped and filtered) newest ``order_col`` first, one page after ``cursor``."""
@@ -198,9 +241,10 @@ def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, c
     ids_query = query.with_only_columns(table.c.id, order_col).order_by(order_col.desc(), table.c.id.desc()) \
         .limit(limit + 1)
     with read_tx() as conn:
-        page = conn.execute(ids_query).all()
-        found = {r["id"]: r for r in conn.execute(sa.select(table).where(
-            table.c.id.in_([p[0] for p in page]))).mappings()} if page else {}
+        page = _page_ids(conn, scope, table, ids_query, order_col, limit)
+        # plain dicts: the output layer reads each row some 30 times, and a RowMapping's .get is the slow path
+        found = {r["id"]: dict(r) for r in conn.execute(sa.select(*wire_columns(table)).where(
+            among(conn, table.c.id, [p[0] for p in page]))).mappings()} if page else {}
     rows = [found[p[0]] for p in page if p[0] in found]
     nxt = None
     if len(rows) > limit:
@@ -215,7 +259,7 @@ def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, c
 def load_in_scope(conn, scope: Scope, spec: EntitySpec, record_id: uuid.UUID | str) -> dict:
     """One record by id; 404 when absent or outside the caller's scope (the same answer: no existence leak)."""
     table = spec.table
-    row = conn.execute(sa.select(table).where(table.c.id == str(record_id))).mappings().first()
+    row = conn.execute(sa.select(*wire_columns(table)).where(table.c.id == str(record_id))).mappings().first()
     if row is None or not scope.contains(row["org_code"]) or not scope.may_read(spec.name):
         raise AppError(404, "not_found")
     return dict(row)

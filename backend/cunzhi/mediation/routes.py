@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope, audit
 from cunzhi.api.listing import (codes_schema, IsoDate, ERRORS, UpdatedSince, filter_codes, history, history_doc, list_doc, list_page,
-                                load_in_scope, record_model)
+                                load_in_scope, record_model, wire_columns)
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import get_engine, read_tx, scope_clause
 from cunzhi.mediation import rules
@@ -107,7 +107,7 @@ def get_case(case_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     """One case with its events (sessions, follow-ups, referrals), oldest event first."""
     with read_tx() as conn:
         row = load_in_scope(conn, scope, mediation_case, case_id)
-        events = conn.execute(sa.select(event_t).where(event_t.c.case_id == row["id"], event_t.c.deleted.is_(False))
+        events = conn.execute(sa.select(*wire_columns(event_t)).where(event_t.c.case_id == row["id"], event_t.c.deleted.is_(False))
                               .order_by(event_t.c.occurred_at)).mappings().all()
     out = present_record(mediation_case, row, scope)
     out["events"] = [present_record(case_event, e, scope) for e in events] if scope.may_read(case_event.name) else []

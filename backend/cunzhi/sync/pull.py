@@ -52,7 +52,7 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
     by_entity: dict[str, list[str]] = {}
     for e, rid, _ in feed:
         by_entity.setdefault(e, []).append(rid)
-    rows: dict[tuple[str, str], Any] = {}  # RowMappings, read like dicts
+    rows: dict[tuple[str, str], Any] = {}
     registry = entities()
     for e, ids in by_entity.items():
         spec = registry[e]
@@ -60,7 +60,7 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
             # field_meta (merge bookkeeping) never leaves the server: not read, not JSON-decoded for a pull
             cols = [c for c in spec.table.columns if c.name != "field_meta"]
             for r in conn.execute(sa.select(*cols).where(among(conn, spec.table.c.id, chunk))).mappings():
-                rows[(e, r["id"])] = r
+                rows[(e, r["id"])] = dict(r)  # a dict: the output layer reads it some 30 times
     today = today_shanghai()
     changes = []
     for e, rid, _ in feed:
