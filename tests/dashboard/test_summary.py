@@ -250,7 +250,7 @@ def test_summaries_agree_with_a_full_recount_after_varied_pushes(world: World) -
     try:
         res = _one(w, grid, [mutation("incident", str(uuid.uuid4()), {
             "org_code": W, "grid_code": W + "001", "type": "dispute", "severity": "general", "title": "派生",
-            "occurred_at": _at(today, 8)})])
+            "occurred_at": _at(today, 0)})])
         assert res[0]["status"] == "applied", res
     finally:
         unregister_derivation("incident", derive)
@@ -262,7 +262,7 @@ def test_summaries_agree_with_a_full_recount_after_varied_pushes(world: World) -
     inc = str(uuid.uuid4())
     assert _one(w, grid, [mutation("incident", inc, {"org_code": W, "grid_code": W + "001", "type": "dispute",
                                                      "severity": "general", "title": "邻里纠纷",
-                                                     "occurred_at": _at(today, 9)})])[0]["status"] == "applied"
+                                                     "occurred_at": _at(today, 0)})])[0]["status"] == "applied"
     res = _one(w, "wanfu.admin", [mutation("mediation_case", str(uuid.uuid4()), new_case_fields(
         WT, received_on=today.isoformat(), incident_id=inc, parties=[{"name": "赵六", "role": "applicant"}]))])
     assert res[0]["status"] == "applied", res
