@@ -83,7 +83,7 @@ def workload_pull(base: str, rng: random.Random, rounds: int = 4) -> str:
     return f"{rounds} first pulls of the village (pages of 500)"
 
 
-def workload_mix(base: str, rng: random.Random, seconds: float = 30) -> str:
+def workload_mix(base: str, rng: random.Random, seconds: float = 30, kinds: tuple[str, ...] = ()) -> str:
     import api_mix
     from cunzhi.core.db import read_tx
     from cunzhi.mediation.models import MediationCase
@@ -93,16 +93,18 @@ def workload_mix(base: str, rng: random.Random, seconds: float = 30) -> str:
         ids = [r[0] for r in conn.execute(t.select().with_only_columns(t.c.id).limit(2000))]
     clients = [C.login(base) for _ in range(4)]
     tokens = [(c.headers["Authorization"].split()[1], c.client_id) for c in clients]  # type: ignore[attr-defined]
-    r = api_mix.run_mix(base, tokens, ids, rate=100, seconds=seconds, seed=7, pool=8, closed=True)
+    r = api_mix.run_mix(base, tokens, ids, rate=100, seconds=seconds, seed=7, pool=8, closed=True,
+                       kinds=kinds or api_mix.KINDS)
     for c in clients:
         c.close()
-    return f"the API mix, closed loop, 8 in flight, {r['n']} requests ({r['throughput']:.0f}/s)"
+    return f"the API mix ({', '.join(kinds or api_mix.KINDS)}), closed loop, 8 in flight, {r['n']} requests ({r['throughput']:.0f}/s)"
 
 
 def main() -> None:
     p = C.parser(__doc__)
     p.add_argument("--workload", choices=("push", "pull", "mix"), default="push")
     p.add_argument("--top", type=int, default=25)
+    p.add_argument("--kinds", default="", help="mix: only these requests (list,get,push,pull), to profile one kind")
     p.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     p.add_argument("--gil", action="store_true", help="only samples of the thread holding the GIL: where the "
                    "process's Python CPU goes (without it, threads waiting on the database count as busy too)")
@@ -127,7 +129,10 @@ def main() -> None:
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             time.sleep(1.0)
             start = time.perf_counter()
-            what = {"push": workload_push, "pull": workload_pull, "mix": workload_mix}[args.workload](srv.base, rng)
+            if args.workload == "mix":
+                what = workload_mix(srv.base, rng, kinds=tuple(k for k in args.kinds.split(",") if k))
+            else:
+                what = {"push": workload_push, "pull": workload_pull}[args.workload](srv.base, rng)
             wall = time.perf_counter() - start
             rec.send_signal(2)  # SIGINT: py-spy writes its file and exits
             rec.wait(timeout=60)
