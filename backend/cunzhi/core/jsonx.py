@@ -8,7 +8,6 @@ encoded before fails now. Text is UTF-8, not ``\\uXXXX`` escapes: SQLite stores 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -33,12 +32,15 @@ def dumps(value: Any) -> str:
     return dumpb(value).decode()
 
 
-_LONG_NUMBER = re.compile(rb"\d{19}")
+# every ASCII digit → "0", anything else → " ": a run of 19 digits is then a plain substring search. Two passes in
+# C, 1.2 µs for a 300-byte value where the regex \d{19} took 8.5 µs (three JSON columns per record presented)
+_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_RUN_OF_19 = b"0" * 19
 
 
 def loads(data: str | bytes) -> Any:
     raw = data.encode() if isinstance(data, str) else data
-    if _LONG_NUMBER.search(raw):
+    if _RUN_OF_19 in raw.translate(_DIGITS):
         # orjson reads an integer beyond 64 bits as a float (10**30 → 1e30): the standard library keeps it an
         # integer, so a field's check can say "out of range" rather than "wrong type"
         return json.loads(raw)
