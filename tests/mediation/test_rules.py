@@ -151,6 +151,32 @@ def test_county_deadline_days_override(as_user, database):
     assert c.get("/api/v1/reference").json()["settings"]["deadline_days"] == 45
 
 
+def test_a_settings_edit_counts_for_the_next_push(as_user, database):
+    """The server keeps what it derives from the county's settings per process: an edit made in the database
+    (another worker, an admin's SQL) must still count for the very next push, and an undo as well."""
+    c = as_user("wanfucun.mediator")
+    assert Case(c, received_on=h.days_ago(1)).record["deadline"] == plus_days(h.days_ago(1), 30)
+    engine = h.engine_for(database)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO county_setting (county_code, key, value) VALUES ('340321', 'deadline_days', '45')"))
+    assert Case(c, received_on=h.days_ago(1)).record["deadline"] == plus_days(h.days_ago(1), 45)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE county_setting SET value = '40' WHERE county_code = '340321' AND key = 'deadline_days'"))
+        conn.execute(sa.text("UPDATE code_entry SET active = :f WHERE county_code = '' AND table_name = 'case_category' "
+                             "AND code = 'homestead'"), {"f": False})
+    case = Case(c, received_on=h.days_ago(1))
+    assert case.record["deadline"] == plus_days(h.days_ago(1), 40)
+    case.rejected("invalid_choice", "category", category="homestead")
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM county_setting WHERE county_code = '340321'"))
+        conn.execute(sa.text("UPDATE code_entry SET active = :t WHERE code = 'homestead'"), {"t": True})
+    engine.dispose()
+    case = Case(c, received_on=h.days_ago(1))
+    assert case.record["deadline"] == plus_days(h.days_ago(1), 30)
+    assert case.ok(category="homestead")["category"] == "homestead"
+
+
+
 @pytest.mark.parametrize("received_ago,path,color", [
     (0, "registered", "green"),
     (24, "mediating", "green"),      # 6 days left

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
 
 from cunzhi.core.clock import SHANGHAI
@@ -125,11 +126,11 @@ def incident_transition_actor(current: str, target: str) -> str:
     return "admin"
 
 
-def deadline_days(settings: dict, severity: str) -> int:
+def deadline_days(settings: Mapping[str, Any], severity: str) -> int:
     return int(settings.get(f"incident_deadline_days_{severity}", DEFAULT_DEADLINE_DAYS.get(severity, 7)))
 
 
-def incident_deadline(occurred_at: datetime, severity: str, settings: dict) -> date:
+def incident_deadline(occurred_at: datetime, severity: str, settings: Mapping[str, Any]) -> date:
     """The date of occurred_at (Asia/Shanghai) + the severity's days (county settings, 1 / 3 / 7 by default)."""
     return _aware(occurred_at).astimezone(SHANGHAI).date() + timedelta(days=deadline_days(settings, severity))
 

@@ -9,6 +9,8 @@ through the derivation registered on ``incident``, on every change of an inciden
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -92,7 +94,7 @@ def has_broken(indicators: list[dict] | None) -> bool:
     return any(i.get("status") == "broken" for i in indicators or [])
 
 
-def indicator_codes(settings: dict) -> list[str]:
+def indicator_codes(settings: Mapping[str, Any]) -> list[str]:
     """The county's indicator list (its code table), in order; the defaults when the table is empty."""
     codes = settings.get("indicator_order")
     if codes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -82,7 +83,7 @@ class Push(Derivations, ConflictWrites):
         self._history_rows: list[dict] = []  # the record at each history row's rev (for change listeners)
         self._mutations: list[dict] = []
         self._batch: dict[str, Any] = {}  # mutation id → what a duplicate answers from
-        self._settings: dict[str, dict] = {}
+        self._settings: dict[str, Mapping[str, Any]] = {}
         self._orgs: dict[str, str | None] = {}
         # rows of this batch's records as the transaction sees them (read once up front, kept current)
         self._rows: dict[tuple[str, str], dict | None] = {}

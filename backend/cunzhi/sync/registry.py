@@ -9,7 +9,7 @@ references are found by field type (``f.phone``, ``f.id_number``, ``f.attachment
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 import uuid
@@ -47,7 +47,7 @@ class WriteContext:
     changed: set[str]  # wire fields this mutation changes
     now: datetime
     today: date
-    settings: dict[str, Any]  # county settings of the record's county
+    settings: Mapping[str, Any]  # county settings of the record's county
     cache: dict = field(default_factory=dict)  # memo shared by the mutations of one push
     # the mutation's own parsed fields (for ``authorize``: what the device asks to change)
     sent: dict = field(default_factory=dict)
