@@ -8,6 +8,7 @@ upgraded by a newer release) is refused with a clear message instead of being se
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,7 +66,9 @@ def downgrade(revision: str, url: str | None = None) -> None:
         command.downgrade(alembic_config(url), revision)
 
 
+@functools.cache
 def script_head() -> str | None:
+    """This code's newest revision (its scripts do not change while it runs: read once; /health asks often)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
