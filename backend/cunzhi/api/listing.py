@@ -5,6 +5,7 @@ data returned unmasked. Used by the mediation, grid-work and later read APIs."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import uuid
@@ -19,7 +20,7 @@ from pydantic_core import PydanticCustomError
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import audit
 from cunzhi.core.clock import today_shanghai
-from cunzhi.core.db import among, read_tx
+from cunzhi.core.db import among_param, dicts, read_tx
 from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.sync.history import record_history
@@ -195,6 +196,18 @@ def _walks_in_order(table: sa.Table, order_col) -> bool:
     return any([c.name for c in ix.columns][:2] == ["org_code", order_col.name] for ix in table.indexes)
 
 
+@functools.cache
+def _codes_in_scope(table: sa.Table) -> sa.Select:
+    """The org codes that occur in a scope ([lo, hi)), by skipping through the index (a recursive ``min``, one
+    probe per code); built once per table."""
+    oc = table.c.org_code
+    in_scope = sa.and_(oc >= sa.bindparam("lo"), oc < sa.bindparam("hi"))
+    found = sa.select(sa.func.min(oc).label("code")).where(in_scope).cte("codes", recursive=True)
+    following = sa.select(sa.select(sa.func.min(oc)).where(oc > found.c.code, in_scope).scalar_subquery())
+    found = found.union_all(following.where(found.c.code.is_not(None)))
+    return sa.select(found.c.code).where(found.c.code.is_not(None)).limit(MAX_ORG_BRANCHES + 1)
+
+
 def _page_ids(conn, scope: Scope, table: sa.Table, ids_query, order_col, limit: int) -> list:
     """The page's (id, order value) rows, newest first.
 
@@ -207,11 +220,8 @@ def _page_ids(conn, scope: Scope, table: sa.Table, ids_query, order_col, limit: 
     if not _walks_in_order(table, order_col):
         return conn.execute(ids_query).all()
     oc = table.c.org_code
-    found = sa.select(sa.func.min(oc).label("code")).where(scope.clause(oc)).cte("codes", recursive=True)
-    following = sa.select(sa.select(sa.func.min(oc)).where(oc > found.c.code, scope.clause(oc)).scalar_subquery())
-    found = found.union_all(following.where(found.c.code.is_not(None)))
-    codes = list(conn.execute(sa.select(found.c.code).where(found.c.code.is_not(None))
-                              .limit(MAX_ORG_BRANCHES + 1)).scalars())
+    lo, hi = scope.bounds()
+    codes = list(conn.execute(_codes_in_scope(table), {"lo": lo, "hi": hi}).scalars())
     if len(codes) > MAX_ORG_BRANCHES:
         return conn.execute(ids_query).all()
     if not codes:
@@ -242,9 +252,8 @@ def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, c
         .limit(limit + 1)
     with read_tx() as conn:
         page = _page_ids(conn, scope, table, ids_query, order_col, limit)
-        # plain dicts: the output layer reads each row some 30 times, and a RowMapping's .get is the slow path
-        found = {r["id"]: dict(r) for r in conn.execute(sa.select(*wire_columns(table)).where(
-            among(conn, table.c.id, [p[0] for p in page]))).mappings()} if page else {}
+        found = {r["id"]: r for r in dicts(conn.execute(_by_ids(conn.dialect.name, table),
+                                                        {"ids": [p[0] for p in page]}))} if page else {}
     rows = [found[p[0]] for p in page if p[0] in found]
     nxt = None
     if len(rows) > limit:
@@ -259,10 +268,24 @@ def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, c
 def load_in_scope(conn, scope: Scope, spec: EntitySpec, record_id: uuid.UUID | str) -> dict:
     """One record by id; 404 when absent or outside the caller's scope (the same answer: no existence leak)."""
     table = spec.table
-    row = conn.execute(sa.select(*wire_columns(table)).where(table.c.id == str(record_id))).mappings().first()
+    found = dicts(conn.execute(_by_id(table), {"record_id": str(record_id)}))
+    row = found[0] if found else None
     if row is None or not scope.contains(row["org_code"]) or not scope.may_read(spec.name):
         raise AppError(404, "not_found")
-    return dict(row)
+    return row
+
+
+@functools.cache
+def _by_ids(dialect: str, table: sa.Table) -> sa.Select:
+    """The page's rows by id, built once per table (see :func:`_by_id`)."""
+    return sa.select(*wire_columns(table)).where(among_param(dialect, table.c.id, "ids"))
+
+
+@functools.cache
+def _by_id(table: sa.Table) -> sa.Select:
+    """One record by id, built once per table: a statement built per request is coerced and cache-keyed again
+    each time (SQLAlchemy's cache key of ~30 columns was the biggest single cost of a get in py-spy)."""
+    return sa.select(*wire_columns(table)).where(table.c.id == sa.bindparam("record_id"))
 
 
 def get_one(spec: EntitySpec, scope: Scope, record_id: uuid.UUID, action: str) -> JSONResponse:

@@ -79,6 +79,20 @@ def among(conn: Connection, column: sa.ColumnElement, values: list) -> sa.Column
     return column.in_(values)
 
 
+def among_param(dialect: str, column: sa.ColumnElement, name: str) -> sa.ColumnElement[bool]:
+    """:func:`among` with a named parameter, for statements built once and run with ``{name: [ids]}``."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(sa.bindparam(name, expanding=True))
+
+
+def dicts(result: sa.Result) -> list[dict]:
+    """A result's rows as plain dicts. ``dict(row_mapping)`` builds each row's keys in Python (36–45 µs per row of
+    a case, against 25 µs for this): the output layer reads a row some 30 times, so rows become dicts once."""
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
+
+
 @lru_cache
 def get_engine() -> Engine:
     return make_engine(get_settings().resolved_database_url)
@@ -116,6 +130,12 @@ def read_tx(engine: Engine | None = None) -> Iterator[Connection]:
             yield conn
 
 
+def scope_bounds(prefix: str) -> tuple[str, str]:
+    """The org codes of the subtree of ``prefix``: [lo, hi) (codes are hierarchical prefixes of digits)."""
+    return prefix, prefix + ":"
+
+
 def scope_clause(column, prefix: str):
-    """Rows whose org code lies in the subtree of ``prefix`` (codes are hierarchical prefixes)."""
-    return sa.and_(column >= prefix, column < prefix + ":")
+    """Rows whose org code lies in the subtree of ``prefix``."""
+    lo, hi = scope_bounds(prefix)
+    return sa.and_(column >= lo, column < hi)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from cunzhi.core.db import scope_clause
+from cunzhi.core.db import scope_bounds, scope_clause
 
 
 @dataclass
@@ -38,6 +38,10 @@ class Scope:
 
     def clause(self, column):
         return scope_clause(column, self.org_code)
+
+    def bounds(self) -> tuple[str, str]:
+        """The org codes in scope, [lo, hi), for statements built once with bound parameters."""
+        return scope_bounds(self.org_code)
 
     def may_read(self, entity: str) -> bool:
         """A key limited to some record types sees the others as absent."""

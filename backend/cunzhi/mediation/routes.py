@@ -14,7 +14,7 @@ from cunzhi.api.deps import CurrentScope, audit
 from cunzhi.api.listing import (codes_schema, IsoDate, ERRORS, UpdatedSince, filter_codes, history, history_doc, list_doc, list_page,
                                 load_in_scope, record_model, wire_columns)
 from cunzhi.core.clock import today_shanghai
-from cunzhi.core.db import get_engine, read_tx, scope_clause
+from cunzhi.core.db import dicts, get_engine, read_tx, scope_clause
 from cunzhi.mediation import rules
 from cunzhi.mediation.entities import case_event, mediation_case
 from cunzhi.sync.present import present_record
@@ -101,14 +101,19 @@ def _dashboard_filters(query, ended_from, ended_to, ended_as, on_time, perform_f
     return query
 
 
+# built once (a statement built per request is coerced and cache-keyed again each time)
+_EVENTS_OF_CASE = (sa.select(*wire_columns(event_t))
+                   .where(event_t.c.case_id == sa.bindparam("case_id"), event_t.c.deleted.is_(False))
+                   .order_by(event_t.c.occurred_at))
+
+
 @router.get("/{case_id}", response_model=CaseDetail, responses=ERRORS,
             summary="One mediation case by id, with its events")
 def get_case(case_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     """One case with its events (sessions, follow-ups, referrals), oldest event first."""
     with read_tx() as conn:
         row = load_in_scope(conn, scope, mediation_case, case_id)
-        events = conn.execute(sa.select(*wire_columns(event_t)).where(event_t.c.case_id == row["id"], event_t.c.deleted.is_(False))
-                              .order_by(event_t.c.occurred_at)).mappings().all()
+        events = dicts(conn.execute(_EVENTS_OF_CASE, {"case_id": row["id"]}))
     out = present_record(mediation_case, row, scope)
     out["events"] = [present_record(case_event, e, scope) for e in events] if scope.may_read(case_event.name) else []
     audit(scope, "mediation_cases.get")

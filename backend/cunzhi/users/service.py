@@ -279,15 +279,18 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+# built once: every request runs it (a statement built per request is coerced and cache-keyed again each time)
+_BY_TOKEN = (sa.select(session_t, user_t.c.username, user_t.c.role, user_t.c.org_code.label("user_org"), user_t.c.active)
+             .join(user_t, user_t.c.id == session_t.c.user_id)
+             .where(session_t.c.token_hash == sa.bindparam("token_hash")))
+
+
 def authenticate(conn: Connection, token: str) -> tuple[Scope, bool]:
     """The caller behind a bearer token, or 401 with why (unknown, expired, revoked).
 
     Also says whether the sliding expiry is due for a refresh (written by :func:`touch_session`, rarely,
     so that reads never need the write lock)."""
-    found = conn.execute(
-        sa.select(session_t, user_t.c.username, user_t.c.role, user_t.c.org_code.label("user_org"), user_t.c.active)
-        .join(user_t, user_t.c.id == session_t.c.user_id)
-        .where(session_t.c.token_hash == token_hash(token))).mappings().first()
+    found = conn.execute(_BY_TOKEN, {"token_hash": token_hash(token)}).mappings().first()
     if found is None or not found["active"]:
         raise AppError(401, "not_authenticated", headers={"WWW-Authenticate": "Bearer"})
     if found["revoked_at"] is not None:
