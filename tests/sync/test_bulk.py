@@ -67,6 +67,18 @@ def test_a_bulk_insert_stores_what_an_insert_stores(probe):
     assert got[2]["note"] is None and got[2]["doc"] is None
 
 
+def test_a_column_no_row_names_takes_its_python_default_as_in_an_insert(probe):
+    rows = [{"id": "1", "org_code": "340321108200", "n": 1}, {"id": "2", "org_code": "340321108200"}]
+    with probe.begin() as conn:
+        bulk.insert(conn, T, [{**r, "id": f"e-{r['id']}"} for r in rows])
+        for r in rows:
+            conn.execute(T.insert(), [{**r, "id": f"f-{r['id']}"}])
+    with probe.connect() as conn:
+        got, want = _read(conn, "e-"), _read(conn, "f-")
+    assert got == want
+    assert [(r["flag"], r["note"], r["n"]) for r in got] == [(False, "made by default", 1), (False, "made by default", None)]
+
+
 def test_a_duplicate_key_is_sqlalchemys_integrity_error_and_stores_nothing(probe):
     with probe.begin() as conn:
         bulk.insert(conn, T, _rows("d-")[:1])

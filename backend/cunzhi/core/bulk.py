@@ -1,11 +1,14 @@
 """Many new rows into one table at once: the push's records, history, feed rows and stored answers.
 
-SQLite: SQLAlchemy's ``executemany`` (the driver loops over one prepared statement in C).
+SQLite: one ``INSERT … VALUES (?, …)`` handed to the driver's ``executemany`` (it loops over one prepared
+statement in C) with the rows as tuples. Through ``conn.execute(table.insert(), rows)`` SQLAlchemy built each
+row's parameters again (``construct_params``, its bind processors per row): ~10 % of a push's CPU (py-spy).
 PostgreSQL: ``COPY … FROM STDIN``. psycopg's ``executemany`` sends each row as its own message in a pipeline,
 with its own parameter checks and prepare bookkeeping: in-process, 22–27 µs of CPU per row against 6–8 µs for
-COPY (docs/performance.md). The values go through the columns' own bind processors first (JSON wrapped the way
-SQLAlchemy wraps it, timestamps checked), so the stored forms are the same either way, and a driver error
-arrives as SQLAlchemy's (``IntegrityError`` …) like that of any statement.
+COPY (docs/performance.md). Either way the values go through the columns' own bind processors first (JSON
+wrapped the way SQLAlchemy wraps it, timestamps checked), a column no row names takes its Python default as in
+``table.insert()``, so the stored forms are the same, and a driver error arrives as SQLAlchemy's
+(``IntegrityError`` …) like that of any statement.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-_Plan = tuple[str, list[Callable[[Any], Any] | None], list[Callable[[], Any] | None]]
+_Plan = tuple[str, tuple[str, ...], list[Callable[[Any], Any] | None], list[Callable[[], Any] | None]]
 _PLANS: dict[tuple, Any] = {}
 
 
@@ -26,13 +29,12 @@ def insert(conn: Connection, table: sa.Table, rows: Sequence[dict]) -> None:
     its Python default, else NULL — as ``conn.execute(table.insert(), rows)`` would."""
     if not rows:
         return
-    if conn.dialect.name != "postgresql":
-        keys = set().union(*rows)
-        # one executemany binds the keys of its first row only: give every row every key
-        conn.execute(table.insert(), [row if len(row) == len(keys) else _filled(table, row, keys) for row in rows])
-        return
     names = tuple(dict.fromkeys(k for row in rows for k in row))
-    sql, processors, defaults = _plan(conn, table, names)
+    sql, names, processors, defaults = _plan(conn, table, names)
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql(sql, [tuple([_value(row, n, p, d) for n, p, d in zip(names, processors, defaults, strict=True)])
+                                   for row in rows])
+        return
     import psycopg
 
     try:
@@ -78,26 +80,24 @@ def _value(row: dict, name: str, process: Callable[[Any], Any] | None, default: 
     return process(value) if process is not None and value is not None else value
 
 
-def _filled(table: sa.Table, row: dict, keys: set[str]) -> dict:
-    out = dict(row)
-    for k in keys - row.keys():
-        make = _python_default(table.c[k])
-        out[k] = make() if make else None
-    return out
-
-
 def _plan(conn: Connection, table: sa.Table, names: tuple[str, ...]) -> _Plan:
-    key = (table.name, names)
+    """The statement, its columns (the rows' keys, then the columns none names that have a Python default), each
+    column's bind processor and Python default: built once per table and set of keys."""
+    dialect = conn.dialect
+    key = (dialect.name, table.name, names)
     plan = _PLANS.get(key)
     if plan is None:
-        dialect = conn.dialect
         prep = dialect.identifier_preparer
-        cols = [table.c[n] for n in names]
-        sql = f"COPY {prep.format_table(table)} ({', '.join(prep.format_column(c) for c in cols)}) FROM STDIN"
+        cols = [table.c[n] for n in names] + [c for c in table.columns if c.name not in names and c.default is not None]
+        columns = ", ".join(prep.format_column(c) for c in cols)
+        if dialect.name == "postgresql":
+            sql = f"COPY {prep.format_table(table)} ({columns}) FROM STDIN"
+        else:  # the qmark style of sqlite3
+            sql = f"INSERT INTO {prep.format_table(table)} ({columns}) VALUES ({', '.join('?' for _ in cols)})"
         processors: list[Callable[[Any], Any] | None] = [c.type.dialect_impl(dialect).bind_processor(dialect)
                                                           for c in cols]
         defaults: list[Callable[[], Any] | None] = [_python_default(c) for c in cols]
-        plan = _PLANS[key] = (sql, processors, defaults)
+        plan = _PLANS[key] = (sql, tuple(c.name for c in cols), processors, defaults)
     return plan
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
-from pydantic import WithJsonSchema
+from fastapi import APIRouter, Body, Header, Query, Request
+from pydantic import PlainValidator, WithJsonSchema
 from sqlalchemy.exc import IntegrityError
 
 from cunzhi.core.jsonx import JSONBodyRoute, JSONResponse
@@ -15,9 +15,10 @@ from cunzhi.core import metrics
 from cunzhi.core.clock import iso, utcnow
 from cunzhi.core.config import get_settings
 from cunzhi.core.db import read_tx, write_tx
-from cunzhi.core.errors import AppError, FieldError, render_error
+from cunzhi.core.errors import AppError, FieldError, ValidationFailed, render_error
 from cunzhi.core.scope import Scope
 from cunzhi.sync import engine, watermark
+from cunzhi.sync.mutation import PushBody, read_push
 from cunzhi.sync.present import present_conflict_fields, present_record
 from cunzhi.sync.registry import get_entity
 from cunzhi.sync.schemas import ConflictOut, ConflictPage, ErrorOut, PullOut, PushIn, PushOut, ResolveIn, RecordOut
@@ -61,22 +62,24 @@ def render_result(res: engine.Result, viewer: Scope, lang: str) -> dict:
     return out
 
 
-def _mutation(m) -> engine.Mutation:
-    return engine.Mutation(str(uuid.UUID(m.mutation_id)), m.entity, m.op, str(uuid.UUID(m.record_id)), m.base_rev,
-                           m.fields, m.client_time, m.base_epoch, m.resolves_conflict)
+# the body as FastAPI reads it (JSON, or its usual 422), documented as PushIn, judged and made into mutations by
+# read_push alone (pydantic's model of each mutation was a second pass over the batch)
+PushBodyIn = Annotated[PushBody, Body(), PlainValidator(read_push, json_schema_input_type=PushIn)]
 
 
 @router.post("/push", response_model=PushOut, responses=ERRORS,
              summary="Push the device's outbox (sync protocol v1)")
-def push(body: PushIn, scope: CurrentScope, lang: Lang,
+def push(body: PushBodyIn, scope: CurrentScope, lang: Lang,
          x_cunzhi_protocol: Protocol = None) -> JSONResponse:
     """Apply the device's outbox: one result per mutation, in order (sync-protocol.md, Push)."""
+    if body.errors:
+        raise ValidationFailed(body.errors)
     check_protocol(x_cunzhi_protocol)
     if body.client_id != scope.client_id:
         raise AppError(422, "validation_error", [FieldError("client_id", "client_id_mismatch")])
-    if len(body.mutations) > get_settings().max_push_mutations:
+    mutations = body.mutations
+    if len(mutations) > get_settings().max_push_mutations:
         raise AppError(413, "too_many_mutations")
-    mutations = [_mutation(m) for m in body.mutations]
     try:
         with write_tx() as conn:
             run = engine.Push(conn, scope)

@@ -23,15 +23,20 @@ def _json_int(value: Any) -> Any:
 JsonInt = Annotated[int, BeforeValidator(_json_int)]
 # revisions: far below what a float holds exactly (a JSON number is a double to most clients)
 MAX_REV = 2**53 - 1
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+ENTITY_MAX = 100
+CLIENT_ID_MAX = 64
 
 
+# PushIn and MutationIn document the push body; sync/mutation.py ``read_push`` judges it by the same rules in one pass
+# (tests/sync/test_push_body.py holds the two to the same answers)
 class MutationIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    mutation_id: str = Field(pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description="the mutation's id (UUID, chosen once by the device: a retry is answered as a duplicate)")
-    entity: StrictStr = Field(max_length=100, description="the record type")
+    mutation_id: str = Field(pattern=UUID_PATTERN, description="the mutation's id (UUID, chosen once by the device: a retry is answered as a duplicate)")
+    entity: StrictStr = Field(max_length=ENTITY_MAX, description="the record type")
     op: Literal["upsert", "delete"] = Field(description="upsert (create or change) or delete")
-    record_id: str = Field(pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$", description="the record's id (UUID)")
+    record_id: str = Field(pattern=UUID_PATTERN, description="the record's id (UUID)")
     base_rev: JsonInt = Field(ge=0, le=MAX_REV)
     fields: dict[str, Any] = Field(default_factory=dict, description="wire field → new value (for upsert): only the fields changed")
     # judged per mutation by the engine (a bad value rejects that mutation only, never the batch)
@@ -42,7 +47,7 @@ class MutationIn(BaseModel):
 
 class PushIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"client_id": "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "mutations": [{"mutation_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b", "entity": "mediation_case", "op": "upsert", "record_id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11", "base_rev": 2, "fields": {"status": "mediating"}, "client_time": "2026-11-21T10:02:00+08:00"}]}]})
-    client_id: StrictStr = Field(min_length=1, max_length=64, description="the device's id: must be the session's")
+    client_id: StrictStr = Field(min_length=1, max_length=CLIENT_ID_MAX, description="the device's id: must be the session's")
     mutations: list[MutationIn] = Field(description="the device's outbox, oldest first (at most the server's limit)")
 
 
