@@ -490,9 +490,14 @@ def has_personal(ftype: FieldType, value: Any) -> bool:
         return bool(value)
     if ftype.item is None or value is None:
         return False
-    items = [value] if ftype.kind == "obj" else value if isinstance(value, list) else []
-    keys = ftype.personal_keys
-    return any(isinstance(x, dict) and has_personal(t, x.get(k)) for x in items for k, t in keys)
+    items = (value,) if ftype.kind == "obj" else value if isinstance(value, list) else ()
+    for x in items:  # loops, not a generator: asked of every record a pull or list presents unmasked
+        if isinstance(x, dict):
+            for k, t in ftype.personal_keys:
+                v = x.get(k)
+                if v and (t.kind in PERSONAL_KINDS or has_personal(t, v)):
+                    return True
+    return False
 
 
 def attachment_refs(ftype: FieldType, value: Any) -> set[str]:
