@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import mimetypes
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -85,12 +86,30 @@ def create_app() -> FastAPI:
     return app
 
 
+GC_THRESHOLD = (10_000, 10, 10)
+
+
+def settle_heap() -> None:
+    """Once per process, when the app starts: move everything imported and built so far into the collector's
+    permanent generation, and collect the young generation every 10,000 allocations instead of 700.
+
+    The modules, tables, routes and schemas are never garbage, yet every full collection walked them: a push of
+    500 cases spent 22–27 ms in the collector, 4–5 ms after the freeze and 2–3 ms with the threshold too
+    (gc.callbacks, docs/performance.md)."""
+    if gc.get_threshold() == GC_THRESHOLD:
+        return
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Every server process runs a webhook delivery worker (claims keep them from sending twice); its
     metrics are marked dead when it stops (Prometheus multiprocess mode)."""
     from cunzhi.integrations import worker
 
+    settle_heap()
     w = worker.start()
     try:
         yield
