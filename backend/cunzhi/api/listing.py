@@ -20,10 +20,11 @@ from pydantic_core import PydanticCustomError
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import audit
 from cunzhi.core.clock import today_shanghai
-from cunzhi.core.db import among_param, dicts, read_tx
+from cunzhi.core.db import dicts, read_tx
 from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.sync.history import record_history
+from cunzhi.sync.record import by_ids
 from cunzhi.sync.present import present_record
 from cunzhi.sync.registry import EntitySpec, record_title
 from cunzhi.sync.schemas import ErrorOut
@@ -181,13 +182,6 @@ UpdatedSince = Annotated[IsoDateTime | None, Query(description="only records cha
                                                                "(ISO 8601 with offset)")]
 
 
-def wire_columns(table: sa.Table) -> list[sa.Column]:
-    """A record's columns without ``field_meta``: the merge bookkeeping never leaves the server, so the read APIs
-    neither read nor JSON-decode it (as the pull does not). Under the API mix, decoding it was most of a list's
-    CPU (docs/performance.md)."""
-    return [c for c in table.columns if c.name != "field_meta"]
-
-
 MAX_ORG_BRANCHES = 32  # more org codes in the caller's scope than this: one sorted query, as before
 
 
@@ -252,7 +246,7 @@ def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, c
         .limit(limit + 1)
     with read_tx() as conn:
         page = _page_ids(conn, scope, table, ids_query, order_col, limit)
-        found = {r["id"]: r for r in dicts(conn.execute(_by_ids(conn.dialect.name, table),
+        found = {r["id"]: r for r in dicts(conn.execute(by_ids(conn.dialect.name, table),
                                                         {"ids": [p[0] for p in page]}))} if page else {}
     rows = [found[p[0]] for p in page if p[0] in found]
     nxt = None
@@ -268,24 +262,11 @@ def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, c
 def load_in_scope(conn, scope: Scope, spec: EntitySpec, record_id: uuid.UUID | str) -> dict:
     """One record by id; 404 when absent or outside the caller's scope (the same answer: no existence leak)."""
     table = spec.table
-    found = dicts(conn.execute(_by_id(table), {"record_id": str(record_id)}))
+    found = dicts(conn.execute(by_ids(conn.dialect.name, table), {"ids": [str(record_id)]}))
     row = found[0] if found else None
     if row is None or not scope.contains(row["org_code"]) or not scope.may_read(spec.name):
         raise AppError(404, "not_found")
     return row
-
-
-@functools.cache
-def _by_ids(dialect: str, table: sa.Table) -> sa.Select:
-    """The page's rows by id, built once per table (see :func:`_by_id`)."""
-    return sa.select(*wire_columns(table)).where(among_param(dialect, table.c.id, "ids"))
-
-
-@functools.cache
-def _by_id(table: sa.Table) -> sa.Select:
-    """One record by id, built once per table: a statement built per request is coerced and cache-keyed again
-    each time (SQLAlchemy's cache key of ~30 columns was the biggest single cost of a get in py-spy)."""
-    return sa.select(*wire_columns(table)).where(table.c.id == sa.bindparam("record_id"))
 
 
 def get_one(spec: EntitySpec, scope: Scope, record_id: uuid.UUID, action: str) -> JSONResponse:

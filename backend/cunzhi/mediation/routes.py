@@ -12,12 +12,13 @@ from fastapi import APIRouter, Query
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import CurrentScope, audit
 from cunzhi.api.listing import (codes_schema, IsoDate, ERRORS, UpdatedSince, filter_codes, history, history_doc, list_doc, list_page,
-                                load_in_scope, record_model, wire_columns)
+                                load_in_scope, record_model)
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import dicts, get_engine, read_tx, scope_clause
 from cunzhi.mediation import rules
 from cunzhi.mediation.entities import case_event, mediation_case
 from cunzhi.sync.present import present_record
+from cunzhi.sync.record import wire_columns
 
 router = APIRouter(prefix="/mediation-cases", tags=["mediation"])
 case_t = mediation_case.table

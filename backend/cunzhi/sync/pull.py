@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.config import get_settings
-from cunzhi.core.db import among_param, dicts
+from cunzhi.core.db import dicts
 from cunzhi.core.errors import AppError
 from cunzhi.core.scope import Scope
 from cunzhi.sync import state, watermark
@@ -18,6 +18,7 @@ from cunzhi.sync.cursor import Cursor, decode_cursor, encode_cursor, now_ts
 from cunzhi.sync.models import SyncFeed
 from cunzhi.sync.mutation import _chunks
 from cunzhi.sync.present import present_record
+from cunzhi.sync.record import by_ids
 from cunzhi.sync.registry import entities
 
 feed_t = SyncFeed.__table__
@@ -31,13 +32,6 @@ def _feed_stmt(some_entities: bool) -> sa.Select:
                 feed_t.c.org_code < sa.bindparam("hi"))
          .order_by(feed_t.c.seq).limit(sa.bindparam("limit", type_=sa.Integer)))
     return q.where(feed_t.c.entity.in_(sa.bindparam("entities", expanding=True))) if some_entities else q
-
-
-@functools.cache
-def _records_stmt(dialect: str, table: sa.Table) -> sa.Select:
-    # field_meta (merge bookkeeping) never leaves the server: not read, not JSON-decoded for a pull
-    return sa.select(*[c for c in table.columns if c.name != "field_meta"]).where(
-        among_param(dialect, table.c.id, "ids"))
 
 
 def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -> dict:
@@ -72,7 +66,7 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
     rows: dict[tuple[str, str], Any] = {}
     registry = entities()
     for e, ids in by_entity.items():
-        stmt = _records_stmt(conn.dialect.name, registry[e].table)
+        stmt = by_ids(conn.dialect.name, registry[e].table)
         for chunk in _chunks(ids, 500):
             for r in dicts(conn.execute(stmt, {"ids": chunk})):
                 rows[(e, r["id"])] = r
