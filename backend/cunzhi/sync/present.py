@@ -9,7 +9,6 @@ delivery of personal data is noted for the audit trail. Masking is judged agains
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -76,39 +75,32 @@ def present_person_name(name: str, org_code: str, viewer: Scope, record_id: str 
     return mask_name(name)
 
 
-@dataclass(frozen=True)
-class _Plan:
-    plain: tuple[str, ...]  # wire fields whose stored value is the wire value
-    dumped: tuple[tuple[str, Callable[[Any], Any]], ...]  # wire fields with their dump
-    server: tuple[tuple[str, Callable[[Any], Any]], ...]  # server fields with their rendering
-
-
-def _render_server(col: sa.Column | None) -> Callable[[Any], Any]:
+def _server_dump(col: sa.Column | None) -> Callable[[Any], Any]:
+    """How a server field's stored value becomes its wire value, by its column's type."""
     if col is not None and isinstance(col.type, sa.DateTime):
         return iso
     if col is not None and isinstance(col.type, sa.Date):
-        return lambda v: None if v is None else v.isoformat()
+        return date.isoformat
     if col is not None and isinstance(col.type, (sa.String, sa.Integer, sa.Boolean)):
-        return lambda v: v
+        return _identity
     return _jsonable
 
 
-def _plan(spec: EntitySpec) -> _Plan:
-    """Per entity, once: which wire fields are copied as stored and which go through their dump."""
+def _plan(spec: EntitySpec) -> tuple[tuple[str, ...], tuple[tuple[str, Callable[[Any], Any]], ...]]:
+    """Per entity, once: the wire and server fields copied as stored, and those that go through a dump."""
     plan = spec.__dict__.get("_present_plan")
     if plan is None:
-        fields = [(name, ftype.dump) for name, ftype in spec.fields.items() if name != "org_code"]
-        plan = spec.__dict__["_present_plan"] = _Plan(
-            plain=tuple(name for name, dump in fields if dump is _identity),
-            dumped=tuple((name, dump) for name, dump in fields if dump is not _identity),
-            server=tuple((name, _render_server(spec.table.c.get(name))) for name in spec.server_fields))
+        dumps = [(name, ftype.dump) for name, ftype in spec.fields.items() if name != "org_code"] + \
+            [(name, _server_dump(spec.table.c.get(name))) for name in spec.server_fields]
+        plan = spec.__dict__["_present_plan"] = (tuple(name for name, dump in dumps if dump is _identity),
+                                                 tuple((name, dump) for name, dump in dumps if dump is not _identity))
     return plan
 
 
 def present_record(spec: EntitySpec, row: Mapping[Any, Any], viewer: Scope, today: date | None = None) -> dict:
     """The record on the wire: common fields, wire fields, server fields, computed fields; masked."""
     org_code = row["org_code"]
-    plan = _plan(spec)
+    plain, dumped = _plan(spec)
     out: dict[str, Any] = {
         "id": row["id"],
         "org_code": org_code,
@@ -120,12 +112,10 @@ def present_record(spec: EntitySpec, row: Mapping[Any, Any], viewer: Scope, toda
         "updated_by": row["updated_by"],
     }
     get = row.get
-    out.update(zip(plan.plain, map(get, plan.plain), strict=True))  # in C: most fields are stored as sent
-    for name, dump in plan.dumped:
+    out.update(zip(plain, map(get, plain), strict=True))  # in C: most fields are stored as sent
+    for name, dump in dumped:
         value = get(name)
         out[name] = None if value is None else dump(value)
-    for name, render in plan.server:
-        out[name] = render(get(name))
     if spec.computed:
         out.update(spec.computed(row, today or today_shanghai()))
     if spec.personal_fields:
