@@ -93,7 +93,12 @@ def test_every_change_arrives_signed_in_order_through_faults(hook_server, as_use
         assert first["data"]["state"] == "registered" and first["data"]["record"]["case_number"]
         assert first["data"]["record"]["parties"][0]["phone"] == "138****5678"  # the record as a key sees it
         # the attempt log: four attempts for each, the first three failed with their reasons
-        log = admin.get(f"/api/v1/webhooks/{ep['id']}/deliveries").json()["items"]
+        # the receiver holds a message before its 200 reaches the worker, which then marks it delivered
+        def log_now() -> list[dict]:
+            return admin.get(f"/api/v1/webhooks/{ep['id']}/deliveries").json()["items"]
+
+        rcv.wait_for(lambda: all(d["state"] == "delivered" for d in log_now()))
+        log = log_now()
         assert len(log) == len(want) and all(d["state"] == "delivered" for d in log)
         tries = log[0]["attempt_log"]
         assert [t["status_code"] for t in tries] == [503, None, None, 200]
