@@ -2,11 +2,12 @@
 
 The same 5,000 case-shaped records (~690 B of JSON each) go up in batches of 500 and come down again to a
 fresh replica: PouchDB with ``replicate.to``/``replicate.from`` (``batch_size: 500``) against pouchdb-server in
-memory; Cunzhi with ``POST /api/v1/sync/push`` (500 new records a batch: validated, scoped, merged, numbered,
+memory (the budget's peer) and, with ``--disk``, also on its default LevelDB store (durable, as a deployment
+runs it); Cunzhi with ``POST /api/v1/sync/push`` (500 new records a batch: validated, scoped, merged, numbered,
 with history) and a first ``GET /api/v1/sync/pull`` (pages of 500) against a real server process. Prints both,
 and the ratios (budget: Cunzhi ≥ 2× PouchDB both ways). PouchDB validates, scopes and merges nothing.
 
-    .venv/bin/python bench/peer_compare.py --db sqlite|postgresql [--records 5000] [--runs 3]
+    .venv/bin/python bench/peer_compare.py --db sqlite|postgresql [--records 5000] [--runs 3] [--disk]
 
 Needs Node.js; installs bench/peer/node_modules (npm ci) on first use.
 """
@@ -14,6 +15,7 @@ Needs Node.js; installs bench/peer/node_modules (npm ci) on first use.
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -34,9 +36,9 @@ def peer_install() -> None:
                        cwd=PEER, check=True)
 
 
-def run_peer(records: Path) -> dict:
+def run_peer(records: Path, store: str = "memory") -> dict:
     out = subprocess.run(["node", "peer.mjs", str(records)], cwd=PEER, check=True, capture_output=True,
-                         text=True, timeout=600)
+                         text=True, timeout=600, env={**os.environ, "PEER_STORE": store})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -81,6 +83,7 @@ def main() -> None:
     p = C.parser(__doc__)
     p.add_argument("--records", type=int, default=5000)
     p.add_argument("--runs", type=int, default=3, help="alternating runs of each; medians are reported")
+    p.add_argument("--disk", action="store_true", help="also run pouchdb-server on its default on-disk store")
     args = p.parse_args()
     C.print_machine(f"peer_compare ({args.db}): {args.records} case-shaped records, batches of 500")
     peer_install()
@@ -93,9 +96,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "records.json"
         path.write_text(json.dumps(docs, ensure_ascii=False))
-        peers, ours = [], []
+        peers, disk, ours = [], [], []
         for _ in range(args.runs):  # alternate, so both see the same machine load
             peers.append(run_peer(path))
+            if args.disk:
+                disk.append(run_peer(path, "disk"))
             ours.append(run_cunzhi(args.db, batches))  # a fresh database each run: the same ids are new there
     med = lambda runs, k: statistics.median(r[k] for r in runs)  # noqa: E731
     pp, pl = med(peers, "push_docs_per_s"), med(peers, "pull_docs_per_s")
@@ -107,6 +112,10 @@ def main() -> None:
           f"{med(ours, 'pull_cpu_us'):,.0f} µs per record (load-independent-ish: what the rates cost)")
     print(f"   ratio push {cp / pp:.2f}×  {C.verdict(cp >= 2 * pp)}   ratio pull {cl / pl:.2f}×  "
           f"{C.verdict(cl >= 2 * pl)}   (budget ≥ 2× both ways)")
+    if disk:
+        dp, dl = med(disk, "push_docs_per_s"), med(disk, "pull_docs_per_s")
+        print(f"   PouchDB 9 → pouchdb-server (LevelDB on disk): push {dp:,.0f} docs/s, pull {dl:,.0f} docs/s → "
+              f"Cunzhi push {cp / dp:.2f}×, pull {cl / dl:.2f}× (information; the budget is judged against memory)")
     if args.json:
         print(json.dumps({"bench": "peer_compare", "db": args.db, "pouchdb_push": round(pp), "pouchdb_pull": round(pl),
                           "cunzhi_push": round(cp), "cunzhi_pull": round(cl), "push_ratio": round(cp / pp, 2),

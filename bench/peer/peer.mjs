@@ -1,8 +1,12 @@
 // PouchDB 9 replicating to pouchdb-server (in memory), the peer Cunzhi's sync is measured against.
 // Usage: node peer.mjs RECORDS.json → one JSON line: docs, push_s, pull_s, push_docs_per_s, pull_docs_per_s.
-// Both sides are in memory (memdown), so the figures are the replication protocol's, not a disk's.
+// The phone side is in memory (memdown). The server is in memory too (the figures are the replication protocol's,
+// not a disk's) unless PEER_STORE=disk: then pouchdb-server keeps its default store, LevelDB files in a fresh
+// directory, as a real deployment does.
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { createRequire } from 'node:module'
 import PouchDB from 'pouchdb-core'
@@ -36,8 +40,10 @@ const batch = 500
 const docs = JSON.parse(readFileSync(process.argv[2], 'utf8'))
 const port = await freePort()
 const bin = require.resolve('pouchdb-server/bin/pouchdb-server')
-const server = spawn(process.execPath, [bin, '--in-memory', '--port', String(port), '--host', '127.0.0.1', '--no-color'],
-  { stdio: 'ignore', cwd: process.env.TMPDIR || '/tmp' })
+const onDisk = process.env.PEER_STORE === 'disk'
+const dir = mkdtempSync(join(process.env.TMPDIR || tmpdir(), 'pouchdb-server-'))
+const server = spawn(process.execPath, [bin, ...(onDisk ? ['--dir', dir] : ['--in-memory']), '--port', String(port),
+  '--host', '127.0.0.1', '--no-color'], { stdio: 'ignore', cwd: dir })
 try {
   const base = `http://127.0.0.1:${port}`
   await waitUp(base + '/')
@@ -58,4 +64,5 @@ try {
     push_docs_per_s: docs.length / pushS, pull_docs_per_s: docs.length / pullS }))
 } finally {
   server.kill('SIGKILL')
+  rmSync(dir, { recursive: true, force: true })
 }

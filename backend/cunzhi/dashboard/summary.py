@@ -29,14 +29,12 @@ rebuild-summaries``); the tests compare the tables with a full recount after a v
 
 from __future__ import annotations
 
-import functools
 
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -251,18 +249,7 @@ def apply_deltas(conn: Connection, changes: Counter) -> None:
         names = _KEYS[name]
         by_table[name] = [{**dict(zip(names, key, strict=True)), "n": d} for key, d in items]
     for name, rows in sorted(by_table.items()):
-        if bulk.add_counts(conn, _BY_NAME[name], _PK[name], "n", rows):  # PostgreSQL: one statement of arrays
-            continue
-        conn.execute(_upsert(conn.dialect.name, name), rows)
-
-
-@functools.cache
-def _upsert(dialect: str, name: str) -> Any:
-    """The ``n = n + delta`` upsert of one summary table, built once per dialect: building it anew for every push
-    (its ``excluded`` alias, conflict clause and cache key) was half of this observer's time under the API mix."""
-    t = next(t for t in TABLES if t.name == name)
-    ins: Any = postgresql.insert(t) if dialect == "postgresql" else sqlite.insert(t)
-    return ins.on_conflict_do_update(index_elements=_PK[name], set_={"n": t.c.n + ins.excluded.n})
+        bulk.add_counts(conn, _BY_NAME[name], _PK[name], "n", rows)
 
 
 def drop_empty(conn: Connection) -> int:

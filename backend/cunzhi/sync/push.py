@@ -46,7 +46,7 @@ org_t = OrgUnit.__table__
 # Statements built once and reused with bound parameters: building a statement per mutation (``.values(**row)``,
 # a fresh ``select``) cost more CPU than executing it (bench/push_throughput.py).
 _STMTS: dict[tuple, Any] = {}
-_DEFAULTS: dict[str, dict] = {}
+_DEFAULTS: dict[str, tuple[dict, tuple]] = {}
 
 
 def _parent_stmt(table):
@@ -200,7 +200,7 @@ class Push(Derivations, ConflictWrites):
                     top = state.next_values(self.conn, counter, len(group))
                     for i, row in enumerate(group):
                         spec.assign_serial(row, top - len(group) + 1 + i)
-            bulk.insert(self.conn, spec.table, [_columns(spec, row) for row in rows])
+            bulk.insert(self.conn, spec.table, rows, only_columns=True)
         self._pending = {}
 
     # ---- judging ------------------------------------------------------------------------------
@@ -542,9 +542,16 @@ class Push(Derivations, ConflictWrites):
                     out[name] = f.default_factory()  # type: ignore[call-arg]  # factories without arguments
                 elif name not in out and f.default is not None and str(f.default) != "PydanticUndefined":
                     out[name] = f.default
-            _DEFAULTS[spec.name] = out
+            # the mutable values, copied per row: empty ones (all of them, today) by their own copy()
+            mutable = tuple((k, (lambda v: v.copy()) if not v else copy.deepcopy)
+                            for k, v in out.items() if isinstance(v, list | dict | set))
+            _DEFAULTS[spec.name] = (out, mutable)
         # fresh copies of the mutable values only (a deepcopy of the whole dict was 4% of a push)
-        return {k: copy.deepcopy(v) if isinstance(v, list | dict | set) else v for k, v in _DEFAULTS[spec.name].items()}
+        values, mutable = _DEFAULTS[spec.name]
+        row = dict(values)
+        for k, fresh in mutable:
+            row[k] = fresh(values[k])
+        return row
 
     def _load(self, spec: EntitySpec, record_id: str) -> dict | None:
         key = (spec.name, record_id)
@@ -656,6 +663,3 @@ def _merge_created(spec: EntitySpec, incoming: dict, row: dict) -> dict | None:
 def _jsonable_dict(spec: EntitySpec, changes: dict) -> dict:
     return {k: dump_value(spec, k, v) for k, v in changes.items()}
 
-
-def _columns(spec: EntitySpec, row: dict) -> dict:
-    return {c.name: row[c.name] for c in spec.table.columns if c.name in row}
