@@ -203,3 +203,29 @@ def test_attachments_are_found_by_type_for_the_purge(report, as_user):
     with write_tx() as conn:
         found = referenced_attachment_ids(conn)
     assert {top, nested, agreement, event} <= found
+
+
+def test_history_dumps_every_field_as_a_single_value_dump_does():
+    # a history row keeps wire forms: the push's table-driven dump_values must agree with dump_value field by field
+    from datetime import datetime, timezone
+
+    from cunzhi.sync.present import dump_value, dump_values
+    from cunzhi.sync.registry import load_entities
+
+    load_entities()
+    at = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
+    for spec in entities().values():
+        stored = {name: _stored(spec.fields[name], value) for name, value in spec.json_example().items()
+                  if name in spec.fields and name != "org_code"}
+        stored |= {"org_code": VILLAGE, "deleted": 0, "updated_at": at, "missing": None}
+        assert stored.keys() - {"org_code", "deleted", "updated_at", "missing"}, spec.name
+        assert dump_values(spec, stored) == {k: dump_value(spec, k, v) for k, v in stored.items()}, spec.name
+
+
+def _stored(ftype, value):
+    from cunzhi.sync.fields import Invalid
+
+    try:
+        return ftype.load(value)
+    except Invalid:  # an example that is only a shape (a route point without a position): its wire value
+        return value

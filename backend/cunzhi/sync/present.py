@@ -37,6 +37,23 @@ def dump_value(spec: EntitySpec, name: str, value: Any) -> Any:
     return ftype.dump(value) if ftype is not None and value is not None else _jsonable(value)
 
 
+def dump_values(spec: EntitySpec, values: Mapping[str, Any]) -> dict:
+    """Many stored values in their wire forms: ``dump_value`` of each, from a per-entity table of each field's dump
+    (a history row holds every field a create sent)."""
+    table = spec.__dict__.get("_dump_table")
+    if table is None:
+        table = spec.__dict__["_dump_table"] = {
+            name: None if ftype.dump is _identity else ftype.dump for name, ftype in spec.fields.items()}
+    out = {}
+    for name, value in values.items():
+        if name in table and name != "deleted":
+            dump = table[name]
+            out[name] = value if value is None or dump is None else dump(value)
+        else:
+            out[name] = dump_value(spec, name, value)
+    return out
+
+
 def present_value(spec: EntitySpec | None, field_name: str, value: Any, org_code: str, viewer: Scope,
                   record_id: str | None = None) -> Any:
     """One field's wire value as this viewer may see it (conflicts, history); notes unmasked personal data."""

@@ -34,7 +34,7 @@ from cunzhi.sync.guard import guard_personal
 from cunzhi.sync.models import RecordHistory, SyncFeed, SyncMutation
 from cunzhi.sync.mutation import (DELETED, NOT_STORED, Mutation, Reject, Result, _chunks, _covers, _envelope_errors,
                                   _groups_touched, _meta_key, _no_nul, _safe_name, _validation)
-from cunzhi.sync.present import dump_value
+from cunzhi.sync.present import dump_values
 from cunzhi.sync.registry import (SERVER_OWNED_COMMON, EntitySpec, WriteContext, change_listeners, derivations,
                                   get_entity, row_observers, rows_stored)
 
@@ -407,7 +407,7 @@ class Push(Derivations, ConflictWrites):
         self._history.append({
             "entity": spec.name, "record_id": row["id"], "org_code": row["org_code"], "rev": row["rev"],
             "op": op, "user_id": by.user_id, "client_id": by.client_id,
-            "mutation_id": m.mutation_id, "at": self.now, "changes": _jsonable_dict(spec, changes),
+            "mutation_id": m.mutation_id, "at": self.now, "changes": dump_values(spec, changes),
             "cause_entity": cause[0] if cause else None, "cause_record_id": cause[1] if cause else None,
         })
         self._history_rows.append(row)  # the record at this rev (a create's serial is taken before flush)
@@ -658,8 +658,3 @@ def _merge_created(spec: EntitySpec, incoming: dict, row: dict) -> dict | None:
         return {f: merge_created(spec.fields[f], row.get(f), v) for f, v in incoming.items()}
     except Clash:
         return None
-
-
-def _jsonable_dict(spec: EntitySpec, changes: dict) -> dict:
-    return {k: dump_value(spec, k, v) for k, v in changes.items()}
-
