@@ -5,7 +5,6 @@ data returned unmasked. Used by the mediation, grid-work and later read APIs."""
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import re
 import uuid
@@ -20,7 +19,7 @@ from pydantic_core import PydanticCustomError
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import audit
 from cunzhi.core.clock import today_shanghai
-from cunzhi.core.db import dicts, read_tx
+from cunzhi.core.db import MAX_ORG_BRANCHES, codes_in_scope, dicts, read_tx
 from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.sync.history import record_history
@@ -182,24 +181,9 @@ UpdatedSince = Annotated[IsoDateTime | None, Query(description="only records cha
                                                                "(ISO 8601 with offset)")]
 
 
-MAX_ORG_BRANCHES = 32  # more org codes in the caller's scope than this: one sorted query, as before
-
-
 def _walks_in_order(table: sa.Table, order_col) -> bool:
     """Whether an index starts with (org_code, ``order_col``): within one org code it is the page's order."""
     return any([c.name for c in ix.columns][:2] == ["org_code", order_col.name] for ix in table.indexes)
-
-
-@functools.cache
-def _codes_in_scope(table: sa.Table) -> sa.Select:
-    """The org codes that occur in a scope ([lo, hi)), by skipping through the index (a recursive ``min``, one
-    probe per code); built once per table."""
-    oc = table.c.org_code
-    in_scope = sa.and_(oc >= sa.bindparam("lo"), oc < sa.bindparam("hi"))
-    found = sa.select(sa.func.min(oc).label("code")).where(in_scope).cte("codes", recursive=True)
-    following = sa.select(sa.select(sa.func.min(oc)).where(oc > found.c.code, in_scope).scalar_subquery())
-    found = found.union_all(following.where(found.c.code.is_not(None)))
-    return sa.select(found.c.code).where(found.c.code.is_not(None)).limit(MAX_ORG_BRANCHES + 1)
 
 
 def _page_ids(conn, scope: Scope, table: sa.Table, ids_query, order_col, limit: int) -> list:
@@ -215,7 +199,7 @@ def _page_ids(conn, scope: Scope, table: sa.Table, ids_query, order_col, limit: 
         return conn.execute(ids_query).all()
     oc = table.c.org_code
     lo, hi = scope.bounds()
-    codes = list(conn.execute(_codes_in_scope(table), {"lo": lo, "hi": hi}).scalars())
+    codes = list(conn.execute(codes_in_scope(table), {"lo": lo, "hi": hi}).scalars())
     if len(codes) > MAX_ORG_BRANCHES:
         return conn.execute(ids_query).all()
     if not codes:

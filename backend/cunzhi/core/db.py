@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import functools
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -139,3 +140,23 @@ def scope_clause(column, prefix: str):
     """Rows whose org code lies in the subtree of ``prefix``."""
     lo, hi = scope_bounds(prefix)
     return sa.and_(column >= lo, column < hi)
+
+
+MAX_ORG_BRANCHES = 32  # more org codes in a scope than this: one query over the range, sorted
+
+
+@functools.cache
+def codes_in_scope(table: sa.Table) -> sa.Select:
+    """The org codes of ``table`` in a scope (run with ``{"lo", "hi"}`` of ``scope_bounds``), at most
+    ``MAX_ORG_BRANCHES + 1``: found by skipping through an index that starts with ``org_code`` (a recursive
+    ``min``, one probe per code); built once per table.
+
+    Neither database walks an (org_code, x) index in ``x`` order across a range of org codes: both read every row
+    in the range and sort. Per code, the index is in ``x`` order, so a caller reads each code's first rows in order
+    and merges them (the list API's pages, the pull's feed)."""
+    oc = table.c.org_code
+    in_scope = sa.and_(oc >= sa.bindparam("lo"), oc < sa.bindparam("hi"))
+    found = sa.select(sa.func.min(oc).label("code")).where(in_scope).cte("codes", recursive=True)
+    following = sa.select(sa.select(sa.func.min(oc)).where(oc > found.c.code, in_scope).scalar_subquery())
+    found = found.union_all(following.where(found.c.code.is_not(None)))
+    return sa.select(found.c.code).where(found.c.code.is_not(None)).limit(MAX_ORG_BRANCHES + 1)
