@@ -41,7 +41,9 @@ def current_scope(request: Request,
     return scope
 
 
-def language(request: Request) -> str:
+async def language(request: Request) -> str:
+    """The request's language. ``async``: FastAPI calls it on the event loop; a plain ``def`` dependency costs a
+    hand-off to the thread pool and back for a header lookup."""
     return lang_of(request)
 
 
