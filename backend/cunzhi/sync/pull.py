@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,7 +48,7 @@ def _feed_stmt(some_entities: bool, codes: int = 0) -> sa.Select:
     return sa.select(merged).order_by(merged.c.seq).limit(sa.bindparam("limit", type_=sa.Integer))
 
 
-def _feed(conn: Connection, viewer: Scope, params: dict[str, Any]) -> list:
+def _feed(conn: Connection, viewer: Scope, params: dict[str, Any]) -> Sequence[Any]:
     lo, hi = viewer.bounds()
     codes = list(conn.execute(codes_in_scope(feed_t), {"lo": lo, "hi": hi}).scalars())
     if not codes:
