@@ -17,9 +17,9 @@ ORGS = ("340321108200", "340321108201", "340321108")  # 万福村, 镇东村, �
 
 @pytest.mark.parametrize("branches", [32, 1])
 def test_pull_pages_are_the_feed_in_order_walked_per_org_code(as_user, monkeypatch, branches):
-    from cunzhi.sync import pull
+    from cunzhi.core import db
 
-    monkeypatch.setattr(pull, "MAX_ORG_BRANCHES", branches)
+    monkeypatch.setattr(db, "MAX_ORG_BRANCHES", branches)
     m, zm, ta = as_user("wanfucun.mediator"), as_user("zhendong.mediator"), as_user("wanfu.admin")
     made, revs = [], {}
     for i in range(9):

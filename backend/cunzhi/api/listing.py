@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import audit
 from cunzhi.core.clock import today_shanghai
-from cunzhi.core.db import MAX_ORG_BRANCHES, codes_in_scope, dicts, read_tx
+from cunzhi.core.db import dicts, read_tx, scope_codes
 from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.sync.history import record_history
@@ -199,8 +199,8 @@ def _page_ids(conn, scope: Scope, table: sa.Table, ids_query, order_col, limit: 
         return conn.execute(ids_query).all()
     oc = table.c.org_code
     lo, hi = scope.bounds()
-    codes = list(conn.execute(codes_in_scope(table), {"lo": lo, "hi": hi}).scalars())
-    if len(codes) > MAX_ORG_BRANCHES:
+    codes = scope_codes(conn, table, lo, hi)
+    if codes is None:
         return conn.execute(ids_query).all()
     if not codes:
         return []

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-import functools
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -145,7 +144,7 @@ def scope_clause(column, prefix: str):
 MAX_ORG_BRANCHES = 32  # more org codes in a scope than this: one query over the range, sorted
 
 
-@functools.cache
+@cache
 def codes_in_scope(table: sa.Table) -> sa.Select:
     """The org codes of ``table`` in a scope (run with ``{"lo", "hi"}`` of ``scope_bounds``), at most
     ``MAX_ORG_BRANCHES + 1``: found by skipping through an index that starts with ``org_code`` (a recursive
@@ -160,3 +159,10 @@ def codes_in_scope(table: sa.Table) -> sa.Select:
     following = sa.select(sa.select(sa.func.min(oc)).where(oc > found.c.code, in_scope).scalar_subquery())
     found = found.union_all(following.where(found.c.code.is_not(None)))
     return sa.select(found.c.code).where(found.c.code.is_not(None)).limit(MAX_ORG_BRANCHES + 1)
+
+
+def scope_codes(conn: Connection, table: sa.Table, lo: str, hi: str) -> list[str] | None:
+    """The org codes of ``table`` in [``lo``, ``hi``) for a caller to walk one by one (``codes_in_scope``); None
+    when there are more than ``MAX_ORG_BRANCHES``: then one query over the range is the better plan."""
+    codes = list(conn.execute(codes_in_scope(table), {"lo": lo, "hi": hi}).scalars())
+    return None if len(codes) > MAX_ORG_BRANCHES else codes

@@ -29,7 +29,6 @@ rebuild-summaries``); the tests compare the tables with a full recount after a v
 
 from __future__ import annotations
 
-
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from typing import Any

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.config import get_settings
-from cunzhi.core.db import MAX_ORG_BRANCHES, codes_in_scope, dicts
+from cunzhi.core.db import dicts, scope_codes
 from cunzhi.core.errors import AppError
 from cunzhi.core.scope import Scope
 from cunzhi.sync import state, watermark
@@ -50,12 +50,12 @@ def _feed_stmt(some_entities: bool, codes: int = 0) -> sa.Select:
 
 def _feed(conn: Connection, viewer: Scope, params: dict[str, Any]) -> Sequence[Any]:
     lo, hi = viewer.bounds()
-    codes = list(conn.execute(codes_in_scope(feed_t), {"lo": lo, "hi": hi}).scalars())
+    codes = scope_codes(conn, feed_t, lo, hi)
+    some = viewer.entities is not None
+    if codes is None:
+        return conn.execute(_feed_stmt(some), {**params, "lo": lo, "hi": hi}).all()
     if not codes:
         return []
-    some = viewer.entities is not None
-    if len(codes) > MAX_ORG_BRANCHES:
-        return conn.execute(_feed_stmt(some), {**params, "lo": lo, "hi": hi}).all()
     return conn.execute(_feed_stmt(some, len(codes)), params | {f"code{i}": c for i, c in enumerate(codes)}).all()
 
 
