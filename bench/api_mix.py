@@ -210,7 +210,7 @@ def main() -> None:
           f"{cap / cap_base if cap_base else 0:.2f}× its capacity")
     if low:
         print(f"   [cunzhi at {args.low_rate:.0f} req/s] p50 {low['p50_ms']:.1f} ms, p99 {low['p99_ms']:.1f} ms, "
-              f"errors {low['errors']}  ({C.verdict(low['p99_ms'] <= 100)} at this lower rate)")
+              f"errors {low['errors']} {low['error_kinds']}  ({C.verdict(low['p99_ms'] <= 100)} at this lower rate)")
     print(f"   ratio p50 {real['p50_ms'] / base['p50_ms']:.1f}×, p99 {real['p99_ms'] / base['p99_ms']:.1f}× the bare baseline")
     print(f"   budget p99 ≤ 100 ms and no error: {C.verdict(ok)}; RSS ≤ 300 MB: "
           f"{C.verdict((real['rss_max_mb'] or 0) <= 300)}")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
@@ -16,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from cunzhi import __version__
 from cunzhi.api import health, openapi
+from cunzhi.api.audit import AuditGate
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.api.deps import current_scope
 from cunzhi.attachments import routes as attachments
@@ -53,6 +55,9 @@ def create_app() -> FastAPI:
                   default_response_class=JSONResponse)
     _mount_docs(app)
     install_error_handlers(app)
+    # an answer with personal data in full leaves once its audit row is committed (innermost: a refusal still
+    # gets the headers, compression and request id of any answer)
+    app.add_middleware(AuditGate)
     app.add_middleware(BodyLimitMiddleware)
     # operations: a request id, one log line and the request metrics per request (inside gzip: error bodies
     # are still plain JSON there, and get their request_id)
@@ -106,10 +111,12 @@ def settle_heap() -> None:
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Every server process runs a webhook delivery worker (claims keep them from sending twice); its
-    metrics are marked dead when it stops (Prometheus multiprocess mode)."""
+    metrics are marked dead when it stops (Prometheus multiprocess mode). Sync route handlers run on at most
+    ``request_threads`` threads at once (config.py)."""
     from cunzhi.integrations import worker
 
     settle_heap()
+    to_thread.current_default_thread_limiter().total_tokens = get_settings().request_threads
     w = worker.start()
     try:
         yield

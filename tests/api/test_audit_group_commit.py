@@ -121,6 +121,43 @@ def test_a_failed_batch_fails_every_request_that_waited_on_it(as_user, monkeypat
     assert r.status_code == 200 and len(_rows("mediation_cases.get")) == before + 1
 
 
+def test_a_read_waiting_for_its_commit_holds_no_request_thread(database, monkeypatch):
+    """The wait happens on the event loop (AuditGate), not on a handler thread: with one request thread, four
+    reads still all reach the writer's queue while the first commit is held, and are answered after it."""
+    from cunzhi.core.config import get_settings
+    from tests.support.device import login
+    from tests.support.server import ThreadServer
+
+    monkeypatch.setenv("CUNZHI_REQUEST_THREADS", "1")
+    get_settings.cache_clear()
+    try:
+        with ThreadServer() as srv:
+            clients = [login(srv.base, "wanfucun.mediator") for _ in range(4)]
+            case = Case(clients[0])
+            before = len(_rows("mediation_cases.get"))
+            with _held_writer(monkeypatch) as (entered, release, batches), ThreadPoolExecutor(4) as pool:
+                first = pool.submit(clients[0].get, f"/api/v1/mediation-cases/{case.id}")
+                assert entered.wait(30)
+                rest = [pool.submit(c.get, f"/api/v1/mediation-cases/{case.id}") for c in clients[1:]]
+                queued = 0
+                for _ in range(200):
+                    with audit_mod._writer._cv:
+                        queued = len(audit_mod._writer._queue)
+                    if queued == 3:
+                        break
+                    threading.Event().wait(0.05)
+                assert queued == 3  # a handler that waited on its thread would have kept the only one
+                assert not first.done() and not any(f.done() for f in rest)
+                release.set()
+                answers = [first.result(30)] + [f.result(30) for f in rest]
+            for c in clients:
+                c.close()
+    finally:
+        get_settings.cache_clear()
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len(_rows("mediation_cases.get")) == before + 4 and len(batches) == 2
+
+
 @pytest.fixture(autouse=True)
 def _writer_queue_empty():
     yield

@@ -21,6 +21,11 @@ from tests.support.server import ProcessServer
 from tests.sync.util import uid
 
 
+# Up to eight writers held open at once in one server process: more than the request threads a process runs at once
+# by default (CUNZHI_REQUEST_THREADS, 4), which is what several worker processes would admit together.
+HELD_WRITERS_ENV = {"CUNZHI_REQUEST_THREADS": "16"}
+
+
 class Writer:
     def __init__(self, base: str, hold_dir: Path, year: int, n: int = 3):
         # each writer its own year: case-number serials are per org and year, so no writer waits on
@@ -95,7 +100,7 @@ if databases.PG_URL:
     def test_paging_while_writers_are_held_open(database, tmp_path):
         hold_dir = tmp_path / "hold"
         hold_dir.mkdir()
-        srv = ProcessServer({"CUNZHI_TEST_HOLD_DIR": str(hold_dir)}).start()
+        srv = ProcessServer(HELD_WRITERS_ENV | {"CUNZHI_TEST_HOLD_DIR": str(hold_dir)}).start()
         try:
             reader = Reader(login(srv.base, "wanfu.admin"), limit=2)
             first = Writer(srv.base, hold_dir, 2026).start()
@@ -153,7 +158,7 @@ if databases.PG_URL:
 
         hold_dir = tmp_path / "hold"
         hold_dir.mkdir()
-        srv = ProcessServer({"CUNZHI_TEST_HOLD_DIR": str(hold_dir)}).start()
+        srv = ProcessServer(HELD_WRITERS_ENV | {"CUNZHI_TEST_HOLD_DIR": str(hold_dir)}).start()
         try:
             reader = Reader(login(srv.base, "wanfu.admin"), limit=2)
             writers = [Writer(srv.base, hold_dir, 2026 - i, n=2) for i in range(8)]
@@ -189,7 +194,7 @@ if databases.PG_URL:
         concurrently (PostgreSQL). The retry answers 503 busy or duplicate — never a second application."""
         hold_dir = tmp_path / "hold"
         hold_dir.mkdir()
-        srv = ProcessServer({"CUNZHI_TEST_HOLD_DIR": str(hold_dir)}).start()
+        srv = ProcessServer(HELD_WRITERS_ENV | {"CUNZHI_TEST_HOLD_DIR": str(hold_dir)}).start()
         try:
             w = Writer(srv.base, hold_dir, 2026, n=2)
             rid = w.ids[0]

@@ -3,33 +3,42 @@
 A request that returns ID or phone numbers in full must have its audit row durable before the answer leaves
 (product.md). Writing each row in a transaction of its own made every unmasked read take the write lock (on
 SQLite the only one) and pay a commit: the API mix saturated at 60–78 requests/s. Here one writer thread takes
-the rows of all requests waiting at that moment and commits them together; each request blocks until the commit
-that holds its row is done (or re-raises its error), so the promise holds and concurrent reads share commits.
+the rows of all requests waiting at that moment and commits them together, so concurrent reads share commits.
+
+Inside the server a request does not wait on its thread: ``audit`` queues the row and the handler returns, and
+``AuditGate`` holds the answer's first byte until the commit that holds its row is done — a failed commit
+answers 503 busy in place of the answer. A handler thread that waited instead kept one of the few request threads
+(``CUNZHI_REQUEST_THREADS``) idle for a commit. Outside a request (the CLI) ``audit`` waits itself.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from contextvars import ContextVar
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope as ASGIScope, Send
 
 from cunzhi.core.clock import utcnow
 from cunzhi.core.db import write_tx
+from cunzhi.core.errors import is_busy, lang_of, render_error
+from cunzhi.core.jsonx import JSONResponse
 from cunzhi.core.scope import Scope
 from cunzhi.users.models import AuditEntry
 
 audit_t = AuditEntry.__table__
+log = logging.getLogger("cunzhi.audit")
 
-
-@dataclass
-class _Ticket:
-    row: dict
-    done: threading.Event = field(default_factory=threading.Event)
-    error: BaseException | None = None
+# the commits a request's answer waits for (set by AuditGate for each request; None outside a request)
+_awaited: ContextVar[list[Future] | None] = ContextVar("cunzhi_audit_awaited", default=None)
 
 
 class GroupCommit:
     def __init__(self) -> None:
-        self._queue: list[_Ticket] = []
+        self._queue: list[tuple[dict, Future]] = []
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
 
@@ -38,16 +47,18 @@ class GroupCommit:
             self._thread = threading.Thread(target=self._run, name="cunzhi-audit", daemon=True)
             self._thread.start()
 
-    def write(self, row: dict) -> None:
-        """Queue one row and wait until the transaction that holds it has committed."""
-        ticket = _Ticket(row)
+    def submit(self, row: dict) -> Future:
+        """Queue one row: the future is done once the transaction that holds it has committed (or failed)."""
+        done: Future = Future()
         with self._cv:
             self._ensure_thread()
-            self._queue.append(ticket)
+            self._queue.append((row, done))
             self._cv.notify()
-        ticket.done.wait()
-        if ticket.error is not None:
-            raise ticket.error
+        return done
+
+    def write(self, row: dict) -> None:
+        """Queue one row and wait until the transaction that holds it has committed."""
+        self.submit(row).result()
 
     def _run(self) -> None:
         while True:
@@ -55,23 +66,86 @@ class GroupCommit:
                 while not self._queue:
                     self._cv.wait()
                 batch, self._queue = self._queue, []
+            error: BaseException | None = None
             try:
                 with write_tx() as conn:
-                    conn.execute(audit_t.insert(), [t.row for t in batch])
+                    conn.execute(audit_t.insert(), [row for row, _ in batch])
             except BaseException as e:  # noqa: BLE001 - handed to every waiting request (a 503 busy, say)
-                for t in batch:
-                    t.error = e
-            for t in batch:
-                t.done.set()
+                error = e
+            for _, done in batch:
+                if error is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(error)
 
 
 _writer = GroupCommit()
 
 
 def audit(scope: Scope, action: str) -> None:
-    """Write the audit row for personal data this request returned unmasked (if any), durably, then return."""
+    """Write the audit row for personal data this request returned unmasked (if any), durably before the answer
+    leaves: in a request, AuditGate waits for it; elsewhere, here."""
     if not scope.unmasked_ids:
         return
     row = {"user_id": scope.user_id, "at": utcnow(), "action": action[:80], "record_ids": sorted(scope.unmasked_ids)}
     scope.unmasked_ids.clear()
-    _writer.write(row)
+    awaited = _awaited.get()
+    if awaited is None:
+        _writer.write(row)
+    else:
+        awaited.append(_writer.submit(row))
+
+
+class AuditGate:
+    """ASGI middleware: an answer's first message leaves once the audit rows its handler queued are committed;
+    if their commit failed, 503 busy (the one error shape) goes out instead and the answer is dropped."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        awaited: list[Future] = []
+        token = _awaited.set(awaited)
+        dropped = False
+
+        async def gated(message: Message) -> None:
+            nonlocal dropped
+            if dropped:
+                return
+            if message["type"] == "http.response.start" and awaited:
+                failed = await _settled(awaited)
+                if failed is not None:
+                    dropped = True
+                    await _refuse(failed, scope, receive, send)
+                    return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, gated)
+        finally:
+            _awaited.reset(token)
+
+
+async def _settled(awaited: list[Future]) -> BaseException | None:
+    """Wait for every queued commit (on the event loop, no thread held); the first failure, if any."""
+    pending, awaited[:] = list(awaited), []
+    for done in pending:
+        try:
+            await asyncio.wrap_future(done)
+        except Exception as e:  # noqa: BLE001 - the commit's error: answered below, never raised into the app
+            return e
+    return None
+
+
+async def _refuse(error: BaseException, scope: ASGIScope, receive: Receive, send: Send) -> None:
+    request = Request(scope)
+    if is_busy(error):
+        response = JSONResponse(render_error("busy", [], lang_of(request)), status_code=503,
+                                headers={"Retry-After": "2"})
+    else:
+        log.error("audit commit failed: %s", error, exc_info=error)
+        response = JSONResponse(render_error("internal_error", [], lang_of(request)), status_code=500)
+    await response(scope, receive, send)

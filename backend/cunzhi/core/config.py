@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # SQLite: WAL pages written before a commit copies them back into the database file (SQLite's default is
     # 1,000 ≈ 4 MB: a push of 500 records then checkpointed at almost every commit, up to a third of its time)
     sqlite_wal_autocheckpoint: int = Field(default=10000, ge=0)
+    # route handlers (and sync dependencies) running at once per server process; the rest wait in line. Python runs
+    # one thread at a time: 40 (the framework's default) time-sliced every request in flight, so under load each
+    # took as long as the slowest and the API mix's p99 at 100 requests/s swung from 70 ms to 700 ms on
+    # PostgreSQL; a few keep the database busy while one thread holds the interpreter (docs/performance.md)
+    request_threads: int = Field(default=4, ge=1, le=200)
     # how often the running server notes the change feed's high-water mark outside the database
     watermark_seconds: float = 10.0
     # ---- operations (issue 14) ----
