@@ -158,6 +158,26 @@ def test_a_read_waiting_for_its_commit_holds_no_request_thread(database, monkeyp
     assert len(_rows("mediation_cases.get")) == before + 4 and len(batches) == 2
 
 
+def test_a_push_writes_its_audit_row_in_its_own_transaction(as_user, monkeypatch):
+    """A push answers records in full to a mediator: their audit row commits with the push itself (no second
+    transaction behind other writers), so a push answers even while the group writer is stuck at its commit."""
+    import uuid
+
+    from tests.support.device import mutation, new_case_fields, push
+
+    m = as_user("wanfucun.mediator")
+    rid = str(uuid.uuid4())
+    before = len(_rows("sync.push"))
+    with _held_writer(monkeypatch) as (entered, _release, batches):
+        r = push(m, [mutation("mediation_case", rid, new_case_fields())], timeout=20)
+        assert r.status_code == 200, r.text
+        assert "*" not in r.json()["results"][0]["record"]["parties"][0]["phone"]  # in full: audited
+        assert not entered.is_set() and batches == []  # the group writer was not needed
+        rows = _rows("sync.push")[before:]  # committed, seen from a connection of its own
+    assert [(row["action"], row["record_ids"]) for row in rows] in ([("sync.push", [rid])],
+                                                                    [("sync.push", f'["{rid}"]')])
+
+
 @pytest.fixture(autouse=True)
 def _writer_queue_empty():
     yield

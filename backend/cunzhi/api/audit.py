@@ -19,6 +19,7 @@ import threading
 from concurrent.futures import Future
 from contextvars import ContextVar
 
+from sqlalchemy.engine import Connection
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope as ASGIScope, Send
 
@@ -82,13 +83,25 @@ class GroupCommit:
 _writer = GroupCommit()
 
 
+def _row(scope: Scope, action: str) -> dict:
+    row = {"user_id": scope.user_id, "at": utcnow(), "action": action[:80], "record_ids": sorted(scope.unmasked_ids)}
+    scope.unmasked_ids.clear()
+    return row
+
+
+def audit_within(conn: Connection, scope: Scope, action: str) -> None:
+    """The audit row for what the answer will show unmasked, in the caller's own write transaction (a push renders
+    its answer before committing): durable with it, no second commit to wait for."""
+    if scope.unmasked_ids:
+        conn.execute(audit_t.insert(), _row(scope, action))
+
+
 def audit(scope: Scope, action: str) -> None:
     """Write the audit row for personal data this request returned unmasked (if any), durably before the answer
     leaves: in a request, AuditGate waits for it; elsewhere, here."""
     if not scope.unmasked_ids:
         return
-    row = {"user_id": scope.user_id, "at": utcnow(), "action": action[:80], "record_ids": sorted(scope.unmasked_ids)}
-    scope.unmasked_ids.clear()
+    row = _row(scope, action)
     awaited = _awaited.get()
     if awaited is None:
         _writer.write(row)

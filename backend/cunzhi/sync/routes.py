@@ -10,6 +10,7 @@ from pydantic import PlainValidator, WithJsonSchema
 from sqlalchemy.exc import IntegrityError
 
 from cunzhi.core.jsonx import JSONBodyRoute, JSONResponse
+from cunzhi.api.audit import audit_within
 from cunzhi.api.deps import CurrentScope, Lang, audit
 from cunzhi.core import metrics
 from cunzhi.core.clock import iso, utcnow
@@ -81,21 +82,27 @@ def push(body: PushBodyIn, scope: CurrentScope, lang: Lang,
     if len(mutations) > get_settings().max_push_mutations:
         raise AppError(413, "too_many_mutations")
     try:
-        with write_tx() as conn:
-            run = engine.Push(conn, scope)
-            results = run.run(mutations)
+        run, results, rendered = _apply(scope, mutations, lang)
     except IntegrityError:
         # a constraint only the database knows, or a race with a concurrent push of the same ids: judge again,
         # each mutation in its own savepoint — the offender is rejected alone, a race now sees the winner
         # (a second IntegrityError outside any mutation answers 503 busy)
-        with write_tx() as conn:
-            run = engine.Push(conn, scope)
-            results = run.run(mutations, isolate=True)
-    watermark.observe(conn, run.epoch, run.top)  # committed: the feed reached this far
+        scope.unmasked_ids.clear()  # the answer rendered for the rolled-back attempt is not sent
+        run, results, rendered = _apply(scope, mutations, lang, isolate=True)
+    watermark.observe(run.conn, run.epoch, run.top)  # committed: the feed reached this far
     metrics.record_push(results)  # ops (issue 14): push results by status, conflicts opened
-    rendered = [render_result(r, scope, lang) for r in results]
-    audit(scope, "sync.push")
     return JSONResponse({"results": rendered, "server_time": iso(utcnow())})
+
+
+def _apply(scope: Scope, mutations: list, lang: str, isolate: bool = False) -> tuple[engine.Push, list, list[dict]]:
+    """Judge and apply the batch, render the answer and write its audit row, all in one transaction: the row is
+    durable with the push (a second transaction for it waited for the write lock again, behind other pushes)."""
+    with write_tx() as conn:
+        run = engine.Push(conn, scope)
+        results = run.run(mutations, isolate=isolate)
+        rendered = [render_result(r, scope, lang) for r in results]
+        audit_within(conn, scope, "sync.push")
+    return run, results, rendered
 
 
 @router.get("/pull", response_model=PullOut, responses=ERRORS,
