@@ -14,7 +14,6 @@ answers 503 busy in place of the answer. A handler thread that waited instead ke
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from concurrent.futures import Future
 from contextvars import ContextVar
@@ -25,13 +24,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope as ASGIScope, Send
 
 from cunzhi.core.clock import utcnow
 from cunzhi.core.db import write_tx
-from cunzhi.core.errors import is_busy, lang_of, render_error
-from cunzhi.core.jsonx import JSONResponse
+from cunzhi.core.errors import database_error
 from cunzhi.core.scope import Scope
 from cunzhi.users.models import AuditEntry
 
 audit_t = AuditEntry.__table__
-log = logging.getLogger("cunzhi.audit")
 
 # the commits a request's answer waits for (set by AuditGate for each request; None outside a request)
 _awaited: ContextVar[list[Future] | None] = ContextVar("cunzhi_audit_awaited", default=None)
@@ -132,7 +129,7 @@ class AuditGate:
                 failed = await _settled(awaited)
                 if failed is not None:
                     dropped = True
-                    await _refuse(failed, scope, receive, send)
+                    await database_error(Request(scope), failed)(scope, receive, send)
                     return
             await send(message)
 
@@ -153,12 +150,3 @@ async def _settled(awaited: list[Future]) -> BaseException | None:
     return None
 
 
-async def _refuse(error: BaseException, scope: ASGIScope, receive: Receive, send: Send) -> None:
-    request = Request(scope)
-    if is_busy(error):
-        response = JSONResponse(render_error("busy", [], lang_of(request)), status_code=503,
-                                headers={"Retry-After": "2"})
-    else:
-        log.error("audit commit failed: %s", error, exc_info=error)
-        response = JSONResponse(render_error("internal_error", [], lang_of(request)), status_code=500)
-    await response(scope, receive, send)

@@ -77,6 +77,15 @@ def is_busy(exc: BaseException) -> bool:
                                    "canceling statement", "too many clients", "queuepool limit"))
 
 
+def database_error(request: Request, exc: BaseException) -> JSONResponse:
+    """A failed database operation as the answer: 503 busy (retry) when the database was momentarily busy, else
+    500, logged with its traceback. The handler of ``OperationalError``, and the audit gate's failed commit."""
+    if is_busy(exc):
+        return JSONResponse(render_error("busy", [], lang_of(request)), status_code=503, headers={"Retry-After": "2"})
+    log.error("database error", exc_info=exc)
+    return JSONResponse(render_error("internal_error", [], lang_of(request)), status_code=500)
+
+
 def allowed_methods(request: Request) -> list[str]:
     """The methods the request's path has, read from the app's OpenAPI paths (compiled once per app). A path
     written out (``/households/import``) is that resource, not a value of a template beside it
@@ -148,11 +157,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError):
-        if is_busy(exc):
-            return JSONResponse(render_error("busy", [], lang_of(request)), status_code=503,
-                                headers={"Retry-After": "2"})
-        log.exception("database error")
-        return JSONResponse(render_error("internal_error", [], lang_of(request)), status_code=500)
+        return database_error(request, exc)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError):
