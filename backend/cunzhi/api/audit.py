@@ -29,6 +29,7 @@ from cunzhi.core.scope import Scope
 from cunzhi.users.models import AuditEntry
 
 audit_t = AuditEntry.__table__
+_INSERT = audit_t.insert()  # built once: every write of audit rows runs it
 
 # the commits a request's answer waits for (set by AuditGate for each request; None outside a request)
 _awaited: ContextVar[list[Future] | None] = ContextVar("cunzhi_audit_awaited", default=None)
@@ -67,7 +68,7 @@ class GroupCommit:
             error: BaseException | None = None
             try:
                 with write_tx() as conn:
-                    conn.execute(audit_t.insert(), [row for row, _ in batch])
+                    conn.execute(_INSERT, [row for row, _ in batch])
             except BaseException as e:  # noqa: BLE001 - handed to every waiting request (a 503 busy, say)
                 error = e
             for _, done in batch:
@@ -90,7 +91,7 @@ def audit_within(conn: Connection, scope: Scope, action: str) -> None:
     """The audit row for what the answer will show unmasked, in the caller's own write transaction (a push renders
     its answer before committing): durable with it, no second commit to wait for."""
     if scope.unmasked_ids:
-        conn.execute(audit_t.insert(), _row(scope, action))
+        conn.execute(_INSERT, _row(scope, action))
 
 
 def audit(scope: Scope, action: str) -> None:

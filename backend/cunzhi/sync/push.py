@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cunzhi.core import bulk
 from cunzhi.core.clock import today_shanghai, utcnow
-from cunzhi.core.db import among
+from cunzhi.core.db import among_param
 from cunzhi.core.errors import FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.orgs.models import OrgUnit
@@ -53,6 +53,29 @@ def _parent_stmt(table):
     key = ("parent", table.name)
     if key not in _STMTS:  # no lock: the child's foreign key check takes the key-share lock itself
         _STMTS[key] = sa.select(table.c.org_code, table.c.deleted).where(table.c.id == sa.bindparam("record_id"))
+    return _STMTS[key]
+
+
+def _batch_stmt(table, dialect: str):
+    """A batch's rows by id, in id order (the one global lock order on PostgreSQL: FOR NO KEY UPDATE)."""
+    key = ("batch", dialect, table.name)
+    if key not in _STMTS:
+        q = sa.select(table).where(among_param(dialect, table.c.id, "ids")).order_by(table.c.id)
+        _STMTS[key] = q.with_for_update(key_share=True) if dialect == "postgresql" else q
+    return _STMTS[key]
+
+
+def _stmt(name: str, dialect: str):
+    """The push's other statements run with every push, built once per dialect with bound parameters."""
+    key = (name, dialect)
+    if key not in _STMTS:
+        _STMTS[key] = {
+            "known": lambda: sa.select(mutation_t).where(mutation_t.c.user_id == sa.bindparam("user_id"),
+                                                         among_param(dialect, mutation_t.c.mutation_id, "ids")),
+            "org_level": lambda: sa.select(org_t.c.level).where(org_t.c.code == sa.bindparam("code")),
+            "feed_out": lambda: feed_t.delete().where(feed_t.c.entity == sa.bindparam("entity"),
+                                                      among_param(dialect, feed_t.c.record_id, "ids")),
+        }[name]()
     return _STMTS[key]
 
 
@@ -175,10 +198,10 @@ class Push(Derivations, ConflictWrites):
             by_entity: dict[str, list[str]] = {}
             for e, rid in self._touched:
                 by_entity.setdefault(e, []).append(rid)
+            feed_out = _stmt("feed_out", self.conn.dialect.name)
             for entity, ids in sorted(by_entity.items()):
                 for chunk in _chunks(ids, 500):
-                    self.conn.execute(feed_t.delete().where(feed_t.c.entity == entity,
-                                                            among(self.conn, feed_t.c.record_id, chunk)))
+                    self.conn.execute(feed_out, {"entity": entity, "ids": chunk})
             bulk.insert(self.conn, feed_t, rows)
         if self._stored:
             # row observers (e.g. the dashboard's summaries) write after ``seq`` is taken: every writer of their
@@ -446,7 +469,7 @@ class Push(Derivations, ConflictWrites):
         if not self.actor.contains(sent):
             raise Reject("forbidden")
         if sent not in self._orgs:
-            self._orgs[sent] = self.conn.execute(sa.select(org_t.c.level).where(org_t.c.code == sent)).scalar()
+            self._orgs[sent] = self.conn.execute(_stmt("org_level", self.conn.dialect.name), {"code": sent}).scalar()
         if self._orgs[sent] not in spec.org_levels:
             raise _validation([FieldError("org_code", "unknown_org")])
         return sent
@@ -568,11 +591,9 @@ class Push(Derivations, ConflictWrites):
             if get_entity(m.entity) is not None:
                 wanted.setdefault(m.entity, set()).add(m.record_id)
         for name, ids in sorted(wanted.items()):  # every push locks in one global order: entity, then id
-            table = get_entity(name).table
+            q = _batch_stmt(get_entity(name).table, self.conn.dialect.name)
             for chunk in _chunks(sorted(ids), 500):
-                q = sa.select(table).where(among(self.conn, table.c.id, chunk)).order_by(table.c.id)
-                q = q.with_for_update(key_share=True) if self.pg else q  # FOR NO KEY UPDATE, in id order
-                found = {r["id"]: dict(r) for r in self.conn.execute(q).mappings()}
+                found = {r["id"]: dict(r) for r in self.conn.execute(q, {"ids": chunk}).mappings()}
                 for rid in chunk:
                     self._rows[(name, rid)] = found.get(rid)
 
@@ -595,11 +616,11 @@ class Push(Derivations, ConflictWrites):
 
     def _known(self, ids: list[str]) -> dict[str, dict]:
         out: dict[str, dict] = {}
+        known = _stmt("known", self.conn.dialect.name)
         for chunk in _chunks(list(set(ids)), 500):
             # mutation ids are the user's own: another user's id is simply new for this one (nothing tells
             # them it exists)
-            for r in self.conn.execute(sa.select(mutation_t).where(
-                    mutation_t.c.user_id == self.actor.user_id, among(self.conn, mutation_t.c.mutation_id, chunk))).mappings():
+            for r in self.conn.execute(known, {"user_id": self.actor.user_id, "ids": chunk}).mappings():
                 out[r["mutation_id"]] = dict(r)
         return out
 
