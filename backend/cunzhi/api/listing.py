@@ -24,7 +24,7 @@ from cunzhi.core.errors import AppError, FieldError
 from cunzhi.core.scope import Scope
 from cunzhi.sync.history import record_history
 from cunzhi.sync.record import by_ids
-from cunzhi.sync.present import present_record
+from cunzhi.sync.present import present_record, present_records
 from cunzhi.sync.registry import EntitySpec, record_title
 from cunzhi.sync.schemas import ErrorOut
 
@@ -237,8 +237,7 @@ def list_page(spec: EntitySpec, scope: Scope, query, order_col, *, limit: int, c
     if len(rows) > limit:
         last = rows[limit - 1]
         nxt = encode_cursor(last[order_col.name], last["id"])
-    today = today_shanghai()
-    items = [present_record(spec, r, scope, today) for r in rows[:limit]]
+    items = present_records(spec, rows[:limit], scope, today_shanghai())
     audit(scope, action)
     return JSONResponse({"items": items, "next_cursor": nxt})
 

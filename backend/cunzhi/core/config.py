@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # took as long as the slowest and the API mix's p99 at 100 requests/s swung from 70 ms to 700 ms on
     # PostgreSQL; a few keep the database busy while one thread holds the interpreter (docs/performance.md)
     request_threads: int = Field(default=4, ge=1, le=200)
+    # records rendered to JSON kept per process for the pages many devices read (sync/present.RenderCache); 0: off
+    render_cache_mb: int = Field(default=32, ge=0, le=4096)
     # how often the running server notes the change feed's high-water mark outside the database
     watermark_seconds: float = 10.0
     # ---- operations (issue 14) ----

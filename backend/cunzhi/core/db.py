@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache, lru_cache
 
@@ -101,11 +101,22 @@ def get_engine() -> Engine:
     return make_engine(get_settings().resolved_database_url)
 
 
+_ON_RESET: list[Callable[[], None]] = []
+
+
+def on_reset_engine(forget: Callable[[], None]) -> None:
+    """Call ``forget`` whenever the engine is reset: what a process keeps of one database's rows (the render
+    cache) must not outlive the switch to another."""
+    _ON_RESET.append(forget)
+
+
 def reset_engine() -> None:
     """Forget the cached engine (tests and CLI switch databases)."""
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
+    for forget in _ON_RESET:
+        forget()
 
 
 def is_postgres(conn_or_engine) -> bool:

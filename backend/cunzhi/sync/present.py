@@ -9,13 +9,19 @@ delivery of personal data is noted for the audit trail. Masking is judged agains
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
+from cunzhi.core import jsonx
 from cunzhi.core.clock import iso, today_shanghai
+from cunzhi.core.config import get_settings
+from cunzhi.core.db import on_reset_engine
 from cunzhi.core.scope import Scope
 from cunzhi.sync.fields import _identity, has_personal, mask
 from cunzhi.sync.registry import EntitySpec
@@ -116,11 +122,20 @@ def _plan(spec: EntitySpec) -> tuple[tuple[str, ...], tuple[tuple[str, Callable[
 
 def present_record(spec: EntitySpec, row: Mapping[Any, Any], viewer: Scope, today: date | None = None) -> dict:
     """The record on the wire: common fields, wire fields, server fields, computed fields; masked."""
-    org_code = row["org_code"]
+    unmasked = viewer.sees_personal_data(row["org_code"]) if spec.personal_fields else False
+    out, shows_personal = _render(spec, row, unmasked, today or today_shanghai())
+    if shows_personal:
+        viewer.unmasked_ids.add(row["id"])
+    return out
+
+
+def _render(spec: EntitySpec, row: Mapping[Any, Any], unmasked: bool, today: date) -> tuple[dict, bool]:
+    """The record as a viewer sees it who may (``unmasked``) or may not see its personal data, and whether the
+    answer then shows any. A function of the row, ``unmasked`` and ``today`` alone (the render cache's key)."""
     plain, dumped = _plan(spec)
     out: dict[str, Any] = {
         "id": row["id"],
-        "org_code": org_code,
+        "org_code": row["org_code"],
         "rev": row["rev"],
         "deleted": bool(row["deleted"]),
         "created_at": iso(row["created_at"]),
@@ -134,12 +149,81 @@ def present_record(spec: EntitySpec, row: Mapping[Any, Any], viewer: Scope, toda
         value = get(name)
         out[name] = None if value is None else dump(value)
     if spec.computed:
-        out.update(spec.computed(row, today or today_shanghai()))
+        out.update(spec.computed(row, today))
+    shows_personal = False
     if spec.personal_fields:
-        if viewer.sees_personal_data(org_code):
-            if any(has_personal(spec.fields[n], out.get(n)) for n in spec.personal_fields):
-                viewer.unmasked_ids.add(row["id"])
+        if unmasked:
+            shows_personal = any(has_personal(spec.fields[n], out.get(n)) for n in spec.personal_fields)
         else:
             for name in spec.personal_fields:
                 out[name] = mask(spec.fields[name], out.get(name))
+    return out, shows_personal
+
+
+class RenderCache:
+    """Records already rendered to JSON, for the pages many devices read (a village's pull, a list's first page).
+
+    Keyed by what the rendering is a function of: the record's version (entity, id, rev, ``updated_at`` — every
+    write, erasure included, moves rev and updated_at), whether the viewer may see its personal data, and today
+    (computed fields). A new version is a new key, so nothing is ever invalidated; old ones age out (least recently
+    used first) within ``CUNZHI_RENDER_CACHE_MB``. Each entry keeps whether it shows personal data, so a hit is
+    audited exactly like a fresh rendering."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple, tuple[orjson.Fragment, bool, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple[orjson.Fragment, bool, int] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple, value: tuple[orjson.Fragment, bool, int], limit: int) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = value
+            self._bytes += value[2]
+            while self._bytes > limit and self._items:
+                _, (_, _, size) = self._items.popitem(last=False)
+                self._bytes -= size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+render_cache = RenderCache()
+on_reset_engine(render_cache.clear)  # another database (tests, the CLI): other records under the same ids
+_KEY_OVERHEAD = 200  # bytes an entry costs beyond its JSON (the key's tuple, the fragment), for the size limit
+
+
+def present_records(spec: EntitySpec, rows: Sequence[Mapping[Any, Any]], viewer: Scope,
+                    today: date | None = None) -> list[Any]:
+    """:func:`present_record` of many rows, as JSON fragments the answer embeds as they are (orjson.Fragment),
+    through the render cache: a record another device of its village already pulled is not rendered again."""
+    limit = get_settings().render_cache_mb * 1024 * 1024
+    today = today or today_shanghai()
+    if limit <= 0:
+        return [present_record(spec, r, viewer, today) for r in rows]
+    out: list[Any] = []
+    for row in rows:
+        unmasked = viewer.sees_personal_data(row["org_code"]) if spec.personal_fields else False
+        key = (spec.name, row["id"], row["rev"], row["updated_at"], unmasked, today)
+        hit = render_cache.get(key)
+        if hit is None:
+            rendered, shows_personal = _render(spec, row, unmasked, today)
+            data = jsonx.dumpb(rendered)  # its fallback (an integer beyond 64 bits) stays per record
+            hit = (orjson.Fragment(data), shows_personal, len(data) + _KEY_OVERHEAD)
+            render_cache.put(key, hit, limit)
+        if hit[1]:
+            viewer.unmasked_ids.add(row["id"])
+        out.append(hit[0])
     return out

@@ -18,7 +18,7 @@ from cunzhi.sync import state, watermark
 from cunzhi.sync.cursor import Cursor, decode_cursor, encode_cursor, now_ts
 from cunzhi.sync.models import SyncFeed
 from cunzhi.sync.mutation import _chunks
-from cunzhi.sync.present import present_record
+from cunzhi.sync.present import present_records
 from cunzhi.sync.record import by_ids
 from cunzhi.sync.registry import entities
 
@@ -95,11 +95,12 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
             for r in dicts(conn.execute(stmt, {"ids": chunk})):
                 rows[(e, r["id"])] = r
     today = today_shanghai()
-    changes = []
-    for e, rid, _ in feed:
-        r = rows.get((e, rid))
-        if r is not None:
-            changes.append({"entity": e, "record": present_record(registry[e], r, viewer, today)})
+    found = [(e, r) for e, rid, _ in feed if (r := rows.get((e, rid))) is not None]
+    shown: dict[str, list] = {}  # each entity's records rendered together (through the render cache)
+    for e in by_entity:
+        shown[e] = present_records(registry[e], [r for x, r in found if x == e], viewer, today)
+    taken = {e: iter(v) for e, v in shown.items()}
+    changes = [{"entity": e, "record": next(taken[e])} for e, _ in found]
     position = feed[-1][2] if has_more else max(top, start)
     return {"changes": changes, "cursor": encode_cursor(Cursor(epoch, position, viewer.signature, now_ts()), key),
             "has_more": has_more, "server_epoch": epoch, "top": top}
