@@ -6,6 +6,10 @@ JSON (in-process). The pull is timed twice against the same server: asking for g
 ``Accept-Encoding: identity``, so the cost and the saving of compressing responses are both measured.
 
     .venv/bin/python bench/first_pull.py --db sqlite|postgresql [--records 10000] [--limit 500] [--mix cases|all]
+        [--render-cache MB]
+
+The server's render cache is off by default (``--render-cache 0``): each run then costs what the village's first
+phone's pull costs; ``--render-cache 32`` (the server's default) times the pulls of the phones after it.
 
 ``--mix all`` (grid work, issue 7) makes the village's records a mix of every record type the engine knows —
 mediation cases 30 %, case events 20 %, households 20 %, patrols 15 % (routes of 60 points), incidents 15 % —
@@ -161,12 +165,15 @@ def main() -> None:
     p.add_argument("--records", type=int, default=10000)
     p.add_argument("--limit", type=int, default=500, help="page size (the protocol's default is 500)")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--render-cache", type=int, default=0, metavar="MB",
+                   help="the server's CUNZHI_RENDER_CACHE_MB (default 0: every run renders every record, as the "
+                        "village's first phone; later phones of the village find them rendered)")
     p.add_argument("--mix", choices=["cases", "all"], default="cases",
                    help="cases: mediation cases only; all: every record type (grid work included)")
     args = p.parse_args()
     what = "mediation cases" if args.mix == "cases" else "records of every type"
     C.print_machine(f"first_pull ({args.db}): village {C.VILLAGE} with {args.records:,} {what}, "
-                    f"pages of {args.limit}")
+                    f"pages of {args.limit}, render cache {args.render_cache} MB")
     out = {}
     with C.BenchDB(args.db, label="pull") as db:
         seeded = seed(args.records) if args.mix == "cases" else seed_mixed(args.records)
@@ -176,7 +183,7 @@ def main() -> None:
             s, nrows = baseline(C.VILLAGE) if args.mix == "cases" else baseline_mixed(C.VILLAGE)
             base_times.append(s)
         base_s = statistics.median(base_times)
-        with C.Server(db.env()) as srv:
+        with C.Server(db.env() | {"CUNZHI_RENDER_CACHE_MB": str(args.render_cache)}) as srv:
             for label, enc in (("gzip", "gzip"), ("identity", "identity")):
                 client = C.login(srv.base, headers={"Accept-Encoding": enc})
                 runs = [pull_all(client, args.limit) for _ in range(args.repeat + 1)][1:]  # first warms up
