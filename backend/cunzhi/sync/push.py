@@ -102,6 +102,7 @@ class Push(Derivations, ConflictWrites):
         self.pg = conn.dialect.name == "postgresql"
         self.top = 0  # the feed's top after this push (noted by the route once committed)
         self._touched: dict[tuple[str, str], str] = {}
+        self._created: set[tuple[str, str]] = set()  # records new since the last flush: no feed row to replace
         self._history: list[dict] = []
         self._history_rows: list[dict] = []  # the record at each history row's rev (for change listeners)
         self._mutations: list[dict] = []
@@ -146,6 +147,7 @@ class Push(Derivations, ConflictWrites):
         # forget everything this mutation did in memory; rows are read again
         self._rows, self._pending, self._caused, self._stored = {}, {}, [], {}
         self._history, self._history_rows, self._mutations, self._touched = [], [], [], {}
+        self._created = set()
         self._batch.pop(m.mutation_id, None)
         res = Result(m.mutation_id, "rejected", m.entity, error={
             "code": "validation_error", "details": [{"field": "record", "code": "constraint_violation"}]})
@@ -194,10 +196,12 @@ class Push(Derivations, ConflictWrites):
             top = self.top = state.next_values(self.conn, "seq", n)
             rows = [{"entity": e, "record_id": rid, "org_code": org, "seq": top - n + 1 + i}
                     for i, ((e, rid), org) in enumerate(self._touched.items())]
-            # a record's previous feed row is replaced: the feed holds each record once, at its latest change
+            # a record's previous feed row is replaced: the feed holds each record once, at its latest change (a
+            # record created since the last flush has none: a push of creates only skips the DELETE's round trip)
             by_entity: dict[str, list[str]] = {}
             for e, rid in self._touched:
-                by_entity.setdefault(e, []).append(rid)
+                if (e, rid) not in self._created:
+                    by_entity.setdefault(e, []).append(rid)
             feed_out = _stmt("feed_out", self.conn.dialect.name)
             for entity, ids in sorted(by_entity.items()):
                 for chunk in _chunks(ids, 500):
@@ -211,6 +215,7 @@ class Push(Derivations, ConflictWrites):
                 rows_stored(self.conn, name, pairs)
         hooks.point("after_seq", self.actor.client_id)
         self._mutations, self._history, self._history_rows, self._touched = [], [], [], {}
+        self._created = set()
 
     def _insert_pending(self) -> None:
         for name, rows in sorted(self._pending.items()):
@@ -292,6 +297,7 @@ class Push(Derivations, ConflictWrites):
         # mutation id then collides too, the whole push rolls back and answers 503 busy (errors.py).
         self._pending.setdefault(spec.name, []).append(row)
         self._rows[(spec.name, row["id"])] = row  # the same object: a serial taken later shows everywhere
+        self._created.add((spec.name, row["id"]))
         self._stored_row(spec, None, row)
         self._record_change(spec, m, row, "create", {k: row.get(k) for k in parsed} | {"org_code": org_code})
         if derivations(spec.name):
