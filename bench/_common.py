@@ -21,6 +21,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -194,8 +195,10 @@ class Server:
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
-        self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=str(ROOT), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        # CUNZHI_BENCH_SERVER_LOG=FILE keeps the server's log (errors, stack traces) in FILE, appended
+        log_path = os.environ.get("CUNZHI_BENCH_SERVER_LOG")
+        out: Any = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115  # closed with the process
+        self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=str(ROOT), stdout=out, stderr=out)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -126,3 +126,28 @@ def test_switching_databases_forgets_every_rendering():
     assert len(render_cache) >= 1
     reset_engine()
     assert len(render_cache) == 0
+
+
+def test_the_cache_holds_what_it_counts(as_user):
+    """An entry's memory is what the size limit counts (orjson's bytes keep the 16 KB buffer they were written in:
+    copied to their own size, 10,000 cached cases took 16 MB, not 160)."""
+    import tracemalloc
+
+    village = as_user("wanfucun.mediator")
+    for _ in range(4):
+        create_case(village)
+    load_entities()
+    spec = get_entity("mediation_case")
+    rows = _rows(spec)
+    viewer = Scope(str(uuid.uuid4()), "wanfucun.mediator", "mediator", "340321108200", str(uuid.uuid4()))
+    render_cache.clear()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for day in range(1, 26):  # 25 days × 4 records: 100 entries
+            present_records(spec, rows, viewer, date(2026, 11, day))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(render_cache) == 100
+    assert grown <= 1.2 * render_cache._bytes, (grown, render_cache._bytes)
