@@ -79,12 +79,7 @@ def test_cached_and_fresh_renderings_are_the_same_json(as_user, monkeypatch):
     """With the cache off (CUNZHI_RENDER_CACHE_MB=0) the answers are byte for byte what the cache gives."""
     from cunzhi.core.config import get_settings
 
-    village = as_user("wanfucun.mediator")
-    for _ in range(3):
-        create_case(village)
-    load_entities()
-    spec = get_entity("mediation_case")
-    rows = _rows(spec)
+    spec, rows = _cases(as_user, 3)
     for username, org, role in (("wanfucun.mediator", "340321108200", "mediator"),
                                 ("wanfu.mediator", "340321108", "mediator")):
         viewer = Scope(str(uuid.uuid4()), username, role, org, str(uuid.uuid4()))
@@ -98,6 +93,16 @@ def test_cached_and_fresh_renderings_are_the_same_json(as_user, monkeypatch):
         assert cached == fresh == orjson.dumps([present_record(spec, r, fresh_viewer, date(2026, 11, 30))
                                                 for r in rows])
         assert viewer.unmasked_ids == fresh_viewer.unmasked_ids
+
+
+def _cases(as_user, n: int) -> tuple:
+    """``n`` cases of the village, made over HTTP, and their rows as the pages read them."""
+    village = as_user("wanfucun.mediator")
+    for _ in range(n):
+        create_case(village)
+    load_entities()
+    spec = get_entity("mediation_case")
+    return spec, _rows(spec)
 
 
 def _rows(spec) -> list[dict]:
@@ -133,12 +138,7 @@ def test_the_cache_holds_what_it_counts(as_user):
     copied to their own size, 10,000 cached cases took 16 MB, not 160)."""
     import tracemalloc
 
-    village = as_user("wanfucun.mediator")
-    for _ in range(4):
-        create_case(village)
-    load_entities()
-    spec = get_entity("mediation_case")
-    rows = _rows(spec)
+    spec, rows = _cases(as_user, 4)
     viewer = Scope(str(uuid.uuid4()), "wanfucun.mediator", "mediator", "340321108200", str(uuid.uuid4()))
     render_cache.clear()
     tracemalloc.start()
