@@ -170,6 +170,8 @@ def present_delivery(row, attempts: list) -> dict:
 
 # ---- the change listener: deliveries written in the transaction of the change ----------------------
 _LIVE_ENDPOINTS = sa.select(endpoint_t).where(endpoint_t.c.deleted_at.is_(None), endpoint_t.c.disabled_at.is_(None))
+
+
 def enqueue(conn: Connection, changes: list[tuple[dict, dict]]) -> None:
     """A change listener of the sync engine, called before it commits a batch: one delivery per change per
     matching endpoint. ``changes`` pairs each history row (entity, record_id, org_code, rev, op, changes, at)

@@ -122,11 +122,15 @@ def _plan(spec: EntitySpec) -> tuple[tuple[str, ...], tuple[tuple[str, Callable[
 
 def present_record(spec: EntitySpec, row: Mapping[Any, Any], viewer: Scope, today: date | None = None) -> dict:
     """The record on the wire: common fields, wire fields, server fields, computed fields; masked."""
-    unmasked = viewer.sees_personal_data(row["org_code"]) if spec.personal_fields else False
-    out, shows_personal = _render(spec, row, unmasked, today or today_shanghai())
+    out, shows_personal = _render(spec, row, _unmasked(spec, row, viewer), today or today_shanghai())
     if shows_personal:
         viewer.unmasked_ids.add(row["id"])
     return out
+
+
+def _unmasked(spec: EntitySpec, row: Mapping[Any, Any], viewer: Scope) -> bool:
+    """Whether this viewer sees the record's personal data in full (judged against the record's org)."""
+    return viewer.sees_personal_data(row["org_code"]) if spec.personal_fields else False
 
 
 def _render(spec: EntitySpec, row: Mapping[Any, Any], unmasked: bool, today: date) -> tuple[dict, bool]:
@@ -215,7 +219,7 @@ def present_records(spec: EntitySpec, rows: Sequence[Mapping[Any, Any]], viewer:
         return [present_record(spec, r, viewer, today) for r in rows]
     out: list[Any] = []
     for row in rows:
-        unmasked = viewer.sees_personal_data(row["org_code"]) if spec.personal_fields else False
+        unmasked = _unmasked(spec, row, viewer)
         key = (spec.name, row["id"], row["rev"], row["updated_at"], unmasked, today)
         hit = render_cache.get(key)
         if hit is None:

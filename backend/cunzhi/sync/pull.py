@@ -96,11 +96,9 @@ def pull(conn: Connection, viewer: Scope, cursor_text: str | None, limit: int) -
                 rows[(e, r["id"])] = r
     today = today_shanghai()
     found = [(e, r) for e, rid, _ in feed if (r := rows.get((e, rid))) is not None]
-    shown: dict[str, list] = {}  # each entity's records rendered together (through the render cache)
-    for e in by_entity:
-        shown[e] = present_records(registry[e], [r for x, r in found if x == e], viewer, today)
-    taken = {e: iter(v) for e, v in shown.items()}
-    changes = [{"entity": e, "record": next(taken[e])} for e, _ in found]
+    # each entity's records rendered together (through the render cache), then taken in feed order
+    shown = {e: iter(present_records(registry[e], [r for x, r in found if x == e], viewer, today)) for e in by_entity}
+    changes = [{"entity": e, "record": next(shown[e])} for e, _ in found]
     position = feed[-1][2] if has_more else max(top, start)
     return {"changes": changes, "cursor": encode_cursor(Cursor(epoch, position, viewer.signature, now_ts()), key),
             "has_more": has_more, "server_epoch": epoch, "top": top}

@@ -65,17 +65,24 @@ def _batch_stmt(table, dialect: str):
     return _STMTS[key]
 
 
-def _stmt(name: str, dialect: str):
-    """The push's other statements run with every push, built once per dialect with bound parameters."""
-    key = (name, dialect)
+_ORG_LEVEL = sa.select(org_t.c.level).where(org_t.c.code == sa.bindparam("code"))
+
+
+def _known_stmt(dialect: str):
+    """The user's stored answers of a batch's mutation ids (another user's id is simply new for this one)."""
+    key = ("known", dialect)
     if key not in _STMTS:
-        _STMTS[key] = {
-            "known": lambda: sa.select(mutation_t).where(mutation_t.c.user_id == sa.bindparam("user_id"),
-                                                         among_param(dialect, mutation_t.c.mutation_id, "ids")),
-            "org_level": lambda: sa.select(org_t.c.level).where(org_t.c.code == sa.bindparam("code")),
-            "feed_out": lambda: feed_t.delete().where(feed_t.c.entity == sa.bindparam("entity"),
-                                                      among_param(dialect, feed_t.c.record_id, "ids")),
-        }[name]()
+        _STMTS[key] = sa.select(mutation_t).where(mutation_t.c.user_id == sa.bindparam("user_id"),
+                                                  among_param(dialect, mutation_t.c.mutation_id, "ids"))
+    return _STMTS[key]
+
+
+def _feed_out_stmt(dialect: str):
+    """The feed rows of some records of one entity, replaced by their latest change."""
+    key = ("feed_out", dialect)
+    if key not in _STMTS:
+        _STMTS[key] = feed_t.delete().where(feed_t.c.entity == sa.bindparam("entity"),
+                                            among_param(dialect, feed_t.c.record_id, "ids"))
     return _STMTS[key]
 
 
@@ -202,7 +209,7 @@ class Push(Derivations, ConflictWrites):
             for e, rid in self._touched:
                 if (e, rid) not in self._created:
                     by_entity.setdefault(e, []).append(rid)
-            feed_out = _stmt("feed_out", self.conn.dialect.name)
+            feed_out = _feed_out_stmt(self.conn.dialect.name)
             for entity, ids in sorted(by_entity.items()):
                 for chunk in _chunks(ids, 500):
                     self.conn.execute(feed_out, {"entity": entity, "ids": chunk})
@@ -475,7 +482,7 @@ class Push(Derivations, ConflictWrites):
         if not self.actor.contains(sent):
             raise Reject("forbidden")
         if sent not in self._orgs:
-            self._orgs[sent] = self.conn.execute(_stmt("org_level", self.conn.dialect.name), {"code": sent}).scalar()
+            self._orgs[sent] = self.conn.execute(_ORG_LEVEL, {"code": sent}).scalar()
         if self._orgs[sent] not in spec.org_levels:
             raise _validation([FieldError("org_code", "unknown_org")])
         return sent
@@ -622,10 +629,8 @@ class Push(Derivations, ConflictWrites):
 
     def _known(self, ids: list[str]) -> dict[str, dict]:
         out: dict[str, dict] = {}
-        known = _stmt("known", self.conn.dialect.name)
+        known = _known_stmt(self.conn.dialect.name)
         for chunk in _chunks(list(set(ids)), 500):
-            # mutation ids are the user's own: another user's id is simply new for this one (nothing tells
-            # them it exists)
             for r in self.conn.execute(known, {"user_id": self.actor.user_id, "ids": chunk}).mappings():
                 out[r["mutation_id"]] = dict(r)
         return out
