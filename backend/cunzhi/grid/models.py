@@ -74,10 +74,7 @@ class Incident(SyncedRecord, table=True):
     """事件: reported on or off a patrol; assigned, handled, resolved, verified (or cancelled)."""
 
     __tablename__ = "incident"
-    __table_args__ = (
-        sa.Index("ix_incident_org_state", "org_code", "state"),
-        sa.Index("ix_incident_org_occurred", "org_code", "occurred_at"),
-    )
+    # its indexes by org_code: the dashboard's (migration 0006), which also serve the lists
 
     grid_code: str | None = Field(default=None, sa_type=OrgCodeType)
     patrol_id: str | None = Field(default=None, sa_type=UUIDStr, index=True)

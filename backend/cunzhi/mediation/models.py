@@ -14,9 +14,8 @@ from cunzhi.sync.record import SyncedRecord
 class MediationCase(SyncedRecord, table=True):
     __tablename__ = "mediation_case"
     __table_args__ = (
-        sa.Index("ix_mediation_case_org_status", "org_code", "status"),
-        sa.Index("ix_mediation_case_org_received", "org_code", "received_on"),
-        # the case list's page of ids, sorted from the index alone (migration 0009)
+        # the case list's page of ids, sorted from the index alone (migration 0009); the dashboard's indexes are
+        # in migrations 0006 and 0008
         sa.Index("ix_mediation_case_list", "org_code", "received_on", "id", "deleted"),
     )
 
@@ -46,6 +45,7 @@ class MediationCase(SyncedRecord, table=True):
 
 class CaseEvent(SyncedRecord, table=True):
     __tablename__ = "case_event"
+    __table_args__ = (sa.Index("ix_case_event_org_code", "org_code"),)
 
     case_id: str = Field(sa_type=UUIDStr, foreign_key="mediation_case.id", index=True)
     kind: str = Field(max_length=20)

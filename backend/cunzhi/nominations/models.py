@@ -13,7 +13,7 @@ from cunzhi.sync.record import SyncedRecord
 
 class Nomination(SyncedRecord, table=True):
     __tablename__ = "nomination"
-    __table_args__ = (sa.Index("ix_nomination_org_state", "org_code", "state"),)
+    # its index by org_code: the dashboard's (migration 0006), which also serves the lists
 
     category: str = Field(max_length=40)
     nominee_name: str = Field(max_length=50)
@@ -36,6 +36,7 @@ class Nomination(SyncedRecord, table=True):
 
 class NominationObjection(SyncedRecord, table=True):
     __tablename__ = "nomination_objection"
+    __table_args__ = (sa.Index("ix_nomination_objection_org_code", "org_code"),)
 
     nomination_id: str = Field(sa_type=UUIDStr, foreign_key="nomination.id", index=True)
     content: str

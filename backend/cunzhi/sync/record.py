@@ -13,7 +13,9 @@ from cunzhi.core.db import JSONType, OrgCodeType, UUIDStr, among_param
 
 class SyncedRecord(SQLModel):
     id: str = Field(sa_type=UUIDStr, primary_key=True)
-    org_code: str = Field(sa_type=OrgCodeType, index=True)
+    # every query of a record table filters by org_code (the scope): each table's indexes start with it (an index
+    # of org_code alone only where no longer one does: migration 0010)
+    org_code: str = Field(sa_type=OrgCodeType)
     rev: int = 1
     deleted: bool = False
     created_at: datetime
