@@ -274,7 +274,12 @@ def main() -> None:
     if args.engine in ("auto", "randomized"):
         sys.path.insert(0, str(C.ROOT))
         try:
+            from tests.support import device
             from tests.sync.randomized import run_seed  # type: ignore[no-redef]
+
+            # the fuzzer's phones sign in with the test databases' password; the bench's databases give their
+            # accounts the bench's (C.seed_demo_tree): every sign-in was refused (401) before the first seed
+            device.PASSWORD = C.PASSWORD
             try:
                 from tests.sync.randomized import DevicePool as pool_cls  # type: ignore[no-redef]
             except ImportError:
