@@ -3,7 +3,8 @@
 Each query they served is served as well by the longer index (its first columns are the same, in the same order),
 and every new record paid for them: a new case went into 13 indexes, now 11. The rows a push of 500 new cases
 writes, replayed alone (bulk writes and commit, no judging), took 69 µs per case on SQLite with them and 61 µs
-without the prefixes on ``mediation_case`` (docs/performance.md, seventh round).
+without the three prefixes on ``mediation_case``, of which two are dropped here (docs/performance.md, seventh
+round); the PostgreSQL push's CPU fell 7–10 %.
 
 Kept although it is a prefix: ``ix_mediation_case_org_status`` (org_code, status). Without it SQLite's planner
 walks a village's cases for the dashboard's most urgent lists along the narrower ``ix_mediation_case_list`` and
