@@ -4,7 +4,9 @@ Revision ID: 20261128_0001
 Revises: 
 Create Date: 2026-11-28 19:12:29.578582
 """
+import uuid
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 import sqlmodel
@@ -247,14 +249,76 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_auth_session_org_code'), ['org_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_auth_session_user_id'), ['user_id'], unique=False)
 
+    _seed()
 
-    # Default code tables and settings (counties may override), and the server epoch.
-    bind = op.get_bind()
-    from cunzhi.reference.service import seed_defaults
-    from cunzhi.sync.state import rotate_epoch
 
-    seed_defaults(bind)
-    rotate_epoch(bind)
+# Literal data, as this release shipped it: a migration never reads app code, so what a fresh install seeds
+# cannot drift from what an upgraded one holds (later migrations add and rename their own rows;
+# tests/ops/test_upgrades.py checks that head holds reference/defaults.py's defaults).
+CODE_TABLES = {
+    'case_category': [
+        ('marriage_family', '婚姻家庭', 'Marriage and family'),
+        ('neighbor', '邻里', 'Neighbours'),
+        ('homestead', '房屋宅基地', 'Housing and homestead'),
+        ('land_contract', '土地承包', 'Land contracting'),
+        ('land_acquisition', '征地拆迁', 'Land acquisition and demolition'),
+        ('labor_wage', '劳动争议/农民工工资', 'Labour and migrant wages'),
+        ('damages', '损害赔偿', 'Damages'),
+        ('contract', '合同', 'Contracts'),
+        ('environment', '环境污染', 'Pollution'),
+        ('traffic', '道路交通', 'Road traffic'),
+        ('village_affairs', '村务管理', 'Village affairs'),
+        ('other', '其他', 'Other'),
+    ],
+    'case_source': [
+        ('party_request', '当事人申请', "A party's request"),
+        ('proactive', '主动排查', 'Found by the mediator'),
+        ('patrol', '网格巡查', 'Grid patrol'),
+        ('police_referral', '公安移交', 'Referred by police'),
+        ('court_referral', '法院委托', 'Entrusted by a court'),
+        ('government', '政府指定', 'Assigned by government'),
+    ],
+    'incident_type': [
+        ('dispute', '矛盾纠纷', 'Dispute'),
+        ('safety_hazard', '安全隐患', 'Safety hazard'),
+        ('public_order', '治安问题', 'Public order'),
+        ('environment', '环境卫生', 'Sanitation'),
+        ('illegal_building', '违法违章', 'Illegal building'),
+        ('livelihood', '民生诉求', 'Livelihood request'),
+        ('special_population', '特殊人群', 'Special population'),
+        ('other', '其他', 'Other'),
+        ('criminal_case', '刑事案件', 'Criminal case'),
+        ('mass_incident', '群体性事件', 'Mass incident'),
+        ('cult', '邪教', 'Cult'),
+        ('drugs', '涉毒', 'Drugs'),
+        ('pyramid_selling', '传销', 'Pyramid selling'),
+        ('major_safety_accident', '重大安全生产事故', 'Major work-safety accident'),
+    ],
+    'six_no_indicator': [  # renamed to records.md's wire names (no_criminal_case …) by 20261130_0005
+        ('criminal_case', '无刑事案件', 'No criminal case'),
+        ('mass_incident', '无群体性事件', 'No mass incident'),
+        ('cult', '无邪教人员', 'No cult members'),
+        ('drugs', '无吸毒人员', 'No drug users'),
+        ('pyramid_selling', '无传销', 'No pyramid selling'),
+        ('major_safety_accident', '无重大安全生产事故', 'No major work-safety accident'),
+    ],
+}
+SETTINGS = {'deadline_days': '30', 'deadline_warn_days': '5', 'notice_days': '7'}
+
+
+def _seed() -> None:
+    """The default code tables and settings (county_code '': counties override them), and the server epoch."""
+    code = sa.table('code_entry', sa.column('table_name'), sa.column('county_code'), sa.column('code'),
+                    sa.column('name_zh'), sa.column('name_en'), sa.column('sort', sa.Integer),
+                    sa.column('active', sa.Boolean))
+    setting = sa.table('county_setting', sa.column('county_code'), sa.column('key'), sa.column('value'))
+    state = sa.table('server_state', sa.column('key'), sa.column('value'))
+    op.bulk_insert(code, [{'table_name': t, 'county_code': '', 'code': c, 'name_zh': zh, 'name_en': en, 'sort': i,
+                           'active': True}
+                          for t, entries in CODE_TABLES.items() for i, (c, zh, en) in enumerate(entries)])
+    op.bulk_insert(setting, [{'county_code': '', 'key': k, 'value': v} for k, v in SETTINGS.items()])
+    started = datetime.now(timezone(timedelta(hours=8))).isoformat(timespec='milliseconds')  # as clock.iso writes it
+    op.bulk_insert(state, [{'key': 'epoch', 'value': str(uuid.uuid4())}, {'key': 'epoch_started_at', 'value': started}])
 
 
 def downgrade() -> None:

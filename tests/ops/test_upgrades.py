@@ -238,3 +238,40 @@ def test_the_migration_lock_is_exclusive(empty_db):
         order.append("first done")
     t.join(timeout=30)
     assert order == ["first done", "second"]
+
+
+def test_migrations_read_no_app_code():
+    """A migration is frozen: it imports nothing of the app but its configuration (0002 reads the data folder's
+    secret key), so a later change of app code cannot change what an old migration does to a fresh database."""
+    import ast
+
+    for path in sorted((REPO / "migrations" / "versions").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert name.split(".")[0] != "cunzhi" or name == "cunzhi.core.config", (path.name, name)
+
+
+def test_a_fresh_database_holds_the_default_codes_and_settings(empty_db):
+    """Migrated from nothing, a database holds exactly the code tables and settings of reference/defaults.py (the
+    migrations carry them as literal data: this catches a default changed in one place and not the other)."""
+    from cunzhi.migrate import upgrade
+    from cunzhi.reference.defaults import CODE_TABLES, POINTS_RULE_POINTS, SETTINGS
+
+    upgrade(empty_db)
+    engine = sa.create_engine(empty_db)
+    with engine.connect() as conn:
+        codes = conn.execute(sa.text(
+            "SELECT table_name, code, name_zh, name_en, sort, active, points FROM code_entry "
+            "WHERE county_code = '' ORDER BY table_name, sort")).all()
+        settings = dict(conn.execute(sa.text("SELECT key, value FROM county_setting WHERE county_code = ''")).all())
+        state = dict(conn.execute(sa.text("SELECT key, value FROM server_state")).all())
+    engine.dispose()
+    for table, entries in CODE_TABLES.items():
+        held = [(c, zh, en, sort, bool(active), points) for t, c, zh, en, sort, active, points in codes if t == table]
+        points = POINTS_RULE_POINTS if table == "points_rule" else {}
+        assert held == [(c, zh, en, i, True, points.get(c)) for i, (c, zh, en) in enumerate(entries)], table
+    assert {k: settings.get(k) for k in SETTINGS} == SETTINGS
+    uuid.UUID(state["epoch"])  # a server epoch from the start, with the time it began (Shanghai time)
+    assert state["epoch_started_at"].endswith("+08:00"), state
