@@ -159,3 +159,56 @@ def test_too_fast_answers_429_with_retry_after(server, as_user, slow_rate):
         r = key.get("/api/v1/mediation-cases")
         assert r.status_code == 429 and r.json()["code"] == "rate_limited"
         assert 1 <= int(r.headers["Retry-After"]) <= 2
+
+
+def test_a_key_limited_to_some_record_types_finds_every_other_route_absent(server, as_user):
+    """A key limited to cases reads no household, nomination, points or dashboard figure through any route (the
+    roster's JSON filters, the archives, the balances, the dashboard and its export): each answers 404 as a list of
+    a type it may not read does, and no answer carries the household. A key with every type still reads them."""
+    household_id = str(uuid.uuid4())
+    r = push(as_user("wanfucun.admin"), [mutation("household", household_id, {
+        "org_code": W, "grid_code": W + "001", "head_name": "钟离守田", "address": "东庄 12 号", "members": 3,
+        "tags": ["low_income"], "safe_certified_years": [date.today().year]})])
+    assert r.json()["results"][0]["status"] == "applied", r.text
+    admin = as_user("wanfu.admin")
+    limited = _create(admin, org_code=W, entities=["mediation_case"]).json()["secret"]
+    every = _create(admin, org_code=W).json()["secret"]
+    year = date.today().year
+    routes = ["/api/v1/households", "/api/v1/households?tags=low_income",
+              f"/api/v1/households?safe_certified_year={year}", f"/api/v1/households/{household_id}",
+              f"/api/v1/points/households/{household_id}", "/api/v1/points/balances", "/api/v1/points/rankings",
+              "/api/v1/honours", f"/api/v1/safe-households?year={year}", "/api/v1/dashboard",
+              "/api/v1/dashboard/units", "/api/v1/dashboard/mediators", "/api/v1/dashboard/compare",
+              "/api/v1/dashboard/export?format=csv"]
+    with _key_client(server, limited) as key:
+        assert key.get("/api/v1/mediation-cases").status_code == 200
+        for route in routes:
+            r = key.get(route)
+            assert (r.status_code, r.json()["code"]) == (404, "not_found"), (route, r.text[:300])
+            assert "钟离守田" not in r.text
+    with _key_client(server, every) as key:
+        for route in routes:
+            assert key.get(route).status_code == 200, route
+        found = key.get("/api/v1/households?tags=low_income").json()["items"]
+        assert [h["head_name"] for h in found] == ["钟离守田"]
+        assert [h["household_id"] for h in key.get("/api/v1/points/balances").json()["items"]] == [household_id]
+
+
+def test_a_key_reads_a_photo_only_of_a_record_type_it_holds(server, as_user):
+    """An unmasked key limited to case events finds a case's photo absent (the 404 of a missing file); the same key
+    with cases reads it."""
+    from tests.api import helpers as h
+
+    ids = _seed(as_user)
+    aid = str(uuid.uuid4())
+    assert h.upload(as_user("wanfucun.mediator"), aid, h.jpeg_bytes(), ids["W"]).status_code == 200
+    admin = as_user("wanfu.admin")
+    events_only = _create(admin, org_code=W, entities=["case_event"], unmasked=True).json()["secret"]
+    with_cases = _create(admin, org_code=W, entities=["mediation_case"], unmasked=True).json()["secret"]
+    with _key_client(server, events_only) as key:
+        r = key.get(f"/api/v1/attachments/{aid}")
+        assert r.status_code == 404
+        assert h.error_body(r) == h.error_body(key.get(f"/api/v1/attachments/{uuid.uuid4()}"))
+    with _key_client(server, with_cases) as key:
+        r = key.get(f"/api/v1/attachments/{aid}")
+        assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"

@@ -54,6 +54,18 @@ Lang = Annotated[str, Depends(language)]
 from cunzhi.api.audit import audit  # noqa: E402,F401  (group commit: routes import it from here)
 
 
+def reads(*entities: str):
+    """A route dependency: the route shows records of these types (none named: of every type, e.g. the dashboard).
+    A key limited to other record types finds the route absent — 404, as a list of a type it may not read answers
+    (``api/listing.list_page``) — not forbidden: what a key may not read looks exactly like what does not exist."""
+    def check(scope: CurrentScope) -> None:
+        from cunzhi.sync.registry import entities as every_type
+
+        if scope.entities is not None and not all(scope.may_read(e) for e in entities or every_type()):
+            raise AppError(404, "not_found")
+    return Depends(check)
+
+
 def require(scope: Scope, *roles: str) -> None:
     if scope.role not in roles:
         raise AppError(403, "forbidden")

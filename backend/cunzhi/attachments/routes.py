@@ -141,6 +141,8 @@ def _store(row: dict, data: bytes) -> dict:
 
 def may_read(conn, scope: Scope, row: dict) -> bool:
     spec = get_entity(row["entity"])
+    if spec is not None and not scope.may_read(spec.name):  # a key limited to other record types: absent
+        return False
     record = _record(conn, spec, row["record_id"]) if spec else None
     if record is None:
         return row["uploaded_by"] == scope.user_id  # before its record arrives: the uploader only

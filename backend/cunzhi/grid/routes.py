@@ -18,7 +18,7 @@ from cunzhi.api.listing import (codes_schema, IsoDate, ERRORS, UpdatedSince, fil
                                 list_page)
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import read_tx, scope_clause, write_tx
-from cunzhi.core.errors import lang_of
+from cunzhi.core.errors import AppError, lang_of
 from cunzhi.core.i18n import message
 from cunzhi.grid import grids as grid_service
 from cunzhi.grid import rules
@@ -308,6 +308,8 @@ def _json_filtered(spec, scope, query, order_col, limit, cursor, action, keep) -
     from cunzhi.api.listing import decode_cursor, encode_cursor
     from cunzhi.sync.present import present_record
 
+    if not scope.may_read(spec.name):  # as list_page: a key limited to other record types finds it absent
+        raise AppError(404, "not_found")
     t = spec.table
     found: list[dict] = []
     after = decode_cursor(cursor, datetime) if cursor else None

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from cunzhi.core.jsonx import JSONResponse
-from cunzhi.api.deps import CurrentScope, audit
+from cunzhi.api.deps import CurrentScope, audit, reads
 from cunzhi.api.listing import (codes_schema, IsoDate, ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
                                 list_page)
 from cunzhi.core.clock import today_shanghai
@@ -130,7 +130,7 @@ class Honours(BaseModel):
     items: list[Honour] = Field(description="awarded people and families, newest award first (at most 2000)")
 
 
-@router.get("/honours", response_model=Honours, responses=ERRORS,
+@router.get("/honours", response_model=Honours, responses=ERRORS, dependencies=[reads("nomination")],
             summary="The honours archive (好人档案)")
 def honours(
     scope: CurrentScope,

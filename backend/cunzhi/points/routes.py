@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, WithJsonSchema
 from fastapi.responses import HTMLResponse
 
 from cunzhi.core.jsonx import JSONResponse
-from cunzhi.api.deps import CurrentScope, audit
+from cunzhi.api.deps import CurrentScope, audit, reads
 from cunzhi.api.listing import (IsoDate, ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
                                 list_page, load_in_scope, record_model)
 from cunzhi.core.clock import today_shanghai
@@ -152,6 +152,7 @@ class HouseholdPoints(BaseModel):
 
 
 @router.get("/points/balances", response_model=Balances, responses=ERRORS,
+            dependencies=[reads("points_entry", "household")],
             summary="Points balances of households")
 def balances(scope: CurrentScope,
              org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None) -> JSONResponse:
@@ -162,6 +163,7 @@ def balances(scope: CurrentScope,
 
 
 @router.get("/points/rankings", response_model=Ranking, responses=ERRORS,
+            dependencies=[reads("points_entry", "household")],
             summary="The month's points ranking")
 def rankings(scope: CurrentScope,
              org_code: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
@@ -176,6 +178,7 @@ def rankings(scope: CurrentScope,
 
 
 @router.get("/points/households/{household_id}", response_model=HouseholdPoints, responses=ERRORS,
+            dependencies=[reads("points_entry", "household")],
             summary="A household's points entries with the running balance")
 def household_points(household_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
     """Why a household's points changed: every entry, oldest first, with the running balance."""

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from cunzhi.core.jsonx import JSONResponse
-from cunzhi.api.deps import CurrentScope, Lang, audit
+from cunzhi.api.deps import CurrentScope, Lang, audit, reads
 from cunzhi.api.listing import (codes_schema, ERRORS, UpdatedSince, filter_codes, get_doc, get_one, history, history_doc, list_doc,
                                 list_page)
 from cunzhi.core.clock import iso, today_shanghai, utcnow
@@ -131,7 +131,7 @@ class CertifyOut(BaseModel):
     server_time: str = Field(description="the server's clock (ISO 8601, UTC)")
 
 
-@router.get("/safe-households", response_model=SafeRates, responses=ERRORS,
+@router.get("/safe-households", response_model=SafeRates, responses=ERRORS, dependencies=[reads("household")],
             summary="Safe-household (平安家庭) rates per village")
 def safe_households(
     scope: CurrentScope,
