@@ -14,6 +14,7 @@ import { currentLang } from '../i18n'
 import { saveDeviceSession } from './device'
 import type { Reference } from '../api/types'
 import { checkPersistence, storageState } from './storage'
+import { forgetUserCaches } from './userCaches'
 
 export const engineRef = shallowRef<SyncEngine | null>(null)
 export const syncStatus = ref<SyncStatus | null>(null)
@@ -130,7 +131,7 @@ async function handleAuthProblem(code: string) {
   engineRef.value?.stop()
   if (code === 'session_revoked') {
     const uid = appState.session?.user.id
-    localStorage.removeItem(`cunzhi.dashboard.${appState.session?.user.username}`) // the saved dashboard (i9)
+    forgetUserCaches(appState.session?.user.username) // the saved dashboard (i9), the grids
     stopUser()
     if (uid) await wipeUserDb(uid)
     await saveDeviceSession(null)

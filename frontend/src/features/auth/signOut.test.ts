@@ -92,6 +92,18 @@ describe('sign-out', () => {
     expect(m.pendingSignOuts()).toEqual([])
   })
 
+  it('forgets the saved dashboard and grids at once, even offline (a shared phone or PC keeps no names)', async () => {
+    const { userId } = signIn()
+    await queueChange(userId)
+    store.set('cunzhi.dashboard.m', JSON.stringify({ data: { lists: { overdue_cases: [{ parties: '袁永红、郭立新' }] } } }))
+    store.set('cunzhi.grids', '[]')
+    store.set('cunzhi.dashboard.other', '{}') // another person's, on the same PC: theirs to forget
+    expect(await m.signOut({ fetchFn: fakeServer({ reachable: () => false }).fetchFn, online: () => false })).toBe('queued')
+    expect(store.has('cunzhi.dashboard.m')).toBe(false)
+    expect(store.has('cunzhi.grids')).toBe(false)
+    expect(store.has('cunzhi.dashboard.other')).toBe(true)
+  })
+
   it('offline: queued; when the network returns the outbox is sent first, then revoke, then wipe', async () => {
     const { userId, token } = signIn()
     await queueChange(userId)

@@ -16,6 +16,7 @@ import { appState, clientId, saveSession } from '../../app/session'
 import { saveDeviceSession } from '../../app/device'
 import { dbRef, stopUser } from '../../app/runtime'
 import { currentLang } from '../../i18n'
+import { forgetUserCaches } from '../../app/userCaches'
 
 const KEY = 'cunzhi.pending_signouts'
 
@@ -69,6 +70,7 @@ export async function signOut(deps: SignOutDeps = {}): Promise<SignOutResult> {
     at: new Date().toISOString(),
   }
   savePending([...pendingSignOuts().filter((p) => p.token !== s.token), entry])
+  forgetUserCaches(s.user.username)
   stopUser()
   closeUserDb()
   await saveDeviceSession(null) // the service worker must not push with this session any more

@@ -1,5 +1,6 @@
 /** The dashboard's calls (online reads, never through sync) and the last dashboard kept for offline viewing. */
 import { appState } from '../../app/session'
+import { dashboardKey } from '../../app/userCaches'
 import { currentLang } from '../../i18n'
 
 export interface Figure {
@@ -96,7 +97,7 @@ export async function download(p: Params, format: 'xlsx' | 'csv', table?: string
 export interface Saved { saved_at: string; params: Params; data: Dashboard; compare?: Compare | null }
 
 function key(): string {
-  return `cunzhi.dashboard.${appState.session?.user.username || 'anon'}`
+  return dashboardKey(appState.session?.user.username || 'anon')
 }
 
 export function saveLast(s: Saved) {

@@ -3,6 +3,7 @@
  * roster import (a file the server checks row by row). Synced records never change through here.
  */
 import { token } from '../../app/session'
+import { GRIDS_KEY } from '../../app/userCaches'
 import { currentLang } from '../../i18n'
 import { HttpError, NetworkError } from '../../sync/transport'
 
@@ -62,8 +63,6 @@ export function createGrid(villageCode: string, name: string, workerIds: string[
 export function updateGrid(code: string, fields: Partial<Pick<Grid, 'name' | 'worker_ids' | 'retired'>>): Promise<Grid> {
   return call(`/api/v1/grids/${encodeURIComponent(code)}`, { method: 'PATCH', body: JSON.stringify(fields) })
 }
-
-const GRIDS_KEY = 'cunzhi.grids'
 
 /** The last grid list seen online (workers, retired), kept for offline use; /reference has names only. */
 export function rememberGrids(grids: Grid[]) {
