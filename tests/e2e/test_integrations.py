@@ -14,6 +14,9 @@ def test_admin_creates_and_revokes_a_key(server, browser):
     login(page, server.url, "wanfu.admin")
     page.get_by_test_id("tab-me").click()  # reached from 我的
     page.get_by_test_id("open-integrations").click()
+    # a key's unit is the admin's own or one below it: the county is not offered
+    units = page.get_by_test_id("key-org").locator("option").evaluate_all("os => os.map(o => o.value)")
+    assert "340321108" in units and "340321108200" in units and "340321" not in units, units
     page.get_by_test_id("key-name").locator("input").fill("县综治平台")
     page.get_by_test_id("key-create").click()
     secret = page.get_by_test_id("secret").inner_text().strip()
@@ -55,4 +58,17 @@ def test_docs_work_without_internet(server, browser):
     page.locator(".swagger-ui .opblock").first.wait_for(timeout=30_000)
     assert page.locator(".swagger-ui .opblock").count() > 20
     assert outside == []
+    ctx.close()
+
+
+def test_a_viewer_cannot_reach_forms_by_their_address(server, browser):
+    """A township viewer writes nothing: typing the address of a form or an admin screen lands on its own screens."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    login(page, server.url, "wanfu.viewer")
+    for path in ("/integrations", "/grids", "/cases/new", "/incidents/new", "/points/new"):
+        page.goto(server.url + path)
+        page.wait_for_load_state("networkidle")
+        assert page.url.rstrip("/").endswith(("/dashboard", "/home", server.url.split("//")[1])), (path, page.url)
+        assert page.get_by_test_id("key-create").count() == 0 and page.get_by_test_id("grid-new").count() == 0
     ctx.close()

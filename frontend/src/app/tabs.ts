@@ -7,7 +7,8 @@
  * the user's `/me` permissions grant it).
  */
 import type { Me } from '../api/types'
-import { can, type Op } from './permissions'
+import type { Op } from './permissions'
+import { mayOpen } from './routeAccess'
 
 export interface TabDef {
   /** route path the tab opens; also the prefix that marks it active (see `match`) */
@@ -44,10 +45,7 @@ export function allTabs(): TabDef[] {
 }
 
 export function tabVisible(tab: TabDef, user: Me | null | undefined): boolean {
-  if (!user) return false
-  if (tab.roles && !tab.roles.includes(user.role)) return false
-  if (tab.permission && !can(tab.permission.entity, tab.permission.op, user)) return false
-  return true
+  return mayOpen(tab, user)
 }
 
 export function visibleTabs(user: Me | null | undefined, tabs: TabDef[] = allTabs()): TabDef[] {
