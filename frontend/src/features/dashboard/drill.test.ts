@@ -46,7 +46,7 @@ describe('dashboard drill-down rows', () => {
   it('a patrol reads by its grid (with the village) and its time, not the grid code', () => {
     const row = drillRow('patrol', { id: 'p1', org_code: '340321108200', grid_code: '340321108200001', state: 'completed',
       started_at: '2026-11-30T15:55:00.000+08:00', ended_at: '2026-11-30T17:17:00.000+08:00' }, n)
-    expect(row).toEqual({ to: '/patrols/p1', text: '万福村一组网格 · 2026-11-30 15:55–17:17', detail: ['万福村', '已完成'] })
+    expect(row).toEqual({ to: '/patrols/p1', text: '万福村一组网格 · 2026-11-30 15:55–17:17', detail: ['已完成'] })
     expect(gridLabel('340321108201001', n)).toBe('镇东村一组网格') // the name already says its village
     expect(gridLabel('340321108299009', n)).toBe('340321108299009') // unknown: its code rather than nothing
     expect(gridLabel(null, n)).toBe('未划网格')
@@ -72,7 +72,7 @@ describe('dashboard drill-down rows', () => {
     expect(nom).toEqual({ to: '/nominations/n1', text: '孙**', detail: ['万福村', '助人为乐', '公示中', '公示至 2026-12-04'] })
     expect(recordLink('points_entry', { id: 'e1', household_id: 'h1' })).toBe('/points/households/h1')
     const hh = drillRow('household', { id: 'h1', org_code: '340321108200', grid_code: '340321108200001', head_name: '高建国', members: 6 }, n)
-    expect(hh).toEqual({ to: null, text: '高建国', detail: ['万福村', '万福村一组网格', '6 口人'] })
+    expect(hh).toEqual({ to: null, text: '高建国', detail: ['万福村一组网格', '6 口人'] })
     expect(drillRow('unit', { org_code: '340321108201', org_name: '镇东村村民委员会', mediators: 0 }, n).to).toBeNull()
     expect(drillRow('mediator', { id: 'u1', display_name: '王秀英', org_code: '340321108200' }, n))
       .toEqual({ to: null, text: '王秀英', detail: ['万福村'] })

@@ -120,10 +120,15 @@ export function drillRow(kind: DrillKind, it: Record<string, any>, n: Namer): Dr
       const start = shanghaiMinute(it.started_at)
       const end = it.ended_at ? shanghaiMinute(it.ended_at) : ''
       const span = end && end.slice(0, 10) === start.slice(0, 10) ? `${start}–${end.slice(11)}` : clean([start, end]).join(' – ')
-      return { to, text: `${gridLabel(it.grid_code, n)} · ${span}`, detail: clean([place(it, n), n.code('patrol_state', it.state)]) }
+      const grid = gridLabel(it.grid_code, n)
+      const village = place(it, n)
+      return { to, text: `${grid} · ${span}`, detail: clean([!grid.startsWith(village) && village, n.code('patrol_state', it.state)]) }
     }
-    case 'household':
-      return { to, text: it.head_name || '—', detail: clean([place(it, n), it.grid_code && gridLabel(it.grid_code, n), it.members && n.t('dash.members', { n: it.members })]) }
+    case 'household': {
+      const grid = it.grid_code ? gridLabel(it.grid_code, n) : ''
+      const village = place(it, n)
+      return { to, text: it.head_name || '—', detail: clean([grid && grid.startsWith(village) ? grid : village, grid && !grid.startsWith(village) && grid, it.members && n.t('dash.members', { n: it.members })]) }
+    }
     case 'six_no_report': {
       const broken = (it.indicators || []).filter((i: any) => i?.status === 'broken').map((i: any) => n.code('six_no_indicator', i.code))
       return { to, text: `${place(it, n)} · ${n.t('dash.yearN', { y: it.year })}`,
