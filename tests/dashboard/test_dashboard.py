@@ -3,7 +3,7 @@ drill links return as many records as the figure says; masking of names by role;
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import parse_qsl
 
 import sqlalchemy as sa
@@ -314,9 +314,22 @@ def test_grid_six_no_nominations_points(world):
     assert _counts(b["incidents_by_type"]) == {"safety_hazard": 1, "public_order": 1, "criminal_case": 1,
                                                "environment": 1}
     assert _counts(b["incidents_by_state"]) == {"reported": 3, "cancelled": 1}
+    # states named as the code table names them (incident_state), as the incident's own page does
+    assert {i["key"]: i["label"] for i in b["incidents_by_state"]} == {"reported": "已上报", "cancelled": "已撤销"}
     assert _counts(b["nominations_by_state"]) == {"nominated": 1, "public_notice": 1, "awarded": 1}
     g1, g2 = W + "001", W + "002"
     assert _counts(b["patrols_by_grid_week"]) == {f"{g1}/{_week(1)}": 2, f"{g2}/{_week(8)}": 1}
+    # each row names its grid (with its village, in a township) and its week, not the grid's code
+    with world.engine.connect() as conn:
+        grid_names = dict(conn.execute(sa.text("SELECT code, name FROM org_unit WHERE code IN (:a, :b)"),
+                                       {"a": g1, "b": g2}).all())
+    first = date.fromisoformat(h.days_ago(30))
+    for i in b["patrols_by_grid_week"]:
+        n = int(i["week"][6:])
+        monday = date.fromisocalendar(int(i["week"][:4]), n, 1)
+        days = f"{max(monday, first).isoformat()[5:]}至{min(monday + timedelta(days=6), h.today()).isoformat()[5:]}"
+        assert i["unit_name"] == "万福村" + grid_names[i["unit"]]
+        assert i["label"] == f"{i['unit_name']} · 第{n}周 {days}"
     villages = {v["key"]: v for v in b["six_no_by_village"]}
     assert (villages[W]["state"], villages[W]["broken"]) == ("open", ["no_criminal_case"])
     assert (villages[Z]["state"], villages[Z]["broken"], villages[Z]["state_label"]) == ("township_certified", [], "镇级认定")
@@ -324,6 +337,7 @@ def test_grid_six_no_nominations_points(world):
     # follow-up lists: overdue incidents, most overdue first; the notice in progress (name masked for a viewer)
     assert [i["id"] for i in lists["overdue_incidents"]] == [world.ids["I2"], world.ids["I3"]]
     assert [i["days_overdue"] for i in lists["overdue_incidents"]] == [7, 2]
+    assert {i["org_name"] for items in lists.values() for i in items} == {"万福村村民委员会"}  # each names its unit
     assert [(i["id"], i["nominee_name"]) for i in lists["notices_in_progress"]] == [(world.ids["N1"], "李**")]
     admin = get(world.c("wanfu.admin"))["lists"]["notices_in_progress"]
     assert [i["nominee_name"] for i in admin] == ["李桂花"]

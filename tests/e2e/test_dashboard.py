@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import parse_qsl
 
 import httpx
 from openpyxl import load_workbook
@@ -24,6 +25,10 @@ def _open_dashboard(page) -> None:
     page.get_by_test_id("tab-dashboard").click()  # a tab of the township and county roles
     page.get_by_test_id("fig-value-disputes_received").wait_for(timeout=30_000)
     page.wait_for_function("() => !document.querySelector('[data-testid=dash-title]')?.textContent.includes('…')")
+
+
+def _open_dashboard_again(page) -> None:
+    page.get_by_test_id("fig-value-disputes_received").wait_for(timeout=30_000)
 
 
 def test_dashboard_viewer_pc_admin_phone_county(server, browser):
@@ -53,6 +58,30 @@ def test_dashboard_viewer_pc_admin_phone_county(server, browser):
     shot(page, "dashboard-drill")
     page.keyboard.press("Escape")
     page.locator(".van-popup__close-icon").click()
+    # the records behind a number of another kind open their own pages: an overdue incident, named with its
+    # village (not its code) and linked to the incident page
+    path, _, query = api["figures"]["incidents_overdue"]["drill"].partition("?")
+    overdue = {i["id"]: i for i in _api(server, "wanfu.viewer", path, **dict(parse_qsl(query)), limit=500).json()["items"]}
+    assert overdue  # the demo has overdue incidents
+    page.get_by_test_id("fig-value-incidents_overdue").click()
+    page.get_by_test_id("drill-count").filter(has_text="共").wait_for(timeout=30_000)
+    assert page.get_by_test_id("drill-item").count() == len(overdue)
+    row = page.get_by_test_id("drill-item").first
+    href = row.locator("a").get_attribute("href") or ""
+    assert href.startswith("/incidents/") and href.removeprefix("/incidents/") in overdue
+    first = overdue[href.removeprefix("/incidents/")]
+    assert first["title"] in row.inner_text() and first["org_code"] not in row.inner_text()
+    assert "村" in row.inner_text()  # its village by name
+    shot(page, "dashboard-drill-incidents")
+    row.locator("a").click()
+    page.wait_for_url(f"**/incidents/{first['id']}", timeout=10_000)
+    page.get_by_text(first["title"]).first.wait_for(timeout=10_000)
+    page.go_back()
+    _open_dashboard_again(page)
+    # a village tile opens that village's six-no report of the year
+    tile = page.get_by_test_id("village-tile").first
+    village = api["breakdowns"]["six_no_by_village"][0]["key"]
+    assert tile.get_attribute("href") == f"/six-no/{village}/{api['to'][:4]}"
     # export: the whole dashboard as XLSX, read back
     with page.expect_download() as dl:
         page.get_by_test_id("export-xlsx").click()

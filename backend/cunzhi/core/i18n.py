@@ -36,7 +36,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "required": ("必填", "Required"),
     "invalid_type": ("类型不正确", "Wrong type"),
     "invalid_choice": ("不是允许的取值", "Not an allowed value"),
-    "table_not_available": ("该单位的仪表盘没有这张表（乡镇对比仅限县级）", "This unit's dashboard has no such table (the township comparison is a county's)"),
+    "table_not_available": ("该单位的仪表盘没有这张表（乡镇对比仅限县级，积分排行仅限村级）", "This unit's dashboard has no such table (the township comparison is a county's, the points ranking a village's)"),
     "too_long": ("过长", "Too long"),
     "too_short": ("过短", "Too short"),
     "out_of_range": ("超出允许范围", "Out of range"),

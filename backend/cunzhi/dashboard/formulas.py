@@ -6,25 +6,25 @@ from __future__ import annotations
 FIGURES: dict[str, tuple[str, str, str, str]] = {
     "disputes_received": (
         "受理纠纷数", "Disputes received",
-        "受理日期在统计期内的调解案件数", "Cases whose received_on falls in the period"),
+        "受理日期在统计期内的调解案件数", "Cases received in the period (by the date received)"),
     "mediation_success_rate": (
         "调解成功率", "Mediation success rate",
         "统计期内调解结束且结果为“达成协议”的案件数 ÷ 统计期内调解结束且结果为“达成协议”或“终止调解”的案件数（不予受理、转交另计）",
-        "Cases whose mediation ended in the period as agreed ÷ cases that ended in the period as agreed or "
-        "terminated (declined and referred are counted apart)"),
+        "Cases whose mediation ended in the period with an agreement ÷ cases that ended in the period with an "
+        "agreement or terminated (declined and referred are counted apart)"),
     "cases_declined": (
         "不予受理数", "Cases declined",
         "统计期内以“不予受理”结束的案件数（不计入调解成功率分母）",
-        "Cases that ended in the period as declined (not in the success rate's denominator)"),
+        "Cases declined in the period (not in the success rate's denominator)"),
     "cases_referred": (
         "转交数", "Cases referred",
         "统计期内以“转交”结束的案件数（不计入调解成功率分母）",
-        "Cases that ended in the period as referred (not in the success rate's denominator)"),
+        "Cases referred elsewhere in the period (not in the success rate's denominator)"),
     "agreement_fulfilment_rate": (
         "协议履行率", "Agreement fulfilment rate",
         "达成协议、且协议履行期限（未填则为签订日期）在统计期内并且不晚于今天的案件中，至今已履行的案件数 ÷ 这些案件数",
-        "Of the cases ended as agreed whose agreement's perform_by date (absent: its signed_on) falls in the "
-        "period and is not after today: those that reached fulfilled by now ÷ those cases"),
+        "Of the cases ended with an agreement whose performance date (if none, the date signed) falls in the "
+        "period and is not after today: those fulfilled by now ÷ those cases"),
     "on_time_rate": (
         "按期办结率", "On-time rate",
         "统计期内结束且结束日期不晚于期限（含延期）的案件数 ÷ 统计期内结束的案件数（四种结束状态）",
@@ -32,7 +32,7 @@ FIGURES: dict[str, tuple[str, str, str, str]] = {
         "(all four ending states)"),
     "cases_open": (
         "在办案件数", "Open cases",
-        "当前状态为“已受理”或“调解中”的案件数（不限统计期）", "Cases registered or mediating now (no period)"),
+        "当前状态为“已受理”或“调解中”的案件数（不限统计期）", "Cases registered or being mediated now (whatever the period)"),
     "cases_overdue": (
         "超期案件数", "Overdue cases",
         "在办且今天已超过期限的案件数", "Open cases past their deadline today"),
@@ -45,25 +45,26 @@ FIGURES: dict[str, tuple[str, str, str, str]] = {
     "six_no_village_rate": (
         "六无村创建率", "Six-no village rate",
         "统计期截止年度六无村创建报告为“镇级认定”的村数 ÷ 本单位的村数（目标 ≥ 80%）",
-        "Villages whose six-no report of the year of `to` is township_certified ÷ villages of the unit "
-        "(target ≥ 80%)"),
+        "Villages whose six-no report for the year the period ends in is certified by the township ÷ "
+        "villages of the unit (target ≥ 80%)"),
     "safe_household_rate": (
         "平安家庭创建率", "Safe-household rate",
         "在册户中认定年度包含统计期截止年度的户数 ÷ 在册户数（目标 ≥ 97%）",
-        "Active households with the year of `to` in safe_certified_years ÷ active households (target ≥ 97%)"),
+        "Active households certified safe for the year the period ends in ÷ active households "
+        "(target ≥ 97%)"),
     "patrols_completed": (
         "完成巡查次数", "Patrols completed",
-        "状态为“已完成”且开始时间在统计期内的巡查次数", "Patrols completed with started_at in the period"),
+        "状态为“已完成”且开始时间在统计期内的巡查次数", "Completed patrols that started in the period"),
     "incidents_reported": (
         "上报事件数", "Incidents reported",
-        "发生时间在统计期内的事件数", "Incidents with occurred_at in the period"),
+        "发生时间在统计期内的事件数", "Incidents that occurred in the period"),
     "incidents_overdue": (
         "超期事件数", "Overdue incidents",
         "未办结（非已解决、已核实、已取消）且今天已超过期限的事件数",
         "Incidents not resolved, verified or cancelled, past their deadline today"),
     "nominations_awarded": (
         "表彰人数", "Nominations awarded",
-        "表彰日期在统计期内、状态为“已表彰”的推荐数", "Nominations that reached awarded (awarded_on) in the period"),
+        "表彰日期在统计期内、状态为“已表彰”的推荐数", "Nominations awarded in the period (by the award date)"),
     "mediators_township": (
         "乡镇专职调解员数", "Township mediators",
         "乡镇级在用调解员账号数（目标：每个乡镇 ≥ 2 名）",

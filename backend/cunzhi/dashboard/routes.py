@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -96,21 +97,29 @@ def export_file(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_
         data = service.compute(conn, scope, p)
         if p.level == "county" and (table in (None, "compare")):
             data["compare"] = service.compare(conn, scope, p)
+        labels = service.code_labels(conn, p)
     names = export.table_names(data)
     if table is not None and table not in TABLES:
         raise AppError(422, "validation_error", [FieldError("table", "invalid_choice")])
-    if table is not None and table not in names:  # compare: a county's dashboard only
+    if table is not None and table not in names:  # compare: a county's only; points ranking: a village's only
         raise AppError(422, "validation_error", [FieldError("table", "table_not_available")])
-    stem = f"dashboard-{p.org_code}-{p.start.isoformat()}-{p.end.isoformat()}" + (f"-{table}" if table else "")
+    ext = "csv" if format == "csv" else "xlsx"
     if format == "csv":
-        body, mime = export.to_csv(data, table or "figures", lang), "text/csv; charset=utf-8"
-        fname = stem + ".csv"
+        body, mime = export.to_csv(data, table or "figures", lang, labels), "text/csv; charset=utf-8"
     else:
-        body = export.to_xlsx(data, [table] if table else names, lang)
-        mime, fname = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", stem + ".xlsx"
+        body = export.to_xlsx(data, [table] if table else names, lang, labels)
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     audit(scope, "dashboard.export")
-    title = "仪表盘" if lang != "en" else "dashboard"
-    disp = f"attachment; filename=\"{fname}\"; filename*=UTF-8''{quote(title + '-' + fname)}"
+    # an ASCII name for old clients, and the one in the request's language (filename*): 万福镇看板-…-超期案件.csv
+    period = f"{p.start.isoformat()}-{p.end.isoformat()}"
+    fname = f"dashboard-{p.org_code}-{period}" + (f"-{table}" if table else "") + f".{ext}"
+    if lang == "en":
+        local = fname
+    else:
+        what = export.table(data, table, lang)[0] if table else None
+        local = f"{p.org_name}看板-{period}" + (f"-{what}" if what else "") + f".{ext}"
+        local = re.sub(r'[\\/:*?"<>|]', "", local)
+    disp = f"attachment; filename=\"{fname}\"; filename*=UTF-8''{quote(local)}"
     return Response(body, media_type=mime, headers={"Content-Disposition": disp, "Cache-Control": "no-store"})
 
 

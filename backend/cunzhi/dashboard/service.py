@@ -167,9 +167,32 @@ def _labels(conn: Connection, p: Period) -> dict[str, dict[str, str]]:
     return out
 
 
-def _state_label(code: str, lang: str) -> str:
+def _state_label(code: str, lang: str, table: dict[str, str] | None = None) -> str:
+    """A state's name: from its code table where there is one (incident_state), else records.md's names."""
+    if table and code in table:
+        return table[code]
     zh, en = STATE_LABELS.get(code, (code, code))
     return en if lang == "en" else zh
+
+
+def code_labels(conn: Connection, p: Period) -> dict[str, dict[str, str]]:
+    """Code table → code → name in the period's language, the unit's county's own tables where it has them."""
+    return _labels(conn, p)
+
+
+def org_names(conn: Connection, codes: set[str]) -> dict[str, str]:
+    """Names of org units (villages, grids, townships) by code."""
+    if not codes:
+        return {}
+    return dict(conn.execute(sa.select(org_t.c.code, org_t.c.name).where(org_t.c.code.in_(sorted(codes)))).all())
+
+
+_SUFFIX = re.compile(r"(村民委员会|居民委员会|社区居委会|村委会)$")
+
+
+def short_name(name: str) -> str:
+    """万福村村民委员会 → 万福村 (how people name a village)."""
+    return _SUFFIX.sub("", name) or name
 
 
 def _in_unit(table: sa.Table, p: Period):
@@ -518,11 +541,39 @@ def _patrols(conn: Connection, p: Period, r: Result) -> None:
                     if by_township else
                     _link("/patrols", org_code=p.org_code, grid_code=x.unit, state="completed", started_from=wk_from,
                           started_to=wk_to))
-            items.append({"key": f"{x.unit or '-'}/{wk}", "label": x.unit or "-", "unit": x.unit, "week": wk,
-                          "count": x.n, "drill": filt})
+            items.append({"key": f"{x.unit or '-'}/{wk}", "label": "", "unit": x.unit, "week": wk,
+                          "week_from": wk_from, "week_to": wk_to, "count": x.n, "drill": filt})
+        _name_patrol_rows(conn, p, items)
     r.figures["patrols_completed"] = _figure(p, "patrols_completed", total, numerator=total,
                                              available=t is not None, drill=_link("/patrols", **q))
     r.breakdowns["patrols_by_grid_week"] = items
+
+
+def _unit_label(code: str | None, names: dict[str, str], p: Period) -> str:
+    """A grid (or a county's township) as people name it: 一组网格, with its village in a township or county
+    (万福村一组网格), since every village has its own 一组网格."""
+    if not code:
+        return "No grid" if p.lang == "en" else "未划网格"
+    name = names.get(code, code)
+    village = names.get(code[:12]) if len(code) > 12 else None
+    if village and p.level != "village":
+        v = short_name(village)
+        if not name.startswith(v):
+            name = v + name
+    return name
+
+
+def _name_patrol_rows(conn: Connection, p: Period, items: list[dict]) -> None:
+    """Labels of the patrols-per-grid-week rows: the grid's name and the week (its ISO number and days)."""
+    codes = {i["unit"] for i in items if i["unit"]}
+    names = org_names(conn, codes | {c[:12] for c in codes if len(c) > 12})
+    with_year = p.start.year != p.end.year
+    for i in items:
+        a, b = (i["week_from"], i["week_to"]) if with_year else (i["week_from"][5:], i["week_to"][5:])
+        w = int(i["week"].rsplit("W", 1)[1])
+        when = f"week {w}, {a} – {b}" if p.lang == "en" else f"第{w}周 {a}至{b}"
+        i["unit_name"] = _unit_label(i["unit"], names, p)
+        i["label"] = f"{i['unit_name']} · {when}"
 
 
 def _patrol_rows_summary(conn: Connection, p: Period) -> Sequence[Any]:
@@ -582,7 +633,8 @@ def _incidents(conn: Connection, p: Period, r: Result, labels: dict) -> None:
         for k, n in sorted(by_type.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99, kv[0]))]
     states = ("reported", "assigned", "handling", "resolved", "verified", "cancelled")
     r.breakdowns["incidents_by_state"] = [
-        {"key": k, "label": _state_label(k, p.lang), "count": n, "drill": _link("/incidents", **q, state=k)}
+        {"key": k, "label": _state_label(k, p.lang, labels.get("incident_state")), "count": n,
+         "drill": _link("/incidents", **q, state=k)}
         for k, n in sorted(by_state.items(), key=lambda kv: (states.index(kv[0]) if kv[0] in states else 99, kv[0]))]
 
 
@@ -703,6 +755,11 @@ def _lists(conn: Connection, scope: Scope, p: Period, r: Result) -> None:
              "notice_starts_on": x["notice_starts_on"].isoformat() if x["notice_starts_on"] else None,
              "notice_ends_on": x["notice_ends_on"].isoformat() if x["notice_ends_on"] else None,
              "paused": bool(x["paused"]), "link": f"{API}/nominations/{x['id']}"} for x in rows]
+    # every item names its unit (万福村村民委员会), not only its code
+    names = org_names(conn, {i["org_code"] for items in r.lists.values() for i in items})
+    for items in r.lists.values():
+        for i in items:
+            i["org_name"] = names.get(i["org_code"], i["org_code"])
 
 
 # ---- county: townships side by side -------------------------------------------------------------------

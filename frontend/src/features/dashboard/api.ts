@@ -80,10 +80,21 @@ export async function fetchDrill(url: string, max = 2000): Promise<{ items: any[
   return { items, more: !!cursor }
 }
 
+/** The file name the server gives (filename*, in the request's language: 万福镇看板-…-超期案件.csv), else filename. */
+export function dispositionName(header: string | null): string | null {
+  if (!header) return null
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(header)
+  if (star) {
+    try { return decodeURIComponent(star[1].trim()) } catch { /* malformed: the plain name below */ }
+  }
+  return /filename="([^"]+)"/i.exec(header)?.[1] || null
+}
+
 export async function download(p: Params, format: 'xlsx' | 'csv', table?: string) {
   const res = await call(`/api/v1/dashboard/export?${query({ ...p, format, table })}`)
   const blob = await res.blob()
-  const name = `dashboard-${p.org_code || ''}-${p.from || ''}-${p.to || ''}${table ? '-' + table : ''}.${format}`
+  const name = dispositionName(res.headers.get('Content-Disposition'))
+    || `dashboard-${p.org_code || ''}-${p.from || ''}-${p.to || ''}${table ? '-' + table : ''}.${format}`
   const a = document.createElement('a')
   a.href = URL.createObjectURL(blob)
   a.download = name
