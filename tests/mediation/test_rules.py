@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
 
+from cunzhi.mediation.models import MediationCase
 from tests.api import helpers as h
 from tests.mediation.support import AGREEMENT, Case, plus_days
 from tests.support.device import mutation, new_case_fields, push
@@ -138,6 +140,51 @@ def test_default_deadline_is_30_days_and_changes_only_by_extension(as_user):
     case.rejected("extensions_append_only", "deadline_extensions",
                   deadline_extensions=[dict(ext, reason="改了理由"), rec["deadline_extensions"][1]])
     case.rejected("deadline_needs_extension", "deadline", deadline=new)
+
+
+def test_an_extension_must_move_the_deadline_later_and_not_into_the_past(as_user):
+    """An "extension" to a day before the current deadline, or in the past, is refused with the field named (in
+    both languages); a later one applies; a stored extension is not judged again when another is appended."""
+    c = as_user("wanfucun.mediator")
+    case = Case(c, received_on=h.days_ago(28))  # due in 2 days
+    due = case.record["deadline"]
+    field = "deadline_extensions.0.new_deadline"
+    res = case.rejected("extension_not_later", field, deadline_extensions=[{"new_deadline": plus_days(due, -1), "reason": "双方同意"}])
+    assert "晚于原期限" in res["error"]["details"][0]["message"]
+    case.rejected("extension_not_later", field, deadline_extensions=[{"new_deadline": due, "reason": "双方同意"}])
+    en = push(c, [mutation("mediation_case", case.id, {"deadline_extensions": [
+        {"new_deadline": h.days_ago(20), "reason": "r"}]}, base_rev=case.rev)], headers={"Accept-Language": "en"}).json()["results"][0]
+    assert en["error"]["details"] == [{"field": field, "code": "extension_not_later",
+                                       "message": "The new deadline must be later than the current one"}]
+    assert case.get()["deadline"] == due and case.get()["deadline_extensions"] == []
+    rec = case.ok(deadline_extensions=[{"new_deadline": plus_days(due, 10), "reason": "双方同意"}])
+    # two appended at once: each must go past the one before it
+    case.rejected("extension_not_later", "deadline_extensions.2.new_deadline", deadline_extensions=[
+        *rec["deadline_extensions"], {"new_deadline": plus_days(due, 20), "reason": "a"}, {"new_deadline": plus_days(due, 15), "reason": "b"}])
+    # an overdue case: a day after its deadline that is still in the past is refused too
+    late = Case(c, received_on=h.days_ago(40))
+    res = late.rejected("extension_in_past", field, deadline_extensions=[{"new_deadline": h.days_ago(5), "reason": "双方同意"}])
+    assert "不能早于今天" in res["error"]["details"][0]["message"]
+    late.ok(deadline_extensions=[{"new_deadline": h.today().isoformat(), "reason": "双方同意"}])
+
+
+def test_a_stored_extension_earlier_than_its_deadline_stays_readable(as_user, database):
+    """Extensions stored before the rule (one to an earlier day) are read as they are, and a new one is judged
+    against the deadline they give."""
+    c = as_user("wanfucun.mediator")
+    case = Case(c, received_on=h.days_ago(10))
+    engine = h.engine_for(database)
+    old = [{"new_deadline": h.days_ago(1), "reason": "旧数据", "recorded_by": None, "recorded_at": None}]
+    t = MediationCase.__table__
+    with engine.begin() as conn:  # a new updated_at: the server's render cache keys on it
+        conn.execute(sa.update(t).where(t.c.id == case.id).values(
+            deadline_extensions=old, deadline=date.fromisoformat(h.days_ago(1)), updated_at=datetime.now(UTC)))
+    engine.dispose()
+    got = case.get()
+    assert got["deadline_extensions"][0]["new_deadline"] == h.days_ago(1) and got["deadline_color"] == "red"
+    case.rev = got["rev"]
+    rec = case.ok(deadline_extensions=[*got["deadline_extensions"], {"new_deadline": plus_days(h.days_ago(1), 20), "reason": "双方同意"}])
+    assert rec["deadline"] == plus_days(h.days_ago(1), 20) and rec["deadline_extensions"][0]["reason"] == "旧数据"
 
 
 def test_county_deadline_days_override(as_user, database):

@@ -61,6 +61,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_mediator": ("调解员不存在或不属于该村", "Not a mediator of this village"),
     "deadline_needs_extension": ("期限只能通过记录理由的延期来变更", "The deadline changes only through a recorded extension"),
     "extensions_append_only": ("延期记录只能追加", "Extensions can only be appended"),
+    "extension_not_later": ("延长后的期限必须晚于原期限", "The new deadline must be later than the current one"),
+    "extension_in_past": ("延长后的期限不能早于今天", "The new deadline cannot be in the past"),
     "masked_field_readonly": ("您看不到该字段的完整内容，因此不能修改它", "You see this field masked, so you cannot change it"),
     "agreement_required": ("达成协议时必须填写协议内容", "An agreement is required to reach agreed"),
     # field app (issue 12): what an agreement needs when a case reaches agreed

@@ -33,6 +33,8 @@ def _prepare_case(ctx: WriteContext) -> None:
     if "deadline_extensions" in ctx.changed:
         old = cur.get("deadline_extensions") or []
         row["_extensions_sent"] = ext  # judged as sent: dropping or rewriting an old extension is an error
+        if row.get("received_on"):  # what a new extension must go past: the deadline before this change
+            row["_extension_floor"] = (len(old), rules.expected_deadline(row["received_on"], old, days))
         stamped = list(old) + [dict(e, recorded_by=ctx.actor.user_id, recorded_at=iso(ctx.now))
                                for e in ext[len(old):]]
         row["deadline_extensions"] = ext = stamped
@@ -65,6 +67,9 @@ def _validate_case(ctx: WriteContext) -> list[FieldError]:
         if len(new) < len(old) or any((a["new_deadline"], a["reason"]) != (b["new_deadline"], b["reason"])
                                       for a, b in zip(old, new, strict=False)):
             errors.append(FieldError("deadline_extensions", "extensions_append_only"))
+    floor = row.pop("_extension_floor", None)
+    if floor is not None and "deadline_extensions" in ch:
+        errors += rules.extension_errors(row.get("deadline_extensions") or [], *floor, ctx.today)
     if "status" in ch:
         if ctx.op == "create":
             if row["status"] != "registered":

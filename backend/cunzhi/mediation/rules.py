@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from cunzhi.core.errors import FieldError
 from cunzhi.sync import fields as f
 from cunzhi.sync.fields import FieldType, Invalid, _text, parse_date
 
@@ -113,6 +114,20 @@ def agreement_errors(agreement: dict | None, today: date) -> list[tuple[str, str
         errors.append(("agreement.signed_on", "signed_on_required"))
     if signed and date.fromisoformat(str(signed)) > today:
         errors.append(("agreement.signed_on", "future_date"))
+    return errors
+
+
+def extension_errors(extensions: list[dict], first_new: int, deadline: date, today: date) -> list[FieldError]:
+    """An extension appended from ``first_new`` on must move the deadline later than it was (``deadline``,
+    then each new one in turn) and not into the past. Extensions already stored are never judged again."""
+    errors: list[FieldError] = []
+    for i, e in enumerate(extensions[first_new:], start=first_new):
+        nd = date.fromisoformat(str(e["new_deadline"]))
+        if nd <= deadline:
+            errors.append(FieldError(f"deadline_extensions.{i}.new_deadline", "extension_not_later"))
+        elif nd < today:
+            errors.append(FieldError(f"deadline_extensions.{i}.new_deadline", "extension_in_past"))
+        deadline = max(deadline, nd)
     return errors
 
 

@@ -63,6 +63,8 @@ export interface ConflictRow {
   status: 'open' | 'resolving' | 'resolved'
   created_at: string
   mine: 0 | 1
+  /** who made the change kept in the conflict (its client_value); not indexed, no schema version */
+  created_by?: string | null
   resolving_mutation_id?: string | null
 }
 

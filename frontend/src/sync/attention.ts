@@ -43,6 +43,9 @@ export async function resolveConflict(db: CunzhiDB, conflictId: string, values: 
   await db.transaction('rw', CHANGE_TABLES(db), async () => {
     const c = await db.conflicts.get(conflictId)
     if (!c) throw new Error('not found')
+    // an earlier resolution the server refused is superseded by this one (no longer "needs attention")
+    const stale = (await db.rejected.toArray()).filter((r) => r.mutation.resolves_conflict === conflictId)
+    if (stale.length) await db.rejected.bulkDelete(stale.map((r) => r.mutation_id))
     const entry = await addToOutbox(db, { entity: c.entity, recordId: c.record_id, fields: values, resolvesConflict: conflictId })
     await db.conflicts.update(conflictId, { status: 'resolving', resolving_mutation_id: entry.mutation_id })
   })

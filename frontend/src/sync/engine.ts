@@ -423,7 +423,7 @@ export class SyncEngine {
           await db.conflicts.put({
             id: r.conflict_id, entity: m.entity, record_id: m.record_id,
             base_rev: r.record?.rev ?? m.base_rev, fields: r.conflicts || [],
-            status: 'open', created_at: now, mine: 1,
+            status: 'open', created_at: now, mine: 1, created_by: this.o.userId || null,
           })
         }
         if (m.resolves_conflict) {
@@ -544,7 +544,7 @@ export class SyncEngine {
           } else if (eff === 'conflict' && r.conflict_id) {
             await db.conflicts.put({
               id: r.conflict_id, entity: m.entity, record_id: m.record_id, base_rev: r.record?.rev ?? m.base_rev,
-              fields: r.conflicts || [], status: 'open', created_at: now, mine: 1,
+              fields: r.conflicts || [], status: 'open', created_at: now, mine: 1, created_by: this.o.userId || null,
             })
           }
           await rebuildView(db, m.entity, m.record_id)
@@ -572,6 +572,7 @@ export class SyncEngine {
           id: c.id, entity: c.entity, record_id: c.record_id, base_rev: c.base_rev, fields: c.fields,
           status: 'open', created_at: c.created_at || new Date().toISOString(),
           mine: existing?.mine || (this.o.userId && c.created_by === this.o.userId ? 1 : 0),
+          created_by: c.created_by || existing?.created_by || null,
         })
       }
     })

@@ -2,7 +2,8 @@ import { describe, it, expect, vi } from 'vitest'
 
 // the transitions read /reference from the session; no browser storage in these tests
 vi.mock('../../app/session', () => ({ appState: { reference: null } }))
-import { gridHome, mediatorHome, villageHome } from './homeData'
+import { gridHome, mediatorHome, unassignedCases, villageHome } from './homeData'
+import { checkExtension, defaultMediator, genderFromId } from '../mediation/cases'
 import { allowedTransitions } from './transitions'
 
 const s = { deadline_days: 30, deadline_warn_days: 5 }
@@ -24,6 +25,41 @@ describe('home screens', () => {
     expect(h.overdue.map((c) => c.id)).toEqual(['over'])
     expect(h.dueSoon.map((c) => c.id)).toEqual(['soon'])
     expect(h.followUps.map((c) => c.id)).toEqual(['visit'])
+  })
+
+  it("the village's open cases with no mediator wait as 待分派: red-risk first, then overdue, then by deadline", () => {
+    const cases = [
+      { id: 'blue-due', status: 'registered', risk_level: 'blue', received_on: '2026-11-20', org_code: '340321108200', mediator_ids: [] },
+      { id: 'yellow-over', status: 'registered', risk_level: 'yellow', received_on: '2026-10-01', org_code: '340321108200' },
+      { id: 'red-fresh', status: 'registered', risk_level: 'red', received_on: '2026-11-29', org_code: '340321108200', mediator_ids: [] },
+      { id: 'red-over', status: 'registered', risk_level: 'red', received_on: '2026-10-25', org_code: '340321108200', mediator_ids: [], created_by: 'grid' },
+      { id: 'assigned', status: 'registered', risk_level: 'red', received_on: '2026-10-25', org_code: '340321108200', mediator_ids: ['me'] },
+      { id: 'closed', status: 'declined', risk_level: 'red', received_on: '2026-10-25', org_code: '340321108200', mediator_ids: [] },
+      { id: 'other-village', status: 'registered', risk_level: 'red', received_on: '2026-10-25', org_code: '340321108201', mediator_ids: [] },
+    ]
+    expect(unassignedCases(cases, '340321108200', today, s).map((c) => c.id)).toEqual(['red-over', 'red-fresh', 'yellow-over', 'blue-due'])
+    // a grid worker's unassigned intake was nobody's: the mediator's own home did not count it
+    expect(mediatorHome(cases, [], 'me', today, s).overdue.map((c) => c.id)).toEqual(['assigned'])
+  })
+
+  it('an intake defaults to the village mediator when it has exactly one; 性别 from the ID number', () => {
+    const users = [
+      { id: 'm1', role: 'mediator', org_code: '340321108200' }, { id: 'a1', role: 'village_admin', org_code: '340321108200' },
+      { id: 'm2', role: 'mediator', org_code: '340321108201' }, { id: 'm3', role: 'mediator', org_code: '340321108201' },
+    ]
+    expect(defaultMediator(users, '340321108200')).toBe('m1')
+    expect(defaultMediator(users, '340321108201')).toBeNull()
+    expect(genderFromId('340321198503120016')).toBe('male')
+    expect(genderFromId('11010519491231002X')).toBe('female')
+    expect(genderFromId('340321198503120017')).toBe('')
+  })
+
+  it('a deadline extension must be later than the deadline in force and not in the past', () => {
+    expect(checkExtension('2026-11-15', '2026-12-04', today)).toBe('fieldfix.extendNotLater')
+    expect(checkExtension('2026-12-04', '2026-12-04', today)).toBe('fieldfix.extendNotLater')
+    expect(checkExtension('2026-11-20', '2026-11-10', today)).toBe('fieldfix.extendPast')
+    expect(checkExtension('2026-12-05', '2026-12-04', today)).toBe('')
+    expect(checkExtension('', '2026-12-04', today)).toBe('checks.required')
   })
 
   it("a grid worker's patrol in progress and incidents waiting on them, overdue first", () => {

@@ -30,6 +30,24 @@ export function mediatorHome(cases: Record<string, any>[], events: Record<string
   return { open: open.length, overdue: overdue.sort(byDeadline), dueSoon: dueSoon.sort(byDeadline), followUps }
 }
 
+const RISK_ORDER: Record<string, number> = { red: 0, orange: 1, yellow: 2, blue: 3 }
+
+/**
+ * Open cases of the village that no mediator has yet (a grid worker's intake, say): the village's mediators and
+ * admin see them as 待分派 so none is lost. Red-risk first, then overdue, then by deadline.
+ */
+export function unassignedCases(cases: Record<string, any>[], orgCode: string, today: string, s: DeadlineSettings) {
+  const rows = cases.filter((c) => OPEN_STATUSES.includes(c.status) && !c._rejected && !(c.mediator_ids || []).length
+    && !!orgCode && String(c.org_code || '').startsWith(orgCode))
+  const key = (c: any) => [c.risk_level === 'red' ? 0 : 1, deadlineColor(c, today, s) === 'red' ? 0 : 1] as const
+  return rows.sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)]
+    return ka[0] - kb[0] || ka[1] - kb[1]
+      || String(effectiveDeadline(a, s)).localeCompare(String(effectiveDeadline(b, s)))
+      || (RISK_ORDER[a.risk_level] ?? 9) - (RISK_ORDER[b.risk_level] ?? 9)
+  })
+}
+
 /** A grid worker's day: the patrol in progress (or today's), and incidents waiting on them, overdue first. */
 export function gridHome(patrols: Record<string, any>[], incidents: Record<string, any>[], userId: string, today: string, settings: Record<string, any> = {}) {
   const mine = (p: any) => p.created_by === userId || (!p.created_by && p._pending)

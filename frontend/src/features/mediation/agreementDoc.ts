@@ -48,6 +48,13 @@ export function chineseDate(iso: string | null | undefined): string {
   return `${y}年${m}月${d}日`
 }
 
+/** 履行协议的方式、地点、期限: the way and place as written, and the date entered as 履行期限 (perform_by). */
+export function performanceText(a: Record<string, any>): string {
+  const by = a.perform_by ? `于${chineseDate(a.perform_by)}前履行完毕。` : ''
+  const how = String(a.performance || '').trim()
+  return [how && by ? how.replace(/[。；;，,\s]+$/, '') + '，' + by : how, how ? '' : by].filter(Boolean).join('')
+}
+
 export function agreementModel(c: Record<string, any>, orgName: string, userNames: Map<string, string>, parties = 2): AgreementModel {
   const a = c.agreement || {}
   const list = (c.parties || []) as any[]
@@ -68,7 +75,7 @@ export function agreementModel(c: Record<string, any>, orgName: string, userName
     facts: [c.title, c.description].filter(Boolean).join('\n'),
     terms: a.terms || '',
     amount: a.amount ? `涉及金额：人民币 ${a.amount} 元。` : '',
-    performance: a.performance || '',
+    performance: performanceText(a),
     copies: cnNumber(Math.max(parties, list.length) + 1),
     signedOn: chineseDate(a.signed_on),
     court: COURT[a.court_confirmation || 'none'] || '',

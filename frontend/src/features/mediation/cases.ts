@@ -7,6 +7,7 @@ import { recordChange } from '../../sync/outbox'
 import { newId } from '../../sync/ids'
 import { shanghaiDate, shanghaiIso } from '../../sync/dates'
 import type { Party } from '../../api/types'
+import { validIdNumber } from '../../composables/checks'
 
 export interface NewCaseInput {
   org_code: string
@@ -92,4 +93,29 @@ export function extendDeadline(db: CunzhiDB, id: string, existing: any[], newDea
   const list = (existing || []).map((e) => ({ ...e }))
   list.push({ new_deadline: newDeadline, reason })
   return recordChange(db, { entity: 'mediation_case', recordId: id, fields: { deadline_extensions: list } })
+}
+
+
+/**
+ * The phone's check of a new deadline (the server's rule, mediation/rules.py extension_errors): later than the
+ * deadline in force and not in the past. An i18n key, or '' when fine.
+ */
+export function checkExtension(newDeadline: string, current: string | null, today: string): string {
+  if (!newDeadline) return 'checks.required'
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(newDeadline)) return 'checks.date'
+  if (current && newDeadline <= current) return 'fieldfix.extendNotLater'
+  if (newDeadline < today) return 'fieldfix.extendPast'
+  return ''
+}
+
+/** A mediator whom the village's intake goes to by default: its only mediator, if it has exactly one. */
+export function defaultMediator(users: { id: string; role: string; org_code: string }[], orgCode: string): string | null {
+  const m = users.filter((u) => u.role === 'mediator' && u.org_code === orgCode)
+  return m.length === 1 ? m[0].id : null
+}
+
+/** 性别 suggested by an ID number's 17th digit (odd: male, even: female), for a valid full number only. */
+export function genderFromId(id: string | null | undefined): 'male' | 'female' | '' {
+  if (!id || !validIdNumber(id)) return ''
+  return Number(id[16]) % 2 === 1 ? 'male' : 'female'
 }

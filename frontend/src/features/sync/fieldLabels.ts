@@ -1,5 +1,7 @@
 import { useI18n } from 'vue-i18n'
 import { useCodes } from '../../composables/useCodes'
+import { appState } from '../../app/session'
+import { userNames } from './conflictSides'
 
 const keys: Record<string, string> = {
   title: 'form.summary', description: 'form.description', category: 'form.category', source: 'form.source',
@@ -38,6 +40,8 @@ export function useFieldLabels() {
     if (field === 'court_confirmation' || (field === 'form' && (value === 'written' || value === 'oral'))) return te(`agreement.${value}`) ? t(`agreement.${value}`) : String(value)
     if (field === 'role' && te(`roles.${value}`)) return t(`roles.${value}`)
     if (field === 'attachment_ids' && Array.isArray(value)) return t('conflict.photos', { n: value.length })
+    if (field === 'mediator_ids' && Array.isArray(value)) return value.length ? userNames(value, appState.reference?.users || [], t('fieldfix.cfUnknownUser')) : '—'
+    if (field === 'gender' && typeof value === 'string' && te(`fieldfix.gender.${value}`)) return t(`fieldfix.gender.${value}`)
     if (Array.isArray(value)) {
       return value.map((v) => (v && typeof v === 'object'
         ? v.name ? [v.name, v.role && te(`roles.${v.role}`) ? t(`roles.${v.role}`) : '', v.phone || ''].filter(Boolean).join(' ')
