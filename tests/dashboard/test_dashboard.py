@@ -319,7 +319,7 @@ def test_grid_six_no_nominations_points(world):
     assert _counts(b["patrols_by_grid_week"]) == {f"{g1}/{_week(1)}": 2, f"{g2}/{_week(8)}": 1}
     villages = {v["key"]: v for v in b["six_no_by_village"]}
     assert (villages[W]["state"], villages[W]["broken"]) == ("open", ["no_criminal_case"])
-    assert (villages[Z]["state"], villages[Z]["broken"], villages[Z]["state_label"]) == ("township_certified", [], "镇级认定")
+    assert (villages[Z]["state"], villages[Z]["broken"], villages[Z]["state_label"]) == ("township_certified", [], "乡镇已认定")
     assert villages["340321108202"]["state"] == "none"
     # follow-up lists: overdue incidents, most overdue first; the notice in progress (name masked for a viewer)
     assert [i["id"] for i in lists["overdue_incidents"]] == [world.ids["I2"], world.ids["I3"]]
