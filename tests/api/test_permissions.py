@@ -957,8 +957,9 @@ I8_VISIBLE = {"M": {"W"}, "G": {"W"}, "VA": {"W"}, "ZM": {"Z"}, "ZA": {"Z"}, "TA
 I8_UNMASKED = {"M": {"W"}, "G": set(), "VA": {"W"}, "ZM": {"Z"}, "ZA": {"Z"}, "TA": {"W", "Z"}, "TV": set(),
                "TM": set(), "OA": {"T8"}, "CA": set()}
 I8_SEEDS: dict[int, dict[str, dict]] = {}
-for _role, _perms in (("mediator", {"nomination": ["create"], "points_entry": ["create"]}),
-                      ("grid_worker", {"nomination": ["create"], "points_entry": ["create"]}),
+# mediators and grid workers add points entries only where the county allows (points_field_writers, 0 by default)
+for _role, _perms in (("mediator", {"nomination": ["create"]}),
+                      ("grid_worker", {"nomination": ["create"]}),
                       ("village_admin", {"nomination": ["create", "update"], "nomination_objection": ["create", "update"],
                                          "points_entry": ["create"], "six_no_report": ["create", "update"]}),
                       ("township_admin", {"nomination": ["create", "update"],

@@ -332,7 +332,7 @@ def test_grid_six_no_nominations_points(world):
         assert i["label"] == f"{i['unit_name']} · 第{n}周 {days}"
     villages = {v["key"]: v for v in b["six_no_by_village"]}
     assert (villages[W]["state"], villages[W]["broken"]) == ("open", ["no_criminal_case"])
-    assert (villages[Z]["state"], villages[Z]["broken"], villages[Z]["state_label"]) == ("township_certified", [], "镇级认定")
+    assert (villages[Z]["state"], villages[Z]["broken"], villages[Z]["state_label"]) == ("township_certified", [], "乡镇已认定")
     assert villages["340321108202"]["state"] == "none"
     # follow-up lists: overdue incidents, most overdue first; the notice in progress (name masked for a viewer)
     assert [i["id"] for i in lists["overdue_incidents"]] == [world.ids["I2"], world.ids["I3"]]

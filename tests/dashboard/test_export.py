@@ -40,7 +40,7 @@ def test_xlsx_whole_dashboard(world):
     assert [info.cell(6, j).value for j in (1, 2, 3)] == ["指标", "计算公式", "目标"]
     formulas = {info.cell(i, 1).value: (info.cell(i, 2).value, info.cell(i, 3).value) for i in range(7, 7 + 18)}
     assert len(formulas) == 18
-    assert formulas["六无村创建率"][1] == 0.8 and "镇级认定" in formulas["六无村创建率"][0]
+    assert formulas["六无村创建率"][1] == 0.8 and "乡镇已认定" in formulas["六无村创建率"][0]
     assert formulas["平安家庭创建率"][1] == 0.97
     assert "终止调解" in formulas["调解成功率"][0]
     figs = wb["指标"]

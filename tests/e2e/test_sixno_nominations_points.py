@@ -188,3 +188,77 @@ def test_safe_households_certified_in_bulk_offline(server, context):
             break
         assert time.time() < deadline, f"bulk certification did not reach the server: {hh}"
         time.sleep(1)
+
+
+def test_a_refused_points_entry_shows_as_refused_and_stays_out_of_the_balance(server, context):
+    """Finding 1 and 3: a mediator (the county does not let mediators record points) is not offered 记积分; an
+    entry saved anyway (an old link, the setting changed while offline) comes back refused: marked with the
+    server's reason on the household's page, and the balance shown is the server's."""
+    hh = api(server, "wanfucun.admin", "GET", "/api/v1/households", params={"org_code": WANFU_CUN, "limit": 3}).json()
+    head, hid = hh["items"][2]["head_name"], hh["items"][2]["id"]
+    page = context.new_page()
+    sign_in(page, server.url, "wanfucun.mediator")
+    page.goto(server.url + "/points")
+    page.get_by_test_id("pts-list").wait_for()
+    assert page.get_by_test_id("new-points").count() == 0  # /me: no points_entry for mediators here
+    page.goto(server.url + f"/points/new?household={hid}")
+    page.get_by_test_id("pts-rule").locator("[data-code=volunteer]").click()
+    page.get_by_test_id("pts-save").click()
+    page.get_by_test_id("pts-history").wait_for()
+    page.get_by_test_id("pts-entry-refused").first.wait_for(timeout=60_000)
+    refused = page.get_by_test_id("pts-entry-refused").first.inner_text()
+    assert "被退回" in refused and "无权" in refused, refused
+    server_balance = api(server, "wanfucun.admin", "GET", f"/api/v1/points/households/{hid}").json()["balance"]
+    page.wait_for_function("b => document.querySelector('[data-testid=pts-balance]').textContent.trim() === String(b)",
+                           arg=server_balance)
+    assert page.get_by_test_id("pts-reverse").count() == 0  # nothing to reverse for a mediator
+    shot(page, "points-refused-entry", full_page=True)
+    assert head
+
+
+def test_the_township_admin_proposes_and_records_points_for_a_village(server, browser):
+    """Finding 2: on a PC, the township admin picks one of its villages for a nomination; a points entry takes its
+    household's village. Both reach the server (they were refused as the township's own code before)."""
+    pc = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", service_workers="allow")
+    try:
+        tp = pc.new_page()
+        sign_in(tp, server.url, "wanfu.admin")
+        name = f"徐宝山{uuid.uuid4().hex[:4]}"
+        tp.goto(server.url + "/nominations/new")
+        tp.get_by_test_id("nom-category").locator("[data-code=bravery]").click()
+        tp.get_by_test_id("nom-name").locator("input").fill(name)
+        tp.get_by_test_id("nom-deeds").locator("textarea").fill("扑救邻居家火灾。")
+        tp.get_by_test_id("nom-phone").locator("input").fill("12345")
+        tp.get_by_test_id("nom-save").click()
+        missing = tp.get_by_test_id("nom-missing").inner_text()
+        assert "所属村" in missing and "电话" in missing, missing  # checked before saving, as the server would
+        tp.get_by_test_id("nom-village").locator(f"[data-code='{WANFU_CUN}']").click()
+        tp.get_by_test_id("nom-phone").locator("input").fill("13800138000")
+        shot(tp, "nomination-township-pc", full_page=True)
+        tp.get_by_test_id("nom-save").click()
+        tp.get_by_test_id("nom-title").wait_for()
+        wait_synced(tp, timeout=60_000)
+        noms = api(server, "wanfu.admin", "GET", "/api/v1/nominations", params={"q": name}).json()["items"]
+        assert [(n["nominee_name"], n["org_code"]) for n in noms] == [(name, WANFU_CUN)]
+
+        hh = api(server, "wanfu.admin", "GET", "/api/v1/households", params={"org_code": WANFU_CUN, "limit": 1}).json()
+        head, hid = hh["items"][0]["head_name"], hh["items"][0]["id"]
+        before = api(server, "wanfu.admin", "GET", f"/api/v1/points/households/{hid}").json()["balance"]
+        tp.goto(server.url + "/points/new")
+        tp.get_by_test_id("household-search").fill(head)
+        tp.get_by_test_id("household-option").first.click()
+        tp.get_by_test_id("pts-rule").locator("[data-code=redeem]").click()
+        tp.get_by_test_id("pts-points").locator("input").fill("20")
+        tp.get_by_test_id("pts-save").click()
+        assert "兑换的分值必须为负数" in tp.get_by_test_id("pts-points").inner_text()
+        tp.get_by_test_id("pts-rule").locator("[data-code=clean_yard]").click()
+        tp.get_by_test_id("pts-save").click()
+        tp.get_by_test_id("pts-history").wait_for()
+        wait_synced(tp, timeout=60_000)
+        after = api(server, "wanfu.admin", "GET", f"/api/v1/points/households/{hid}").json()["balance"]
+        assert after == before + 2
+        tp.wait_for_function("b => document.querySelector('[data-testid=pts-balance]').textContent.trim() === String(b)",
+                             arg=after)
+        shot(tp, "points-township-pc", full_page=True)
+    finally:
+        pc.close()

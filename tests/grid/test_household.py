@@ -44,7 +44,7 @@ def test_household_rules(g):
              field="members", detail="required")
     # a household belongs to a village, not a township
     rejected(g.push1("TA", "household", new_id(), household_fields(org_code="340321108", grid_code=None)),
-             field="org_code", detail="unknown_org")
+             field="org_code", detail="org_not_village")
     ok(g.push1("VA", "household", rid, {"active": False}, base_rev=1))
 
 

@@ -106,12 +106,17 @@ def test_disqualifiers_are_checked_before_review_and_block_approval(town):
              field="disqualifiers.gambling", detail="unknown_field")
     rec = step(town, "VA", rec, state="village_reviewed",
                disqualifiers=CHECK | {"vice": True, "checked_on": h.days_ago(1)})
-    rec = step(town, "VA", rec, state="public_notice")
-    with clock.moved(timedelta(days=8)):
-        rejected(town.push1("TA", NOM, rec["id"], {"state": "township_approved"}, base_rev=rec["rev"]),
-                 field="disqualifiers", detail="disqualified")
-        rec = step(town, "TA", rec, state="rejected", review_note="存在否决情形")
+    # a disqualified nominee is not published on the public poster (finding 8); the township rejects it
+    rejected(town.push1("VA", NOM, rec["id"], {"state": "public_notice"}, base_rev=rec["rev"]),
+             field="disqualifiers", detail="disqualified_notice")
+    rec = step(town, "TA", rec, state="rejected", review_note="存在否决情形")
     assert rec["state"] == "rejected"
+    # one published before the rule (or whose check turned true afterwards) still cannot be approved
+    late = to_notice(town, nominee_name="赵铁柱")
+    late = step(town, "VA", late, disqualifiers=CHECK | {"criminal_record": True, "checked_on": h.days_ago(0)})
+    with clock.moved(timedelta(days=8)):
+        rejected(town.push1("TA", NOM, late["id"], {"state": "township_approved"}, base_rev=late["rev"]),
+                 field="disqualifiers", detail="disqualified")
 
 
 def test_bad_input_names_the_field_and_stores_nothing(town):
@@ -216,3 +221,12 @@ def test_objections_are_recorded_and_decided_by_admins_only(town):
         res = town.push1(who, OBJ, o["id"], {"state": "dismissed", "decision_note": "x"}, base_rev=o["rev"])
         rejected(res, "unknown_record" if who == "ZA" else "forbidden")
     assert town.ok("TA", OBJ, o["id"], {"state": "dismissed", "decision_note": "不属实"}, o["rev"])["state"] == "dismissed"
+
+
+def test_a_township_admin_proposes_for_one_of_its_villages_not_for_the_township(town):
+    """Finding 2: the township's own code is refused with a message that says a village is needed."""
+    rejected(town.push1("TA", NOM, str(uuid.uuid4()), {"org_code": "340321108", "category": "bravery",
+                                                       "nominee_name": "徐宝山", "deeds": "救火", "source": "organisation"}),
+             field="org_code", detail="org_not_village")
+    rec = propose(town, who="TA", org=Z, nominee_name="徐宝山")
+    assert rec["org_code"] == Z and rec["state"] == "nominated"

@@ -55,8 +55,35 @@ def test_notice_page_shows_only_what_the_notice_needs(town):
     # another village's notice and unknown codes
     assert "王建国家庭" not in anon.get(f"/notice/{Z}").text
     for bad in ("340321108", "999999999999", "x" * 12, "340321108200.json"):
-        r = anon.get(f"/notice/{bad}")
-        assert r.status_code == 404 and r.json()["code"] == "not_found"
+        for path in (f"/notice/{bad}", f"/points/{bad}"):
+            assert_no_such_village(anon.get(path))
+    anon.close()
+
+
+def assert_no_such_village(r: httpx.Response) -> None:
+    """A wrong code on a public page answers a page that says so, not API JSON about permissions (finding 9)."""
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), r.text
+    assert "未找到此页面" in r.text and "村代码" in r.text and "权限" not in r.text
+
+
+def test_notice_names_the_committee_once_and_leaves_out_the_disqualified(town):
+    clean = town.ok("M", "nomination", str(uuid.uuid4()), {
+        "org_code": W, "category": "honesty", "nominee_name": "钱守信", "deeds": "拾金不昧", "source": "villagers"})
+    clean = step(town, "VA", clean, state="village_reviewed", disqualifiers=CHECK | {"checked_on": h.days_ago(0)})
+    step(town, "VA", clean, state="public_notice")
+    # published, then the village records a criminal record: it leaves the poster at once
+    bad = town.ok("M", "nomination", str(uuid.uuid4()), {
+        "org_code": W, "category": "bravery", "nominee_name": "赵铁柱", "deeds": "救起落水儿童", "source": "villagers"})
+    bad = step(town, "VA", bad, state="village_reviewed", disqualifiers=CHECK | {"checked_on": h.days_ago(0)})
+    bad = step(town, "VA", bad, state="public_notice")
+    anon = httpx.Client(base_url=town.base, timeout=30)
+    assert "赵铁柱" in anon.get(f"/notice/{W}").text
+    step(town, "VA", bad, disqualifiers=CHECK | {"criminal_record": True, "checked_on": h.days_ago(0)})
+    text = anon.get(f"/notice/{W}").text
+    assert "钱守信" in text and "赵铁柱" not in text
+    assert "村民委员会村民委员会" not in text
+    assert "可到万福村村民委员会当面反映" in text and "万福镇万福村道德模范" in text
+    assert "村民委员会村民委员会" not in anon.get(f"/points/{W}").text
     anon.close()
 
 
@@ -76,5 +103,5 @@ def test_points_page_shows_head_names_and_points_only(town):
     for secret in personal_values(town):
         assert secret not in text, secret
     assert anon.get(f"/points/{Z}").status_code == 200 and "赵春生" not in anon.get(f"/points/{Z}").text
-    assert anon.get("/points/340321108").status_code == 404
+    assert_no_such_village(anon.get("/points/340321108"))
     anon.close()

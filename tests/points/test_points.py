@@ -125,6 +125,22 @@ def test_who_may_add_entries_and_the_county_switch(town):
     rejected(town.push1("TV", PE, str(uuid.uuid4()), fields), "forbidden")
 
 
+def test_me_offers_points_entries_to_field_workers_only_where_the_county_allows(town):
+    """/me's permissions follow the county switch the push checks: a phone offers 记积分 only when it would pass."""
+    def perms(who: str) -> dict:
+        return town.get(who, "/api/v1/me")["permissions"]
+
+    for who in ("M", "G"):
+        assert PE not in perms(who), who
+    for who in ("VA", "TA"):
+        assert perms(who)[PE] == ["create"], who
+    with town.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO county_setting (county_code, key, value) "
+                             "VALUES ('340321', 'points_field_writers', '1')"))
+    for who in ("M", "G"):
+        assert perms(who)[PE] == ["create"], who
+
+
 def test_county_rules_override_the_defaults(town):
     with town.engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO code_entry (table_name, county_code, code, name_zh, name_en, sort, active, points) "

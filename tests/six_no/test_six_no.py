@@ -248,3 +248,30 @@ def test_evidence_is_the_village_and_the_decision_note_the_township(town):
     rejected(town.push1("VA", RPT, rec["id"], {"decision_note": "村里自批"}, base_rev=rec["rev"]), "forbidden")
     rejected(town.push1("TA", RPT, rec["id"], {"state": "rejected"}, base_rev=rec["rev"]),
              field="decision_note", detail="decision_note_required")
+
+
+@pytest.mark.parametrize("state", ["self_assessed", "township_certified"])
+def test_what_the_township_reviews_or_certified_stays_as_the_village_submitted_it(town, state):
+    """Finding 4: a village change to the self-assessment or evidence of a self-assessed or certified report is
+    refused (report_locked), also from a phone whose change is based on the rev before the self-assessment."""
+    rid = report_id(W, YEAR)
+    first = town.ok("VA", RPT, rid, {"org_code": W, "year": YEAR,
+                                     "indicators": [{"code": "no_cult", "evidence": "A：无邪教人员"}]})
+    rec = _to_state(town, state)
+    for fields, field in (({"self_assessment": "B：改过的自评"}, "self_assessment"),
+                          ({"indicators": [{"code": "no_cult", "evidence": "B：改过的佐证"}]}, "indicators")):
+        for base in (rec["rev"], first["rev"]):  # a phone that saw the certification, and one still offline
+            res = town.push1("VA", RPT, rid, fields, base_rev=base)
+            if res["status"] == "conflict":  # the offline phone's change meets the township's: choosing it is refused
+                res = town.push1("VA", RPT, rid, fields, base_rev=res["record"]["rev"],
+                                 resolves_conflict=res["conflict_id"])
+            rejected(res, field=field, detail="report_locked")
+    stored = report(town)
+    assert stored["rev"] == rec["rev"] and stored["state"] == state
+    assert stored["self_assessment"] == "自评" and indicator(stored, "no_cult")["evidence"] == "A：无邪教人员"
+    # sending the same content again changes nothing and is no error; the township's note stays the township's
+    assert town.push1("VA", RPT, rid, {"self_assessment": "自评"}, base_rev=rec["rev"])["status"] != "rejected"
+    # after a rejection the village edits again
+    if state == "self_assessed":
+        rec = town.ok("TA", RPT, rid, {"state": "rejected", "decision_note": "佐证不足"}, rec["rev"])
+        assert town.ok("VA", RPT, rid, {"self_assessment": "补充后自评"}, rec["rev"])["self_assessment"] == "补充后自评"

@@ -44,7 +44,7 @@ FIGURES: dict[str, tuple[str, str, str, str]] = {
         "受理日期在统计期内且标记“可能激化”的案件数", "Cases received in the period with the escalation flag"),
     "six_no_village_rate": (
         "六无村创建率", "Six-no village rate",
-        "统计期截止年度六无村创建报告为“镇级认定”的村数 ÷ 本单位的村数（目标 ≥ 80%）",
+        "统计期截止年度六无村创建报告为“乡镇已认定”的村数 ÷ 本单位的村数（目标 ≥ 80%）",
         "Villages whose six-no report for the year the period ends in is certified by the township ÷ "
         "villages of the unit (target ≥ 80%)"),
     "safe_household_rate": (
@@ -64,7 +64,7 @@ FIGURES: dict[str, tuple[str, str, str, str]] = {
         "Incidents not resolved, verified or cancelled, past their deadline today"),
     "nominations_awarded": (
         "表彰人数", "Nominations awarded",
-        "表彰日期在统计期内、状态为“已表彰”的推荐数", "Nominations awarded in the period (by the award date)"),
+        "表彰日期在统计期内、状态为“已授予”的推荐数", "Nominations awarded in the period (by the award date)"),
     "mediators_township": (
         "乡镇专职调解员数", "Township mediators",
         "乡镇级在用调解员账号数（目标：每个乡镇 ≥ 2 名）",

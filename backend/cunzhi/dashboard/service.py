@@ -41,16 +41,17 @@ case_t = MediationCase.__table__
 org_t = OrgUnit.__table__
 user_t = User.__table__
 
-# states of other domains (records.md), with labels used when the code tables do not list them
+# states of other domains (records.md), with labels used when the code tables do not list them — the app's own
+# labels (frontend features.*.json codes), so a state reads the same on the dashboard and in the app
 INCIDENT_OPEN = summary.INCIDENT_OPEN  # not resolved/verified/cancelled (records.md's states)
 STATE_LABELS: dict[str, tuple[str, str]] = {
     "reported": ("已上报", "Reported"), "assigned": ("已分派", "Assigned"), "handling": ("处置中", "Handling"),
     "resolved": ("已解决", "Resolved"), "verified": ("已核实", "Verified"), "cancelled": ("已取消", "Cancelled"),
-    "nominated": ("已推荐", "Nominated"), "village_reviewed": ("村两委已评议", "Village reviewed"),
-    "public_notice": ("公示中", "In public notice"), "township_approved": ("镇已审批", "Township approved"),
-    "rejected": ("未通过", "Rejected"), "awarded": ("已表彰", "Awarded"),
+    "nominated": ("已推荐", "Nominated"), "village_reviewed": ("两委已评议", "Village reviewed"),
+    "public_notice": ("公示中", "Public notice"), "township_approved": ("乡镇已审批", "Approved"),
+    "rejected": ("未通过", "Rejected"), "awarded": ("已授予", "Awarded"),
     "open": ("创建中", "Open"), "self_assessed": ("已自评", "Self-assessed"),
-    "township_certified": ("镇级认定", "Township certified"), "reopened": ("重新打开", "Reopened"),
+    "township_certified": ("乡镇已认定", "Certified"), "reopened": ("已重新打开", "Reopened"),
     "none": ("未开展", "No report"),
 }
 

@@ -105,6 +105,9 @@ def _validate(ctx: WriteContext) -> list[FieldError]:
         return errors
     if state == "village_reviewed" and not rules.disqualifiers_checked(row.get("disqualifiers")):
         errors.append(FieldError("disqualifiers", "disqualifiers_unchecked"))
+    if state == "public_notice" and rules.disqualified(row.get("disqualifiers")):
+        # a disqualified nominee never reaches approval: not on the public poster either (the township rejects it)
+        errors.append(FieldError("disqualifiers", "disqualified_notice"))
     if state == "township_approved":
         if not rules.notice_over(row.get("notice_ends_on"), ctx.today):
             errors.append(FieldError("state", "notice_not_over"))

@@ -18,7 +18,6 @@ from cunzhi.api.listing import (codes_schema, IsoDate, ERRORS, UpdatedSince, fil
                                 list_page)
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import read_tx, scope_clause
-from cunzhi.core.errors import AppError
 from cunzhi.nominations import rules
 from cunzhi.nominations.entities import nomination, nomination_objection
 from cunzhi.orgs.models import OrgUnit
@@ -158,14 +157,36 @@ def honours(
 
 
 # ---- the public notice (公示), no sign-in ---------------------------------------------------------
+COMMITTEES = ("村民委员会", "居民委员会")
+
+
+class NoSuchVillage(Exception):
+    """A public page asked for a code that is no village: answered as a page (public_page_404), not as API JSON."""
+
+
 def village_or_404(conn, code: str) -> dict:
+    """The village of a public page: its short name (万福村), its committee (万福村村民委员会) and its township."""
     if not code.isdigit() or len(code) != 12:
-        raise AppError(404, "not_found")
+        raise NoSuchVillage(code)
     unit = conn.execute(sa.select(org_t).where(org_t.c.code == code, org_t.c.level == "village")).mappings().first()
     if unit is None:
-        raise AppError(404, "not_found")
+        raise NoSuchVillage(code)
     parent = conn.execute(sa.select(org_t.c.name).where(org_t.c.code == unit["parent_code"])).scalar()
-    return {"code": unit["code"], "name": unit["name"], "township": parent}
+    name = unit["name"]
+    short = next((name[: -len(c)] for c in COMMITTEES if name.endswith(c) and len(name) > len(c)), name)
+    committee = name if short != name else f"{name}村民委员会"
+    return {"code": unit["code"], "name": short, "committee": committee, "township": parent}
+
+
+def public_page_404() -> HTMLResponse:
+    """What someone who scanned or typed a wrong village code sees: a page that says so (no API JSON)."""
+    body = ("<h1>未找到此页面</h1><p class=\"sub\">Page not found</p>"
+            "<p>没有找到这个村的公示或积分榜。请核对网址中的村代码（12 位数字），或向村两委询问正确的地址。</p>"
+            "<p>No village has this code. Check the 12-digit village code in the address, or ask the village "
+            "committee for the right one.</p>")
+    resp = page("未找到此页面", body)
+    resp.status_code = 404
+    return resp
 
 
 PRINT_CSS = """
@@ -205,13 +226,18 @@ def public_notice(village_code: str) -> HTMLResponse:
     e = html.escape
     today = today_shanghai()
     with read_tx() as conn:
-        village = village_or_404(conn, village_code)
+        try:
+            village = village_or_404(conn, village_code)
+        except NoSuchVillage:
+            return public_page_404()
         labels = {c["code"]: c["name_zh"] for c in code_tables(conn, village_code[:6]).get("nomination_category", [])}
         rows = conn.execute(sa.select(nom_t.c.nominee_name, nom_t.c.category, nom_t.c.deeds, nom_t.c.notice_starts_on,
-                                      nom_t.c.notice_ends_on, nom_t.c.paused)
+                                      nom_t.c.notice_ends_on, nom_t.c.paused, nom_t.c.disqualifiers)
                             .where(nom_t.c.org_code == village_code, nom_t.c.state == "public_notice",
                                    nom_t.c.deleted.is_(False))
                             .order_by(nom_t.c.notice_starts_on, nom_t.c.nominee_name)).mappings().all()
+    # a nominee with a recorded disqualifier is never shown (it cannot be approved; the township rejects it)
+    rows = [r for r in rows if not rules.disqualified(r["disqualifiers"])]
     name = f"{village['township'] or ''}{village['name']}"
     trs = "".join(
         f"<tr><td>{e(r['nominee_name'])}</td><td>{e(labels.get(r['category'], r['category']))}</td>"
@@ -224,8 +250,8 @@ def public_notice(village_code: str) -> HTMLResponse:
     body = (f"<h1>{e(name)}道德模范、最美家庭推荐对象公示</h1>"
             f"<p class=\"sub\">公示日期：{e(today.isoformat())}</p>"
             f"<p>经群众推荐、村两委评议，现将以下推荐对象予以公示，接受群众监督。</p>{table}"
-            f"<div class=\"how\"><strong>如何提出异议：</strong>公示期内，对推荐对象有异议的，可到{e(village['name'])}"
-            f"村民委员会当面反映，或通过电话向村两委反映（可匿名）。异议须实事求是，村两委将记录并核查，"
+            f"<div class=\"how\"><strong>如何提出异议：</strong>公示期内，对推荐对象有异议的，可到{e(village['committee'])}"
+            f"当面反映，或通过电话向村两委反映（可匿名）。异议须实事求是，村两委将记录并核查，"
             f"核查期间该对象的公示暂停。</div>"
-            f"<p class=\"foot\">{e(village['name'])}村民委员会<br>{e(today.isoformat())}</p>")
+            f"<p class=\"foot\">{e(village['committee'])}<br>{e(today.isoformat())}</p>")
     return page(f"{name} 公示", body)

@@ -19,7 +19,7 @@ entry_t = PointsEntry.__table__
 
 
 def _authorize(ctx: WriteContext) -> str | None:
-    if ctx.actor.role in rules.FIELD_WRITERS and str(ctx.settings.get("points_field_writers", 0)) != "1":
+    if ctx.actor.role in rules.FIELD_WRITERS and not rules.field_writers_allowed(ctx.settings):
         return "county_disallows"
     return None
 

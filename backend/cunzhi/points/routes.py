@@ -21,7 +21,7 @@ from cunzhi.api.listing import (IsoDate, ERRORS, UpdatedSince, filter_codes, get
 from cunzhi.core.clock import today_shanghai
 from cunzhi.core.db import read_tx, scope_clause
 from cunzhi.core.errors import AppError, FieldError
-from cunzhi.nominations.routes import page, village_or_404
+from cunzhi.nominations.routes import NoSuchVillage, page, public_page_404, village_or_404
 from cunzhi.points.entities import points_entry
 from cunzhi.sync.present import present_record
 from cunzhi.sync.registry import get_entity
@@ -205,7 +205,10 @@ def public_ranking(village_code: str) -> HTMLResponse:
     e = html.escape
     start, end = _month(None)
     with read_tx() as conn:
-        village = village_or_404(conn, village_code)
+        try:
+            village = village_or_404(conn, village_code)
+        except NoSuchVillage:
+            return public_page_404()
         viewer = Scope(user_id="", username="public", role="public", org_code=village_code)
         month = ranked([r for r in balances_of(conn, viewer, village_code, start, end) if r["entries"]])
         total = ranked(balances_of(conn, viewer, village_code))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -11,6 +14,12 @@ from cunzhi.reference.models import CodeEntry
 MIN_POINTS, MAX_POINTS = -1000, 1000
 NEGATIVE_ONLY = ("redeem",)  # 兑换: points spent, always negative
 FIELD_WRITERS = ("mediator", "grid_worker")  # may add entries where the county allows (points_field_writers = 1)
+
+
+def field_writers_allowed(settings: Mapping[str, Any]) -> bool:
+    """Whether the county lets mediators and grid workers add points entries (setting points_field_writers)."""
+    return str(settings.get("points_field_writers", 0)) == "1"
+
 code_t = CodeEntry.__table__
 
 

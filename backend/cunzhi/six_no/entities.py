@@ -73,6 +73,12 @@ def _validate(ctx: WriteContext) -> list[FieldError]:
     for i, code in enumerate(row.pop("_sent_codes", None) or []):
         if code not in known:
             errors.append(FieldError(f"indicators.{i}.code", "invalid_choice"))
+    if ctx.op == "update" and ctx.actor.role != "system" and cur.get("state") in rules.LOCKED_STATES:
+        # what the township reviews or certified stays as submitted (a phone that was offline learns it here)
+        if "indicators" in ch and _village_part(row.get("indicators")) != _village_part(cur.get("indicators")):
+            errors.append(FieldError("indicators", "report_locked"))
+        if "self_assessment" in ch and row.get("self_assessment") != cur.get("self_assessment"):
+            errors.append(FieldError("self_assessment", "report_locked"))
     if ctx.op == "update" and "year" in ch and row.get("year") != cur.get("year"):
         errors.append(FieldError("year", "immutable"))
     if ctx.op == "create" and "year" in ch and row.get("year", 0) > ctx.today.year:

@@ -33,6 +33,9 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("township_certified", "reopened"): "system",
 }
 VILLAGE_FIELDS = {"indicators", "self_assessment"}
+# the village's content is what the township reviews (self_assessed) or has certified (township_certified): it
+# is fixed in these states; the village edits again only after a rejection or a re-opening by an incident
+LOCKED_STATES = ("self_assessed", "township_certified")
 TOWNSHIP_FIELDS = {"decision_note"}
 KEY_PREFIX = "six_no_report"
 

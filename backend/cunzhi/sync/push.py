@@ -484,7 +484,9 @@ class Push(Derivations, ConflictWrites):
         if sent not in self._orgs:
             self._orgs[sent] = self.conn.execute(_ORG_LEVEL, {"code": sent}).scalar()
         if self._orgs[sent] not in spec.org_levels:
-            raise _validation([FieldError("org_code", "unknown_org")])
+            # a township's or county's own code for a record that belongs to a village: say so, not "unknown"
+            wrong_level = self._orgs[sent] is not None and tuple(spec.org_levels) == ("village",)
+            raise _validation([FieldError("org_code", "org_not_village" if wrong_level else "unknown_org")])
         return sent
 
     def _parent_org(self, spec: EntitySpec, fields: dict) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Form, Query, Request
@@ -16,6 +17,8 @@ from cunzhi.core.clock import iso, utcnow
 from cunzhi.core.db import read_tx, write_tx
 from cunzhi.core.errors import AppError, FieldError
 from cunzhi.orgs.models import OrgUnit
+from cunzhi.points import rules as points_rules
+from cunzhi.reference.service import county_settings
 from cunzhi.sync.registry import entities
 from cunzhi.sync.schemas import ErrorOut
 from cunzhi.users import service
@@ -99,9 +102,14 @@ def token(request: Request,
     return JSONResponse({**out, "expires_at": iso(out["expires_at"])})
 
 
-def permissions_of(role: str) -> dict[str, list[str]]:
-    return {name: sorted(op for op, roles in spec.writers.items() if role in roles)
-            for name, spec in entities().items() if any(role in r for r in spec.writers.values())}
+def permissions_of(role: str, settings: Mapping[str, Any] | None = None) -> dict[str, list[str]]:
+    """What the role may write: the entities' writers, less what the county's settings take away (mediators and
+    grid workers add points entries only where ``points_field_writers`` is 1, as the server checks on push)."""
+    out = {name: sorted(op for op, roles in spec.writers.items() if role in roles)
+           for name, spec in entities().items() if any(role in r for r in spec.writers.values())}
+    if role in points_rules.FIELD_WRITERS and not points_rules.field_writers_allowed(settings or {}):
+        out.pop("points_entry", None)
+    return out
 
 
 @router.get("/me", response_model=MeOut, responses=ERRORS,
@@ -112,11 +120,12 @@ def me(scope: CurrentScope) -> JSONResponse:
         user = conn.execute(sa.select(User.__table__).where(User.__table__.c.id == scope.user_id)).mappings().one()
         org_name = conn.execute(sa.select(OrgUnit.__table__.c.name).where(
             OrgUnit.__table__.c.code == scope.org_code)).scalar() or ""
+        settings = county_settings(conn, scope.org_code[:6]) if len(scope.org_code) >= 6 else {}
     unmasked = [scope.org_code] if scope.role in ("township_admin", "mediator", "village_admin") else []
     personal = {name: spec.personal_paths() for name, spec in entities().items() if spec.personal_fields}
     return JSONResponse({"id": user["id"], "username": user["username"], "display_name": user["display_name"],
                          "role": user["role"], "org_code": user["org_code"], "org_name": org_name,
-                         "permissions": permissions_of(scope.role), "unmasked_org_prefixes": unmasked,
+                         "permissions": permissions_of(scope.role, settings), "unmasked_org_prefixes": unmasked,
                          "personal_fields": personal, "manages_users": service.can_manage_sessions(scope)})
 
 

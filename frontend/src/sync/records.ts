@@ -7,6 +7,8 @@
  * household's or one parent's records through a compound index:
  *   _key "<entity>:<id>"   _e entity   _s state   _d sort key (a time or date, newest last)
  *   _h household_id        _p parent (an incident's patrol, an objection's nomination)
+ *   _pending 1 while outbox entries wait   _rejected 1 for a create the server refused (not accepted data:
+ *   screens mark it and leave it out of balances and counts)
  * Filled by sync/view.ts (rebuildView / storeServerRecords) in the same transaction as the
  * server copy and the outbox, like the case views.
  */
@@ -25,6 +27,8 @@ export interface RecordRow {
   _h: string
   _p: string
   _pending: 0 | 1
+  /** 1: a create the server refused, shown until it is fixed and resent or discarded (not accepted data) */
+  _rejected: 0 | 1
   id: string
   [field: string]: any
 }
@@ -71,5 +75,6 @@ export function recordRow(entity: string, view: Record<string, any>): RecordRow 
     _h: str(view.household_id),
     _p: parentOf(entity, view),
     _pending: view._pending ? 1 : 0,
+    _rejected: view._rejected ? 1 : 0,
   }
 }

@@ -5,6 +5,7 @@
 import { deadlineColor, effectiveDeadline, OPEN_STATUSES, type DeadlineSettings } from '../../sync/deadline'
 import { addDays } from '../../sync/dates'
 import { byUrgency, INCIDENT_OPEN, incidentDeadline } from '../grid/incidentDeadline'
+import { mayCertify } from '../sixno/sixno'
 
 export const FOLLOW_UP_EVERY_DAYS = 30
 
@@ -82,4 +83,12 @@ export function villageHome(input: {
     safe: safe.length,
     safeRate: active.length ? safe.length / active.length : 0,
   }
+}
+
+/**
+ * The township's 待认定六无村: this year's reports it can certify now (self-assessed or re-opened, no indicator
+ * broken) — what the tile opens (/six-no shows this year), not the reports a broken indicator holds back.
+ */
+export function townToCertify(reports: Record<string, any>[], year: number): number {
+  return reports.filter((r) => Number(r.year) === year && !r._rejected && mayCertify(r)).length
 }

@@ -20,6 +20,9 @@ export const featureRoutes: RouteRecordRaw[] = [
   { path: '/six-no/:village/:year', name: 'six-no-report', component: () => import('../sixno/SixNoReport.vue'), props: true },
   { path: '/nominations', name: 'nominations', component: () => import('../nominations/NominationList.vue') },
   { path: '/nominations/new', name: 'nomination-new', component: () => import('../nominations/NominationNew.vue'), meta: { tabs: false, ...creates('nomination') } },
+  // a refused nomination or points entry, fixed in its form and sent again (finding 1)
+  { path: '/nominations/fix/:mutationId', name: 'nomination-fix', component: () => import('../nominations/NominationNew.vue'), props: true, meta: { tabs: false } },
+  { path: '/points/fix/:mutationId', name: 'points-fix', component: () => import('../points/PointsNew.vue'), props: true, meta: { tabs: false } },
   { path: '/nominations/:id', name: 'nomination', component: () => import('../nominations/NominationDetail.vue'), props: true },
   { path: '/points', name: 'points', component: () => import('../points/PointsPage.vue') },
   { path: '/points/new', name: 'points-new', component: () => import('../points/PointsNew.vue'), meta: { tabs: false, ...creates('points_entry') } },

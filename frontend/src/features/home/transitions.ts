@@ -5,6 +5,8 @@
  * that table wins over the default below; the role rules stay.
  */
 import { appState } from '../../app/session'
+import { mayCertify } from '../sixno/sixno'
+import { disqualified } from '../nominations/nominationForm'
 
 export type Role = 'mediator' | 'grid_worker' | 'village_admin' | 'township_admin' | 'township_viewer' | string
 
@@ -40,12 +42,14 @@ export const MACHINES: Record<string, Record<string, Record<string, Rule>>> = {
   six_no_report: {
     open: { self_assessed: isVillage },
     rejected: { self_assessed: isVillage },
-    reopened: { self_assessed: isVillage, township_certified: isTownship, rejected: isTownship },
-    self_assessed: { township_certified: isTownship, rejected: isTownship },
+    // a report with a broken indicator cannot be certified (records.md): not offered at all
+    reopened: { self_assessed: isVillage, township_certified: (c) => isTownship(c) && mayCertify(c.record), rejected: isTownship },
+    self_assessed: { township_certified: (c) => isTownship(c) && mayCertify(c.record), rejected: isTownship },
   },
   nomination: {
     nominated: { village_reviewed: isVillage, rejected: isTownship },
-    village_reviewed: { public_notice: isVillage, rejected: isTownship },
+    // a nominee with a disqualifier recorded never goes on the public poster (the server refuses it too)
+    village_reviewed: { public_notice: (c) => isVillage(c) && !disqualified(c.record), rejected: isTownship },
     public_notice: {
       // approval only after the notice ended with no open objection
       township_approved: (c) => isTownship(c) && !c.record.paused && !!c.record.notice_ends_on && c.record.notice_ends_on < c.today,
