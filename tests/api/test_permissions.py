@@ -86,6 +86,10 @@ EXPECT: dict[str, dict[str, dict[str, str]]] = {
     # --- user administration (issue 11): township and county admins, for accounts in their scope
     "users_list": {"own": _row("403  403  403  403  403  ok   403  403  ok   ok"),
                    "other": _row("403  403  403  403  403  hidden 403 403 hidden hidden")},
+    # a role below the caller's at its home unit (TA, OA: a viewer at the township; CA: a village mediator); a unit
+    # outside the scope answers like an unknown one
+    "users_create": {"own": _row("403  403  403  403  403  201  403  403  201  201"),
+                     "other": _row("403  403  403  403  403  422  403  403  422  422")},
     "users_password": {"own": _row("403  403  403  403  403  200  403  403  200  200"),
                        "other": _row("403  403  403  403  403  404  403  403  404  404")},
     "users_deactivate": {"own": _row("403  403  403  403  403  200  403  403  200  200"),
@@ -117,6 +121,7 @@ ROUTES: dict[tuple[str, str], list[str]] = {
     ("GET", "/api/v1/attachments/{attachment_id}"): ["attachment_get"],
     ("GET", "/api/v1/health"): ["health"],
     ("GET", "/api/v1/users"): ["users_list"],
+    ("POST", "/api/v1/users"): ["users_create"],
     ("PUT", "/api/v1/users/{user_id}/password"): ["users_password"],
     ("POST", "/api/v1/users/{user_id}/deactivate"): ["users_deactivate"],
     ("POST", "/api/v1/users/{user_id}/activate"): ["users_activate"],
@@ -615,6 +620,29 @@ def cell_users_list(world: World, short: str, scope: str, exp: str) -> None:
         assert USERS[short] in names
     else:
         assert not names & {u for s, u in USERS.items() if not in_scope(short, ORG[s])}
+
+
+def cell_users_create(world: World, short: str, scope: str, exp: str) -> None:
+    org = _target_org(world, short, scope)
+    name = f"new.{uuid.uuid4().hex[:10]}"
+    body = {"username": name, "display_name": "新账号", "role": _LEVEL_ROLE[len(org)], "org_code": org,
+            "password": "a-new-password-for-tmp"}
+    r = world.c(short).post("/api/v1/users", json=body)
+    if exp == "403":
+        h.assert_error(r, 403, "forbidden")
+    elif exp == "422":
+        err = h.assert_error(r, 422, "validation_error")
+        assert [(d["field"], d["code"]) for d in err["details"]] == [("org_code", "unknown_org")]
+        assert h.error_body(r) == h.error_body(world.c(short).post("/api/v1/users", json={
+            **body, "org_code": "340399100200"}))  # outside the scope reads as no such unit
+    else:
+        assert r.status_code == 201, r.text
+        out = r.json()
+        assert (out["username"], out["org_code"], out["manageable"]) == (name, org, True)
+        assert "password" not in r.text.replace('"password_changed_at"', "")
+        ref = world.c(short).get("/api/v1/reference").json()
+        assert out["id"] in {u["id"] for u in ref["users"]}
+    assert h.count(world.engine, "app_user", "WHERE username = :n", n=name) == (1 if exp == "201" else 0)
 
 
 def _user_admin_cell(world: World, short: str, scope: str, exp: str, call) -> str:

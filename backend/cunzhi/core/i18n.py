@@ -88,6 +88,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- security (issue 11) ---
     "too_many_attempts": ("登录失败次数过多，请稍后再试", "Too many failed logins: try again later"),
     "username_taken": ("该用户名已存在", "This username is taken"),
+    # account administration: what an admin may create
+    "invalid_username": ("用户名只能用字母、数字和 . _ - @，2 至 64 个字符，以字母或数字开头",
+                         "Usernames are 2 to 64 letters, digits and . _ - @, starting with a letter or digit"),
+    "role_org_mismatch": ("该角色不能设在这一级单位（如调解员属于村，查看人员属于乡镇）",
+                          "This role does not belong at this level of unit (a mediator belongs to a village, "
+                          "a viewer to a township)"),
     "password_too_short": ("密码至少需要 12 个字符", "Passwords have at least 12 characters"),
     "password_too_common": ("密码过于常见或容易猜到", "This password is too common or easy to guess"),
     "password_contains_username": ("密码不能包含用户名", "The password must not contain the username"),

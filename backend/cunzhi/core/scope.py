@@ -29,6 +29,11 @@ class Scope:
     key_unmasked: bool = False
 
     @property
+    def is_api_key(self) -> bool:
+        """An integration API key (``czk_…``): no account and no session behind it."""
+        return self.role == "integration" and not self.session_id
+
+    @property
     def sender(self) -> str:
         """Who "the sender" is for merging: this user on this device."""
         return f"{self.user_id}:{self.client_id}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Form, Query, Request
@@ -22,7 +22,7 @@ from cunzhi.reference.service import county_settings
 from cunzhi.sync.registry import entities
 from cunzhi.sync.schemas import ErrorOut
 from cunzhi.users import service
-from cunzhi.users.models import AuthSession, User
+from cunzhi.users.models import ROLES, AuthSession, User
 
 public_router = APIRouter(tags=["auth"])
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -115,7 +115,9 @@ def permissions_of(role: str, settings: Mapping[str, Any] | None = None) -> dict
 @router.get("/me", response_model=MeOut, responses=ERRORS,
             summary="Who the caller is, and what the role may do")
 def me(scope: CurrentScope) -> JSONResponse:
-    """Who the caller is, what the role may write, where it sees personal data unmasked."""
+    """Who the caller is, what the role may write, where it sees personal data unmasked. Not for API keys (403:
+    a key is no account)."""
+    _require_person(scope)
     with read_tx() as conn:
         user = conn.execute(sa.select(User.__table__).where(User.__table__.c.id == scope.user_id)).mappings().one()
         org_name = conn.execute(sa.select(OrgUnit.__table__.c.name).where(
@@ -135,23 +137,49 @@ def _session_out(r) -> dict:
             "expires_at": iso(r["expires_at"]), "revoked_at": iso(r["revoked_at"])}
 
 
-def _visible_sessions(scope):
-    s, u = AuthSession.__table__, User.__table__
-    q = sa.select(s, u.c.username).join(u, u.c.id == s.c.user_id)
-    if service.can_manage_sessions(scope):
-        return q.where(scope.clause(u.c.org_code))
-    return q.where(s.c.user_id == scope.user_id)
+def _require_person(scope) -> None:
+    """Routes about the caller's own account and sessions: an API key has neither (403, like /users)."""
+    if scope.is_api_key:
+        raise AppError(403, "forbidden")
+
+
+def _managed_roles(scope) -> list[str]:
+    """The roles of the accounts the caller administers (county_admin > township_admin > every other role);
+    integration accounts are the county's."""
+    return [r for r in ROLES if service.may_manage(scope.role, r)
+            and (r != "integration" or scope.role == "county_admin")]
+
+
+_SESSIONS = sa.select(AuthSession.__table__, User.__table__.c.username).join(
+    User.__table__, User.__table__.c.id == AuthSession.__table__.c.user_id)
 
 
 @router.get("/sessions", response_model=SessionPage, responses=ERRORS,
-            summary="List sessions (one's own; an admin's: every session in scope)")
-def list_sessions(scope: CurrentScope, active_only: Annotated[bool, Query(description="only sessions not revoked or expired")] = True) -> JSONResponse:
-    """One's own sessions; for township and county admins, every session of users in their scope."""
-    s = AuthSession.__table__
-    q = _visible_sessions(scope).order_by(s.c.last_seen_at.desc()).limit(1000)
+            summary="List sessions (one's own; an admin's: also those of the accounts it manages)")
+def list_sessions(scope: CurrentScope,
+                  active_only: Annotated[bool, Query(description="only sessions not revoked or expired")] = True,
+                  user_id: Annotated[uuid.UUID | None, Query(description="only this account's sessions: one's own, "
+                                                                          "or (admins) an account it manages")] = None
+                  ) -> JSONResponse:
+    """One's own sessions; for township and county admins also every session of the accounts they manage (ranked
+    below their own role, in their scope). ``user_id``: one account's (403 for an account in scope the caller may
+    not manage, 404 outside the scope)."""
+    _require_person(scope)
+    s, u = AuthSession.__table__, User.__table__
+    q = _SESSIONS.order_by(s.c.last_seen_at.desc()).limit(1000)
     if active_only:
         q = q.where(s.c.revoked_at.is_(None), s.c.expires_at > utcnow())
     with read_tx() as conn:
+        if user_id is not None:
+            if str(user_id) != scope.user_id:
+                _require_admin(scope)
+                _managed_user(conn, scope, str(user_id))
+            q = q.where(s.c.user_id == str(user_id))
+        elif service.can_manage_sessions(scope):
+            q = q.where(sa.or_(s.c.user_id == scope.user_id,
+                               sa.and_(scope.clause(u.c.org_code), u.c.role.in_(_managed_roles(scope)))))
+        else:
+            q = q.where(s.c.user_id == scope.user_id)
         rows = conn.execute(q).mappings().all()
     return JSONResponse({"items": [_session_out(r) for r in rows], "next_cursor": None})
 
@@ -159,12 +187,15 @@ def list_sessions(scope: CurrentScope, active_only: Annotated[bool, Query(descri
 @router.delete("/sessions/{session_id}", response_model=SessionOut, responses=ERRORS,
                summary="Revoke a session (its device is signed out)")
 def revoke_session(session_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
-    """Revoke a session: the device answers 401 session_revoked next time and wipes that user's data."""
+    """Revoke a session: the device answers 401 session_revoked next time and wipes that user's data. One's own,
+    or (admins) one of an account it manages; an account in scope it may not manage: 403."""
     s = AuthSession.__table__
     with write_tx() as conn:
-        row = conn.execute(_visible_sessions(scope).where(s.c.id == str(session_id))).mappings().first()
-        if row is None:
-            raise AppError(404, "not_found")
+        row = conn.execute(_SESSIONS.where(s.c.id == str(session_id))).mappings().first()
+        if row is None or row["user_id"] != scope.user_id and not service.can_manage_sessions(scope):
+            raise AppError(404, "not_found")  # a non-admin sees only its own sessions
+        if row["user_id"] != scope.user_id:
+            _managed_user(conn, scope, row["user_id"])
         if row["revoked_at"] is None:
             now = utcnow()
             conn.execute(s.update().where(s.c.id == row["id"]).values(revoked_at=now, revoked_by=scope.user_id))
@@ -182,6 +213,10 @@ class UserOut(BaseModel):
     org_code: str
     active: bool
     password_changed_at: str | None = Field(description="when the password was set last; null: never since the account was made")
+    manageable: bool = Field(default=False, description="whether the caller may set its password, deactivate or "
+                                                        "activate it and revoke its sessions (ranked below the "
+                                                        "caller's role); one's own account: false (its password "
+                                                        "and sessions are one's own to change)")
 
 
 class UserPage(BaseModel):
@@ -194,17 +229,43 @@ class PasswordIn(BaseModel):
     password: str = Field(min_length=1, max_length=200, description="the new password: at least 12 characters, not a common one")
 
 
-def _user_out(r) -> dict:
+CREATABLE_ROLES = Literal["mediator", "grid_worker", "village_admin", "township_admin", "township_viewer", "county_admin"]
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "username": "wanfucun.tj2", "display_name": "张桂兰", "role": "mediator", "org_code": "340321108200",
+        "password": "a-long-passphrase-2026"}]})
+    username: Annotated[str, Field(min_length=1, max_length=64), WithJsonSchema({
+        "type": "string", "minLength": 2, "maxLength": 64, "pattern": service.USERNAME_PATTERN,
+        "description": "the login name: letters, digits and . _ - @; unique (in any letter case)"})]
+    display_name: str = Field(min_length=1, max_length=100, description="the name colleagues see, e.g. 张桂兰")
+    role: CREATABLE_ROLES = Field(description="a role ranked below the caller's, at a fitting level: mediator, "
+                                              "grid_worker, village_admin at a village (a county admin: a mediator "
+                                              "also at a township); township_admin (county admins), "
+                                              "township_viewer at a township")
+    org_code: str = Field(min_length=6, max_length=24, pattern=r"^[0-9]+$", description="the account's unit, "
+                          "in the caller's scope")
+    password: str = Field(min_length=1, max_length=200, description="the first password: at least 12 characters, "
+                                                                  "not a common one, not containing the username")
+
+
+def _user_out(r, scope) -> dict:
+    manageable = r["id"] != scope.user_id and service.may_manage(scope.role, r["role"])
     return {"id": r["id"], "username": r["username"], "display_name": r["display_name"], "role": r["role"],
-            "org_code": r["org_code"], "active": bool(r["active"]), "password_changed_at": iso(r["password_changed_at"])}
+            "org_code": r["org_code"], "active": bool(r["active"]), "password_changed_at": iso(r["password_changed_at"]),
+            "manageable": manageable}
 
 
-def _managed_user(conn, scope, user_id: str) -> dict:
-    """An account the caller administers; anyone else's (or none) is the same 404."""
+def _managed_user(conn, scope, user_id: str, allow_self: bool = False) -> dict:
+    """An account the caller administers: outside its scope (or none) the same 404; in scope but of the caller's
+    own rank or above 403 (one's own account too, unless ``allow_self``)."""
     u = User.__table__
     row = conn.execute(sa.select(u).where(u.c.id == user_id, scope.clause(u.c.org_code))).mappings().first()
     if row is None or row["role"] == "integration" and scope.role != "county_admin":
         raise AppError(404, "not_found")
+    if not (allow_self and row["id"] == scope.user_id) and not service.may_manage(scope.role, row["role"]):
+        raise AppError(403, "forbidden")
     return dict(row)
 
 
@@ -214,33 +275,51 @@ def _require_admin(scope) -> None:
 
 
 @router.get("/users", response_model=UserPage, responses=ERRORS,
-            summary="List the accounts an admin manages")
+            summary="List the accounts in an admin's scope")
 def list_users(scope: CurrentScope) -> JSONResponse:
-    """Accounts in the caller's scope (township and county admins)."""
+    """Accounts in the caller's scope (township and county admins), each saying whether the caller manages it."""
     _require_admin(scope)
     u = User.__table__
+    q = sa.select(u).where(scope.clause(u.c.org_code)).order_by(u.c.org_code, u.c.username).limit(5000)
+    if scope.role != "county_admin":
+        q = q.where(u.c.role != "integration")
     with read_tx() as conn:
-        rows = conn.execute(sa.select(u).where(scope.clause(u.c.org_code)).order_by(u.c.org_code, u.c.username)
-                            .limit(5000)).mappings().all()
-    return JSONResponse({"items": [_user_out(r) for r in rows], "next_cursor": None})
+        rows = conn.execute(q).mappings().all()
+    return JSONResponse({"items": [_user_out(r, scope) for r in rows], "next_cursor": None})
+
+
+@router.post("/users", response_model=UserOut, status_code=201, responses={**ERRORS, 409: {"model": ErrorOut}},
+             summary="Create an account")
+def create_user(body: UserIn, scope: CurrentScope) -> JSONResponse:
+    """Create an account in the caller's scope: a county admin any role below its own at a fitting unit; a township
+    admin mediators, grid workers and village admins in its villages and viewers at its township. A role of the
+    caller's rank or above: 403; a unit outside the scope: 422 ``unknown_org``; a role at the wrong level: 422
+    ``role_org_mismatch``; a username taken: 409 ``username_taken``; the password rules of
+    ``PUT /users/{id}/password``."""
+    _require_admin(scope)
+    with write_tx() as conn:
+        row = service.create_user(conn, body.username, body.password, body.role, body.org_code, body.display_name,
+                                  creator=scope)
+    return JSONResponse(_user_out(row, scope), status_code=201)
 
 
 @router.put("/users/{user_id}/password", response_model=UserOut, responses=ERRORS,
             summary="Set an account's password (its sessions end)")
 def set_user_password(user_id: uuid.UUID, body: PasswordIn, scope: CurrentScope) -> JSONResponse:
-    """Set an account's password (at least 12 characters, not a common one); its sessions end."""
+    """Set the password (at least 12 characters, not a common one) of one's own account or of one the caller
+    manages (ranked below its role; else 403); its sessions end."""
     _require_admin(scope)
     with write_tx() as conn:
-        _managed_user(conn, scope, str(user_id))
+        _managed_user(conn, scope, str(user_id), allow_self=True)
         service.set_password(conn, str(user_id), body.password, by=scope.user_id)
-        row = _managed_user(conn, scope, str(user_id))
-    return JSONResponse(_user_out(row))
+        row = _managed_user(conn, scope, str(user_id), allow_self=True)
+    return JSONResponse(_user_out(row, scope))
 
 
 @router.post("/users/{user_id}/deactivate", response_model=UserOut, responses=ERRORS,
              summary="Deactivate an account")
 def deactivate_user(user_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
-    """Deactivate an account: its sessions end at once and it cannot sign in."""
+    """Deactivate an account the caller manages: its sessions end at once and it cannot sign in."""
     _require_admin(scope)
     if str(user_id) == scope.user_id:
         raise AppError(422, "validation_error", [FieldError("user_id", "invalid_choice")])
@@ -248,16 +327,16 @@ def deactivate_user(user_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
         _managed_user(conn, scope, str(user_id))
         service.set_active(conn, str(user_id), False, by=scope.user_id)
         row = _managed_user(conn, scope, str(user_id))
-    return JSONResponse(_user_out(row))
+    return JSONResponse(_user_out(row, scope))
 
 
 @router.post("/users/{user_id}/activate", response_model=UserOut, responses=ERRORS,
              summary="Reactivate an account")
 def activate_user(user_id: uuid.UUID, scope: CurrentScope) -> JSONResponse:
-    """Let a deactivated account sign in again."""
+    """Let a deactivated account the caller manages sign in again."""
     _require_admin(scope)
     with write_tx() as conn:
         _managed_user(conn, scope, str(user_id))
         service.set_active(conn, str(user_id), True, by=scope.user_id)
         row = _managed_user(conn, scope, str(user_id))
-    return JSONResponse(_user_out(row))
+    return JSONResponse(_user_out(row, scope))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 import math
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -69,35 +70,81 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Account administration (run-and-config.md "Roles and scope"): an admin manages only accounts ranked below
+# its own role, in its scope — county_admin > township_admin > every other role.
+ADMIN_ROLES = ("township_admin", "county_admin")
+_RANK = {"county_admin": 3, "township_admin": 2}
+
+# What each admin may create: role → the levels of unit in its scope it may put that role at.
+# A county admin: any role below its own at a fitting level; a township admin: the village roles in its
+# villages and viewers at its township (a township-level mediator is the county's to create).
+CREATES: dict[str, dict[str, tuple[str, ...]]] = {
+    "county_admin": {"mediator": ("village", "township"), "grid_worker": ("village",),
+                     "village_admin": ("village",), "township_admin": ("township",),
+                     "township_viewer": ("township",)},
+    "township_admin": {"mediator": ("village",), "grid_worker": ("village",), "village_admin": ("village",),
+                       "township_viewer": ("township",)},
+}
+# letters, digits and . _ - @ (what a phone keyboard types without a second thought), 2 to 64 of them
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$"
+_USERNAME = re.compile(USERNAME_PATTERN)
+
+
+def rank(role: str) -> int:
+    return _RANK.get(role, 1)
+
+
+def may_manage(actor_role: str, target_role: str) -> bool:
+    """Whether an account of ``actor_role`` may administer one of ``target_role`` (scope checked apart)."""
+    return actor_role in ADMIN_ROLES and rank(target_role) < rank(actor_role)
+
+
 def create_user(conn: Connection, username: str, password: str, role: str, org_code: str,
                 display_name: str | None = None, user_id: str | None = None, *, exist_ok: bool = False,
-                demo: bool = False) -> dict:
-    """Create an account. An existing username is a ``username_taken`` error, unless ``exist_ok`` (the
-    demo loader, idempotent) returns it unchanged. Only ``demo`` accounts may have the demo password."""
+                demo: bool = False, creator: Scope | None = None) -> dict:
+    """Create an account: the one path of the CLI (``creator`` None: the server's operator), the API (an
+    admin's scope: what it may create, where) and the demo loader. An existing username (in any letter case)
+    is a 409 ``username_taken``, unless ``exist_ok`` (the demo loader, idempotent) returns it unchanged. Only
+    ``demo`` accounts may have the demo password."""
+    levels = CREATES.get(creator.role, {}) if creator is not None else ROLE_LEVELS
+    if creator is not None and role in ROLES and not may_manage(creator.role, role):
+        raise AppError(403, "forbidden")  # an account of its own rank or above
     errors = []
-    if role not in ROLES:
+    if role not in levels:  # unknown (or, through the API, an integration account: keys are made on /api-keys)
         errors.append(FieldError("role", "invalid_choice"))
     level = conn.execute(sa.select(org_t.c.level).where(org_t.c.code == org_code)).scalar()
-    if level is None:
+    if level is None or creator is not None and not creator.contains(org_code):  # out of scope: as unknown
         errors.append(FieldError("org_code", "unknown_org"))
-    elif role in ROLE_LEVELS and level not in ROLE_LEVELS[role]:
-        errors.append(FieldError("org_code", "invalid_choice"))
+    elif role in levels and level not in levels[role]:  # a mediator belongs to a village, a viewer to a township…
+        errors.append(FieldError("org_code", "role_org_mismatch"))
     if not username or len(username) > 64:
         errors.append(FieldError("username", "too_short" if not username else "too_long"))
+    elif not _USERNAME.match(username):
+        errors.append(FieldError("username", "invalid_username"))
+    if display_name is not None and (not display_name.strip() or len(display_name) > 100):
+        errors.append(FieldError("display_name", "too_long" if display_name.strip() else "required"))
+    elif display_name is not None and any(ord(c) < 32 or ord(c) == 127 for c in display_name):
+        errors.append(FieldError("display_name", "invalid_type"))  # control characters (NUL: PostgreSQL can't hold it)
     if not demo and (problem := password_problem(password, username)):
         errors.append(FieldError("password", problem))
     if errors:
         raise AppError(422, "validation_error", errors)
     existing = conn.execute(sa.select(user_t).where(user_t.c.username == username)).mappings().first()
-    if existing:
-        if exist_ok:
-            return dict(existing)
-        raise AppError(409, "validation_error", [FieldError("username", "username_taken")])
+    if existing and exist_ok:
+        return dict(existing)
+    if existing or conn.execute(sa.select(user_t.c.id).where(
+            sa.func.lower(user_t.c.username) == username.lower()).limit(1)).first():
+        raise AppError(409, "username_taken", [FieldError("username", "username_taken")])
     now = utcnow()
-    row = {"id": user_id or str(uuid.uuid4()), "username": username, "display_name": display_name or username,
+    new_id = user_id or str(uuid.uuid4())
+    row = {"id": new_id, "username": username,
+           "display_name": (display_name or "").strip() or username,
            "role": role, "org_code": org_code, "password_hash": hash_password(password), "active": True,
            "created_at": now, "password_changed_at": now, "demo_password": password == DEMO_PASSWORD}
     conn.execute(user_t.insert().values(**row))
+    if not demo:
+        audit_event(conn, creator.user_id if creator else new_id, "user_created", [new_id],
+                    {"role": role, "org_code": org_code})
     return row
 
 

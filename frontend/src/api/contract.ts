@@ -4,7 +4,7 @@
  * If the server renames or drops a field, type-check fails here.
  */
 import type { components } from './openapi'
-import type { Mutation, MutationResult, PullResponse, PushResponse, TokenResponse, Me, Reference, StoredConflict, AttachmentInfo, AdminUser } from './types'
+import type { Mutation, MutationResult, PullResponse, PushResponse, TokenResponse, Me, Reference, StoredConflict, AttachmentInfo, AdminUser, AdminSession, NewUser } from './types'
 
 type S = components['schemas']
 type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : { missing: Exclude<B, A>; extra: Exclude<A, B> }
@@ -21,4 +21,6 @@ export type ContractChecks = [
   Check<Same<Exclude<keyof Me, never>, keyof S['MeOut']>>,
   Check<Same<keyof Reference, keyof S['ReferenceOut']>>,
   Check<Same<keyof AdminUser, keyof S['UserOut']>>,
+  Check<Same<keyof AdminSession, keyof S['SessionOut']>>,
+  Check<Same<keyof NewUser, keyof S['UserIn']>>,
 ]

@@ -53,7 +53,8 @@ export interface paths {
         };
         /**
          * Who the caller is, and what the role may do
-         * @description Who the caller is, what the role may write, where it sees personal data unmasked.
+         * @description Who the caller is, what the role may write, where it sees personal data unmasked. Not for API keys (403:
+         *     a key is no account).
          */
         get: operations["me_api_v1_me_get"];
         put?: never;
@@ -72,8 +73,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List sessions (one's own; an admin's: every session in scope)
-         * @description One's own sessions; for township and county admins, every session of users in their scope.
+         * List sessions (one's own; an admin's: also those of the accounts it manages)
+         * @description One's own sessions; for township and county admins also every session of the accounts they manage (ranked
+         *     below their own role, in their scope). ``user_id``: one account's (403 for an account in scope the caller may
+         *     not manage, 404 outside the scope).
          */
         get: operations["list_sessions_api_v1_sessions_get"];
         put?: never;
@@ -96,7 +99,8 @@ export interface paths {
         post?: never;
         /**
          * Revoke a session (its device is signed out)
-         * @description Revoke a session: the device answers 401 session_revoked next time and wipes that user's data.
+         * @description Revoke a session: the device answers 401 session_revoked next time and wipes that user's data. One's own,
+         *     or (admins) one of an account it manages; an account in scope it may not manage: 403.
          */
         delete: operations["revoke_session_api_v1_sessions__session_id__delete"];
         options?: never;
@@ -112,12 +116,20 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List the accounts an admin manages
-         * @description Accounts in the caller's scope (township and county admins).
+         * List the accounts in an admin's scope
+         * @description Accounts in the caller's scope (township and county admins), each saying whether the caller manages it.
          */
         get: operations["list_users_api_v1_users_get"];
         put?: never;
-        post?: never;
+        /**
+         * Create an account
+         * @description Create an account in the caller's scope: a county admin any role below its own at a fitting unit; a township
+         *     admin mediators, grid workers and village admins in its villages and viewers at its township. A role of the
+         *     caller's rank or above: 403; a unit outside the scope: 422 ``unknown_org``; a role at the wrong level: 422
+         *     ``role_org_mismatch``; a username taken: 409 ``username_taken``; the password rules of
+         *     ``PUT /users/{id}/password``.
+         */
+        post: operations["create_user_api_v1_users_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -134,7 +146,8 @@ export interface paths {
         get?: never;
         /**
          * Set an account's password (its sessions end)
-         * @description Set an account's password (at least 12 characters, not a common one); its sessions end.
+         * @description Set the password (at least 12 characters, not a common one) of one's own account or of one the caller
+         *     manages (ranked below its role; else 403); its sessions end.
          */
         put: operations["set_user_password_api_v1_users__user_id__password_put"];
         post?: never;
@@ -155,7 +168,7 @@ export interface paths {
         put?: never;
         /**
          * Deactivate an account
-         * @description Deactivate an account: its sessions end at once and it cannot sign in.
+         * @description Deactivate an account the caller manages: its sessions end at once and it cannot sign in.
          */
         post: operations["deactivate_user_api_v1_users__user_id__deactivate_post"];
         delete?: never;
@@ -175,7 +188,7 @@ export interface paths {
         put?: never;
         /**
          * Reactivate an account
-         * @description Let a deactivated account sign in again.
+         * @description Let a deactivated account the caller manages sign in again.
          */
         post: operations["activate_user_api_v1_users__user_id__activate_post"];
         delete?: never;
@@ -4733,6 +4746,44 @@ export interface components {
              */
             session_id: string;
         };
+        /**
+         * UserIn
+         * @example {
+         *       "display_name": "张桂兰",
+         *       "org_code": "340321108200",
+         *       "password": "a-long-passphrase-2026",
+         *       "role": "mediator",
+         *       "username": "wanfucun.tj2"
+         *     }
+         */
+        UserIn: {
+            /**
+             * Username
+             * @description the login name: letters, digits and . _ - @; unique (in any letter case)
+             */
+            username: string;
+            /**
+             * Display Name
+             * @description the name colleagues see, e.g. 张桂兰
+             */
+            display_name: string;
+            /**
+             * Role
+             * @description a role ranked below the caller's, at a fitting level: mediator, grid_worker, village_admin at a village (a county admin: a mediator also at a township); township_admin (county admins), township_viewer at a township
+             * @enum {string}
+             */
+            role: "mediator" | "grid_worker" | "village_admin" | "township_admin" | "township_viewer" | "county_admin";
+            /**
+             * Org Code
+             * @description the account's unit, in the caller's scope
+             */
+            org_code: string;
+            /**
+             * Password
+             * @description the first password: at least 12 characters, not a common one, not containing the username
+             */
+            password: string;
+        };
         /** UserOut */
         UserOut: {
             /**
@@ -4770,6 +4821,12 @@ export interface components {
              * @description when the password was set last; null: never since the account was made
              */
             password_changed_at: string | null;
+            /**
+             * Manageable
+             * @description whether the caller may set its password, deactivate or activate it and revoke its sessions (ranked below the caller's role); one's own account: false (its password and sessions are one's own to change)
+             * @default false
+             */
+            manageable: boolean;
         };
         /** UserPage */
         UserPage: {
@@ -5111,6 +5168,8 @@ export interface operations {
             query?: {
                 /** @description only sessions not revoked or expired */
                 active_only?: boolean;
+                /** @description only this account's sessions: one's own, or (admins) an account it manages */
+                user_id?: string | null;
             };
             header?: never;
             path?: never;
@@ -5316,7 +5375,8 @@ export interface operations {
                      *           "role": "township_admin",
                      *           "org_code": "340321108200",
                      *           "active": false,
-                     *           "password_changed_at": "2026-11-20T01:30:00Z"
+                     *           "password_changed_at": "2026-11-20T01:30:00Z",
+                     *           "manageable": false
                      *         }
                      *       ],
                      *       "next_cursor": "示例"
@@ -5381,6 +5441,105 @@ export interface operations {
             };
         };
     };
+    create_user_api_v1_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0b6f3c1e-8a55-4d0e-9a53-5c2f0b0e7a11",
+                     *       "username": "wanfu.admin",
+                     *       "display_name": "万福镇管理员",
+                     *       "role": "township_admin",
+                     *       "org_code": "340321108200",
+                     *       "active": false,
+                     *       "password_changed_at": "2026-11-20T01:30:00Z",
+                     *       "manageable": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict with the server's state (the code says which, e.g. stale_rev, cursor_epoch) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     set_user_password_api_v1_users__user_id__password_put: {
         parameters: {
             query?: never;
@@ -5411,7 +5570,8 @@ export interface operations {
                      *       "role": "township_admin",
                      *       "org_code": "340321108200",
                      *       "active": false,
-                     *       "password_changed_at": "2026-11-20T01:30:00Z"
+                     *       "password_changed_at": "2026-11-20T01:30:00Z",
+                     *       "manageable": false
                      *     }
                      */
                     "application/json": components["schemas"]["UserOut"];
@@ -5499,7 +5659,8 @@ export interface operations {
                      *       "role": "township_admin",
                      *       "org_code": "340321108200",
                      *       "active": false,
-                     *       "password_changed_at": "2026-11-20T01:30:00Z"
+                     *       "password_changed_at": "2026-11-20T01:30:00Z",
+                     *       "manageable": false
                      *     }
                      */
                     "application/json": components["schemas"]["UserOut"];
@@ -5587,7 +5748,8 @@ export interface operations {
                      *       "role": "township_admin",
                      *       "org_code": "340321108200",
                      *       "active": false,
-                     *       "password_changed_at": "2026-11-20T01:30:00Z"
+                     *       "password_changed_at": "2026-11-20T01:30:00Z",
+                     *       "manageable": false
                      *     }
                      */
                     "application/json": components["schemas"]["UserOut"];

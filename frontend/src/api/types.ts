@@ -196,6 +196,29 @@ export interface AdminUser {
   org_code: string
   active: boolean
   password_changed_at: string | null
+  /** the caller may set its password, (de)activate it and revoke its sessions (ranked below the caller) */
+  manageable?: boolean
+}
+
+/** A signed-in device of an account (GET /sessions). */
+export interface AdminSession {
+  id: string
+  user_id: string
+  username: string
+  client_id: string
+  user_agent: string
+  created_at: string
+  last_seen_at: string
+  expires_at: string
+  revoked_at: string | null
+}
+
+export interface NewUser {
+  username: string
+  display_name: string
+  role: string
+  org_code: string
+  password: string
 }
 
 export interface CodeItem {
