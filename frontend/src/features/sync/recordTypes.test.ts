@@ -129,7 +129,7 @@ describe('record-type registry', () => {
     expect(showValue('incident', 'assignee_id', 'u-adm', zh)).toBe('张德明')
     expect(showValue('nomination', 'org_code', '340321108200', zh)).toBe('万福村村民委员会')
     expect(showValue('patrol', 'checklist', [{ item: 'fire_safety', ok: false, note: '灭火器过期' }], zh)).toBe('消防安全 有问题 灭火器过期')
-    expect(showValue('six_no_report', 'indicators', indicators, en)).toContain('No criminal case')
+    expect(showValue('six_no_report', 'indicators', indicators, en).split('\n')[0]).toBe('No criminal case: Met · Evidence: 派出所证明：2025年无刑事案件')
   })
 
   it('a fix form offers only the refused fields a person may edit, with widgets; never the unit, the state or server fields', () => {

@@ -313,16 +313,16 @@ export function showValue(entity: string, path: string, value: any, n: Names): s
       return Array.isArray(value) ? value.map((c) => [n.code('patrol_checklist', c?.item), c?.ok === undefined ? '' : n.t(c.ok ? 'patrol.ok' : 'patrol.issue'), c?.note || '']
         .filter(Boolean).join(' ')).join('\n') : String(value)
     case 'extensions':
-      return Array.isArray(value) ? value.map((v) => `${v?.new_deadline || ''} ${v?.reason || ''}`.trim()).join('；') : String(value)
+      return Array.isArray(value) ? value.map((v) => `${v?.new_deadline || ''} ${v?.reason || ''}`.trim()).join(n.t('rt.sep')) : String(value)
     case 'parties':
-      return Array.isArray(value) ? value.map((v) => [v?.name, v?.role ? n.t(`roles.${v.role}`) : '', v?.phone].filter(Boolean).join(' ')).join('；') : String(value)
+      return Array.isArray(value) ? value.map((v) => [v?.name, v?.role ? n.t(`roles.${v.role}`) : '', v?.phone].filter(Boolean).join(' ')).join(n.t('rt.sep')) : String(value)
     default: break
   }
   if (spec?.codes) {
     if (Array.isArray(value)) return value.map((c) => n.code(spec.codes!, String(c))).join('、')
     if (typeof value === 'string') return n.code(spec.codes, value)
   }
-  if (Array.isArray(value)) return value.map((v) => (v && typeof v === 'object' ? showObject(entity, path, v, n) : String(v))).join('；')
+  if (Array.isArray(value)) return value.map((v) => (v && typeof v === 'object' ? showObject(entity, path, v, n) : String(v))).join(n.t('rt.sep'))
   if (typeof value === 'object') return showObject(entity, path, value, n)
   if (typeof value === 'boolean') return yesNo(value)
   return String(value)
@@ -330,18 +330,18 @@ export function showValue(entity: string, path: string, value: any, n: Names): s
 
 function showObject(entity: string, path: string, value: Record<string, any>, n: Names): string {
   return Object.entries(value).filter(([, v]) => v !== null && v !== '' && v !== undefined && !(Array.isArray(v) && !v.length))
-    .map(([k, v]) => `${fieldLabel(entity, `${path}.${k}`, n).split(' · ').pop()}：${showValue(entity, `${path}.${k}`, v, n)}`).join('；')
+    .map(([k, v]) => n.t('rt.pair', { k: fieldLabel(entity, `${path}.${k}`, n).split(' · ').pop(), v: showValue(entity, `${path}.${k}`, v, n) })).join(n.t('rt.sep'))
 }
 
 function indicatorLine(i: any, n: Names): string {
   if (!i || typeof i !== 'object') return String(i)
-  const head = [n.code('six_no_indicator', i.code)]
-  if (i.status) head.push(n.t(`sixno.status.${i.status}`))
+  const name = n.code('six_no_indicator', i.code)
+  const head = i.status ? n.t('rt.pair', { k: name, v: n.t(`sixno.status.${i.status}`) }) : name
   const rest: string[] = []
   if (i.evidence) rest.push(n.t('rt.evidenceIs', { e: i.evidence }))
   if (Array.isArray(i.incident_ids) && i.incident_ids.length) rest.push(n.t('rt.incidentsN', { n: i.incident_ids.length }))
   if (Array.isArray(i.attachment_ids) && i.attachment_ids.length) rest.push(n.t('conflict.photos', { n: i.attachment_ids.length }))
-  return [head.join('：'), ...rest].join(' · ')
+  return [head, ...rest].join(' · ')
 }
 
 /** A record by its title; without one, its type and a short id (never a bare UUID). */
