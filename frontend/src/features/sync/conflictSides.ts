@@ -44,3 +44,14 @@ const NEVER_WORKS = new Set(['invalid_transition', 'invalid_initial_status', 'no
 export function cannotBeFixed(error: { code?: string; details?: { code?: string | null }[] | null } | null | undefined): boolean {
   return !!error && (NEVER_WORKS.has(error.code || '') || (error.details || []).some((d) => NEVER_WORKS.has(d.code || '')))
 }
+
+/**
+ * A state choice of a conflict on a record type with a state machine (nomination, six-no report, objection,
+ * patrol, incident): keeping the current state is fine; a state no one may move the record to from its
+ * current one is 'rules'; one the rules allow but not to this role is 'role'.
+ */
+export function stateChoice(value: unknown, current: string | undefined, possible: string[], allowed: string[]): '' | 'rules' | 'role' {
+  if (typeof value !== 'string' || !current || value === current) return ''
+  if (!possible.includes(value)) return 'rules'
+  return allowed.includes(value) ? '' : 'role'
+}

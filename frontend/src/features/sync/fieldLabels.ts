@@ -1,59 +1,62 @@
+/**
+ * The record-type registry (recordTypes.ts) bound to the app: messages, code tables, units, users and the
+ * records this device holds. SyncCenter and ConflictView label fields, show values and title records with it.
+ */
 import { useI18n } from 'vue-i18n'
-import { useCodes } from '../../composables/useCodes'
+import { useNamer } from '../dashboard/namer'
 import { appState } from '../../app/session'
-import { userNames } from './conflictSides'
+import { changeKind, fieldLabel, recordLink, recordTitle, refsOf, showValue, type Names } from './recordTypes'
+import type { CunzhiDB } from '../../db'
 
-const keys: Record<string, string> = {
-  title: 'form.summary', description: 'form.description', category: 'form.category', source: 'form.source',
-  risk_level: 'form.risk', escalation_flag: 'form.escalation', escalation_note: 'form.escalationNote', place: 'form.place',
-  received_on: 'form.receivedOn', parties: 'form.parties', status: 'cases.status', agreement: 'detail.agreement',
-  outcome_note: 'detail.outcomeNote', deadline_extensions: 'detail.extend', amount_in_dispute: 'form.amount', people_involved: 'form.people',
-  content: 'event.content', participants: 'event.participants', outcome: 'event.outcome', mediator_ids: 'form.mediators',
-  kind: 'event.kind', occurred_at: 'event.when', name: 'form.partyName', role: 'form.partyRole', phone: 'form.phone',
-  id_number: 'form.idNumber', address: 'form.address', gender: 'form.gender', deleted: 'conflict.deletedField',
-  terms: 'agreement.terms', amount: 'agreement.amount', performance: 'agreement.performance', signed_on: 'agreement.signedOn',
-  court_confirmation: 'agreement.court', form: 'agreement.form', attachment_ids: 'detail.photos', new_deadline: 'detail.newDeadline',
-  reason: 'detail.reason', fulfilled: 'event.fulfilled', satisfaction: 'event.satisfaction', escalation_signs: 'event.escalationSigns',
-  case_id: 'conflict.caseField', org_code: 'form.village',
-}
+/** Records by "entity:id" (view rows), loaded ahead by `loadKnown` so titles and values read synchronously. */
+export type Known = Record<string, Record<string, any>>
 
-/** Which code table names a field's values. */
-const CODE_TABLES: Record<string, string> = {
-  status: 'case_status', category: 'case_category', source: 'case_source', risk_level: 'risk_level', kind: 'case_event_kind',
-}
-
-/** Labels for field names (also nested paths such as "parties.0.phone") and readable values (codes as their names). */
 export function useFieldLabels() {
-  const { t, te } = useI18n()
-  const codes = useCodes()
-  function one(field: string) {
-    return keys[field] ? t(keys[field]) : field
-  }
-  function label(field: string) {
-    if (!field) return ''
-    const parts = field.split('.')
-    return parts.map((p) => (/^\d+$/.test(p) ? String(Number(p) + 1) : one(p))).join(' · ')
-  }
-  function show(value: any, field = ''): string {
-    if (value === null || value === undefined || value === '') return '—'
-    if (CODE_TABLES[field] && typeof value === 'string') return codes.name(CODE_TABLES[field], value)
-    if (field === 'court_confirmation' || (field === 'form' && (value === 'written' || value === 'oral'))) return te(`agreement.${value}`) ? t(`agreement.${value}`) : String(value)
-    if (field === 'role' && te(`roles.${value}`)) return t(`roles.${value}`)
-    if (field === 'attachment_ids' && Array.isArray(value)) return t('conflict.photos', { n: value.length })
-    if (field === 'mediator_ids' && Array.isArray(value)) return value.length ? userNames(value, appState.reference?.users || [], t('fieldfix.cfUnknownUser')) : '—'
-    if (field === 'gender' && typeof value === 'string' && te(`fieldfix.gender.${value}`)) return t(`fieldfix.gender.${value}`)
-    if (Array.isArray(value)) {
-      return value.map((v) => (v && typeof v === 'object'
-        ? v.name ? [v.name, v.role && te(`roles.${v.role}`) ? t(`roles.${v.role}`) : '', v.phone || ''].filter(Boolean).join(' ')
-          : v.new_deadline ? `${v.new_deadline} ${v.reason || ''}`.trim() : show(v)
-        : String(v))).join('；')
+  const { t } = useI18n()
+  const namer = useNamer()
+  function names(known: Known = {}): Names {
+    return {
+      ...namer,
+      t: (key, params) => t(key, params || {}),
+      user: (id) => (id ? appState.reference?.users?.find((u) => u.id === id)?.display_name || '' : ''),
+      record: (entity, id) => (id ? known[`${entity}:${id}`] : undefined),
     }
-    if (typeof value === 'object') {
-      return Object.entries(value).filter(([, v]) => v !== null && v !== '' && !(Array.isArray(v) && !v.length))
-        .map(([k, v]) => `${one(k)}：${show(v, k)}`).join('；')
-    }
-    if (typeof value === 'boolean') return value ? t('detail.yes') : t('detail.no')
-    return String(value)
   }
-  return { label, show }
+  return {
+    /** a field's label in the record type's words; cases by default (their details carry no type) */
+    label: (field: string, entity = 'mediation_case') => fieldLabel(entity, field, names()),
+    show: (value: any, field = '', entity = 'mediation_case', known: Known = {}) => showValue(entity, field, value, names(known)),
+    title: (entity: string, rec: Record<string, any>, known: Known = {}) => recordTitle(entity, rec, names(known)),
+    link: recordLink,
+    kind: (entity: string, m: { op?: string; base_rev?: number; fields?: Record<string, any> }) => changeKind(entity, m, names()),
+    typeName: (entity: string) => names().t(`rt.type.${entity}`),
+  }
+}
+
+/**
+ * The view rows of the given records and of the records their titles and values need (a points entry's household,
+ * an objection's nomination, an event's case). Cases and their events have tables of their own, the other types
+ * share `records`. `sent`: what a refused change sent, for a record this device no longer holds.
+ */
+export async function loadKnown(db: CunzhiDB, items: [string, string][], sent: Known = {}): Promise<Known> {
+  const out: Known = {}
+  const TABLES: Record<string, 'cases' | 'events' | 'records'> = { mediation_case: 'cases', case_event: 'events' }
+  async function load(pairs: [string, string][]) {
+    const todo = [...new Map(pairs.filter(([e, id]) => id && !(`${e}:${id}` in out)).map((p) => [`${p[0]}:${p[1]}`, p])).values()]
+    await Promise.all([...new Set(todo.map(([e]) => TABLES[e] || 'records'))].map(async (table) => {
+      const mine = todo.filter(([e]) => (TABLES[e] || 'records') === table)
+      const keys = mine.map(([e, id]) => (table === 'records' ? `${e}:${id}` : id))
+      const rows = await (db[table] as any).bulkGet(keys)
+      rows.forEach((r: any, i: number) => { if (r) out[`${mine[i][0]}:${mine[i][1]}`] = r })
+    }))
+  }
+  await load(items)
+  for (const [e, id] of items) {
+    const k = `${e}:${id}`
+    if (sent[k]) out[k] = { id, ...sent[k], ...(out[k] || {}) }
+  }
+  const refs: [string, string][] = []
+  for (const [e, id] of items) { const r = out[`${e}:${id}`]; if (r) refs.push(...refsOf(e, r)) }
+  await load(refs)
+  return out
 }
