@@ -122,7 +122,7 @@ class OrderIn(BaseModel):
         max_length=500, description="every code of the table (deactivated ones too), once, in the new order")
 
 
-class HistoryItem(BaseModel):
+class CountyHistoryItem(BaseModel):
     at: str = Field(description="when")
     user_id: str = Field(description="who (the county admin's id)")
     display_name: str = Field(description="who, by name")
@@ -135,11 +135,11 @@ class HistoryItem(BaseModel):
     after: Any = Field(default=None, description="what it became")
 
 
-class HistoryOut(BaseModel):
+class CountyHistoryOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"items": [{
         "at": "2026-12-01T02:00:00Z", "user_id": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f", "display_name": "县管理员",
         "action": "setting", "table": None, "code": None, "key": "deadline_days", "before": "30", "after": "45"}]}]})
-    items: list[HistoryItem] = Field(description="the county's changes, newest first")
+    items: list[CountyHistoryItem] = Field(description="the county's changes, newest first")
 
 
 def _admin_of(scope: Scope, county: str) -> None:
@@ -213,7 +213,7 @@ def reorder_codes(county: County, table: Table, body: OrderIn, scope: CurrentSco
     return JSONResponse(_write(admin.reorder, county, table, body.codes, scope.user_id))
 
 
-@router.get("/counties/{county}/settings/history", response_model=HistoryOut,
+@router.get("/counties/{county}/settings/history", response_model=CountyHistoryOut,
             summary="Who changed the county's settings and code tables, and when")
 def settings_history(county: County, scope: CurrentScope,
                      limit: Annotated[int, Query(ge=1, le=500, description="how many changes at most")] = 100

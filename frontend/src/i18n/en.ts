@@ -4,6 +4,7 @@ import en from './locales/en.json'
 import dashEn from './locales/dashboard.en.json' // dashboard (i9)
 import featuresEn from './locales/features.en.json' // f78
 import integEn from './locales/integrations.en.json'
+import settingsEn from './locales/settings.en.json' // county settings and code tables
 
-export const messages = { ...en, ...dashEn, ...featuresEn, ...integEn }
+export const messages = { ...en, ...dashEn, ...featuresEn, ...integEn, ...settingsEn }
 export const vantMessages = enUS

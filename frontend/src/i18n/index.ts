@@ -5,6 +5,7 @@ import zh from './locales/zh-CN.json'
 import dashZh from './locales/dashboard.zh-CN.json' // dashboard (i9)
 import featuresZh from './locales/features.zh-CN.json' // f78: grid work, six-no, nominations, points, home
 import integZh from './locales/integrations.zh-CN.json'
+import settingsZh from './locales/settings.zh-CN.json' // county settings and code tables
 
 export type Lang = 'zh-CN' | 'en'
 const KEY = 'cunzhi.lang'
@@ -23,7 +24,7 @@ export const i18n = createI18n({
   legacy: false,
   locale: 'zh-CN',
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': { ...zh, ...dashZh, ...featuresZh, ...integZh } } as Record<string, any>,
+  messages: { 'zh-CN': { ...zh, ...dashZh, ...featuresZh, ...integZh, ...settingsZh } } as Record<string, any>,
 })
 
 export function currentLang(): Lang {
