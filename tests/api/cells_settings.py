@@ -27,8 +27,8 @@ ROUTES_SETTINGS: dict[tuple[str, str], list[str]] = {
     ("GET", "/api/v1/counties/{county}/settings"): ["settings_get"],
     ("PATCH", "/api/v1/counties/{county}/settings"): ["settings_patch"],
     ("GET", "/api/v1/counties/{county}/settings/history"): ["settings_history"],
-    ("POST", "/api/v1/counties/{county}/code-tables/{table}"): ["code_add"],
-    ("PATCH", "/api/v1/counties/{county}/code-tables/{table}/{code}"): ["code_change"],
+    ("POST", "/api/v1/counties/{county}/code-tables/{table}/codes"): ["code_add"],
+    ("PATCH", "/api/v1/counties/{county}/code-tables/{table}/codes/{code}"): ["code_change"],
     ("PUT", "/api/v1/counties/{county}/code-tables/{table}/order"): ["code_order"],
 }
 
@@ -68,7 +68,7 @@ def cell_settings_history(world: World, short: str, scope: str, exp: str) -> Non
 
 def cell_code_add(world: World, short: str, scope: str, exp: str) -> None:
     code = "m_" + uuid.uuid4().hex[:12]
-    r = world.c(short).post(f"/api/v1/counties/{_county(scope)}/code-tables/household_tag",
+    r = world.c(short).post(f"/api/v1/counties/{_county(scope)}/code-tables/household_tag/codes",
                             json={"code": code, "name_zh": "矩阵", "name_en": "Matrix"})
     body = _expect(r, exp, 201)
     if body:
@@ -76,7 +76,7 @@ def cell_code_add(world: World, short: str, scope: str, exp: str) -> None:
 
 
 def cell_code_change(world: World, short: str, scope: str, exp: str) -> None:
-    r = world.c(short).patch(f"/api/v1/counties/{_county(scope)}/code-tables/case_source/proactive",
+    r = world.c(short).patch(f"/api/v1/counties/{_county(scope)}/code-tables/case_source/codes/proactive",
                              json={"name_zh": "主动排查"})
     body = _expect(r, exp)
     if body:

@@ -89,7 +89,7 @@ def test_a_deactivated_category_is_refused_for_new_values_and_old_records_stay_v
     assert _county_rows(town, "case_category") == 0
     before = town.get("M", "/api/v1/reference")
 
-    r = ca.patch(f"{C}/code-tables/case_category/homestead", json={"active": False})
+    r = ca.patch(f"{C}/code-tables/case_category/codes/homestead", json={"active": False})
     assert r.status_code == 200, r.text
     entries = {e["code"]: e for e in r.json()["entries"]}
     assert entries["homestead"]["active"] is False and entries["homestead"]["name_zh"] == "房屋宅基地"
@@ -119,20 +119,20 @@ def test_a_deactivated_category_is_refused_for_new_values_and_old_records_stay_v
     assert labels.get("homestead") == "房屋宅基地"
 
     # reactivated: offered and accepted again
-    assert ca.patch(f"{C}/code-tables/case_category/homestead", json={"active": True}).status_code == 200
+    assert ca.patch(f"{C}/code-tables/case_category/codes/homestead", json={"active": True}).status_code == 200
     assert _case(town, category="homestead")["status"] == "applied"
     assert "case_category" not in town.get("M", "/api/v1/reference")["inactive_codes"]
 
 
 def test_add_rename_reorder_and_the_rules_of_a_code_table(town):
     ca = town.c("CA")
-    r = ca.post(f"{C}/code-tables/case_category", json={"code": "water_use", "name_zh": "用水纠纷", "name_en": "Water use"})
+    r = ca.post(f"{C}/code-tables/case_category/codes", json={"code": "water_use", "name_zh": "用水纠纷", "name_en": "Water use"})
     assert r.status_code == 201, r.text
     codes = [e["code"] for e in r.json()["entries"]]
     assert codes[-1] == "water_use" and len(codes) == 13 and r.json()["own"] is True
     assert _case(town, category="water_use")["status"] == "applied"
 
-    r = ca.patch(f"{C}/code-tables/case_category/water_use", json={"name_zh": " 灌溉用水纠纷 ", "name_en": "Irrigation"})
+    r = ca.patch(f"{C}/code-tables/case_category/codes/water_use", json={"name_zh": " 灌溉用水纠纷 ", "name_en": "Irrigation"})
     assert {e["code"]: e["name_zh"] for e in r.json()["entries"]}["water_use"] == "灌溉用水纠纷"
     new_order = ["water_use", *codes[:-1]]
     r = ca.put(f"{C}/code-tables/case_category/order", json={"codes": new_order})
@@ -146,41 +146,41 @@ def test_add_rename_reorder_and_the_rules_of_a_code_table(town):
         if detail:
             assert body["details"][0]["code"] == detail, body
 
-    refused(ca.post(f"{C}/code-tables/case_category", json={"code": "water_use", "name_zh": "x", "name_en": "x"}),
+    refused(ca.post(f"{C}/code-tables/case_category/codes", json={"code": "water_use", "name_zh": "x", "name_en": "x"}),
             422, "validation_error", "code_exists")
-    refused(ca.post(f"{C}/code-tables/case_category", json={"code": "Water", "name_zh": "x", "name_en": "x"}),
+    refused(ca.post(f"{C}/code-tables/case_category/codes", json={"code": "Water", "name_zh": "x", "name_en": "x"}),
             422, "validation_error", "invalid_type")
-    refused(ca.post(f"{C}/code-tables/case_category", json={"code": "blank", "name_zh": "  ", "name_en": "x"}),
+    refused(ca.post(f"{C}/code-tables/case_category/codes", json={"code": "blank", "name_zh": "  ", "name_en": "x"}),
             422, "validation_error")
-    refused(ca.post(f"{C}/code-tables/case_status", json={"code": "paused", "name_zh": "暂停", "name_en": "Paused"}),
+    refused(ca.post(f"{C}/code-tables/case_status/codes", json={"code": "paused", "name_zh": "暂停", "name_en": "Paused"}),
             403, "table_fixed")
-    refused(ca.patch(f"{C}/code-tables/risk_level/red", json={"name_zh": "红"}), 403, "table_fixed")
-    refused(ca.post(f"{C}/code-tables/no_such_table", json={"code": "a1", "name_zh": "x", "name_en": "x"}),
+    refused(ca.patch(f"{C}/code-tables/risk_level/codes/red", json={"name_zh": "红"}), 403, "table_fixed")
+    refused(ca.post(f"{C}/code-tables/no_such_table/codes", json={"code": "a1", "name_zh": "x", "name_en": "x"}),
             404, "not_found")
-    refused(ca.patch(f"{C}/code-tables/case_category/no_such_code", json={"name_zh": "x"}), 404, "not_found")
+    refused(ca.patch(f"{C}/code-tables/case_category/codes/no_such_code", json={"name_zh": "x"}), 404, "not_found")
     refused(ca.put(f"{C}/code-tables/case_category/order", json={"codes": new_order[1:]}), 422, "validation_error",
             "code_order_mismatch")
-    refused(ca.post(f"{C}/code-tables/case_category", json={"code": "pts", "name_zh": "x", "name_en": "x",
+    refused(ca.post(f"{C}/code-tables/case_category/codes", json={"code": "pts", "name_zh": "x", "name_en": "x",
                                                              "points": 3}), 422, "validation_error",
             "table_has_no_points")
     # the code itself never changes (not a field), and the last active code cannot go
-    refused(ca.patch(f"{C}/code-tables/case_category/water_use", json={"code": "irrigation"}), 422,
+    refused(ca.patch(f"{C}/code-tables/case_category/codes/water_use", json={"code": "irrigation"}), 422,
             "validation_error", "invalid_type")
     src = [e["code"] for e in ca.get(f"{C}/settings").json()["code_tables"][0]["entries"]]
     table = ca.get(f"{C}/settings").json()["code_tables"][0]["table"]
     for code in src[:-1]:
-        assert ca.patch(f"{C}/code-tables/{table}/{code}", json={"active": False}).status_code == 200
-    refused(ca.patch(f"{C}/code-tables/{table}/{src[-1]}", json={"active": False}), 422, "validation_error",
+        assert ca.patch(f"{C}/code-tables/{table}/codes/{code}", json={"active": False}).status_code == 200
+    refused(ca.patch(f"{C}/code-tables/{table}/codes/{src[-1]}", json={"active": False}), 422, "validation_error",
             "last_active_code")
     # English messages
-    body = h.assert_error(ca.patch(f"{C}/code-tables/case_status/registered", json={"name_zh": "x"},
+    body = h.assert_error(ca.patch(f"{C}/code-tables/case_status/codes/registered", json={"name_zh": "x"},
                                    headers={"Accept-Language": "en"}), 403, "table_fixed", lang="en")
     assert "fixed" in body["message"]
 
 
 def test_points_rules_carry_their_default_points_and_reversals_keep_a_deactivated_rule(town):
     ca = town.c("CA")
-    r = ca.post(f"{C}/code-tables/points_rule", json={"code": "tree_planting", "name_zh": "植树", "name_en": "Tree planting",
+    r = ca.post(f"{C}/code-tables/points_rule/codes", json={"code": "tree_planting", "name_zh": "植树", "name_en": "Tree planting",
                                                       "points": 3})
     assert r.status_code == 201, r.text
     assert {e["code"]: e["points"] for e in r.json()["entries"]} == {
@@ -189,13 +189,13 @@ def test_points_rules_carry_their_default_points_and_reversals_keep_a_deactivate
     base = {"org_code": W, "household_id": hh["id"], "reason": "植树节"}
     e1 = town.ok("VA", "points_entry", str(uuid.uuid4()), base | {"rule": "tree_planting"})
     assert e1["points"] == 3
-    assert ca.patch(f"{C}/code-tables/points_rule/volunteer", json={"points": 8}).status_code == 200
+    assert ca.patch(f"{C}/code-tables/points_rule/codes/volunteer", json={"points": 8}).status_code == 200
     assert town.ok("VA", "points_entry", str(uuid.uuid4()), base | {"rule": "volunteer"})["points"] == 8
-    h.assert_error(ca.patch(f"{C}/code-tables/points_rule/volunteer", json={"points": 0}), 422, "validation_error")
+    h.assert_error(ca.patch(f"{C}/code-tables/points_rule/codes/volunteer", json={"points": 0}), 422, "validation_error")
     ref = {c["code"]: c for c in town.get("VA", "/api/v1/reference")["code_tables"]["points_rule"]}
     assert ref["tree_planting"]["points"] == 3 and ref["volunteer"]["points"] == 8
 
-    assert ca.patch(f"{C}/code-tables/points_rule/tree_planting", json={"active": False}).status_code == 200
+    assert ca.patch(f"{C}/code-tables/points_rule/codes/tree_planting", json={"active": False}).status_code == 200
     rejected(town.push1("VA", "points_entry", str(uuid.uuid4()), base | {"rule": "tree_planting"}),
              field="rule", detail="invalid_choice")
     rev = town.ok("VA", "points_entry", str(uuid.uuid4()), base | {"reverses_id": e1["id"], "reason": "误录"})
@@ -205,7 +205,7 @@ def test_points_rules_carry_their_default_points_and_reversals_keep_a_deactivate
 def test_a_deactivated_household_tag_stays_on_a_household_that_has_it(town):
     ca = town.c("CA")
     hh = town.household(tags=["low_income"])
-    assert ca.patch(f"{C}/code-tables/household_tag/low_income", json={"active": False}).status_code == 200
+    assert ca.patch(f"{C}/code-tables/household_tag/codes/low_income", json={"active": False}).status_code == 200
     rejected(town.push1("VA", "household", str(uuid.uuid4()), {
         "org_code": W, "head_name": "李四", "address": "西庄 1 号", "members": 2, "tags": ["low_income"]}),
         field="tags.0", detail="invalid_choice")
@@ -216,8 +216,8 @@ def test_a_deactivated_household_tag_stays_on_a_household_that_has_it(town):
 def test_every_change_is_in_the_audit_trail_and_the_history(town):
     ca = town.c("CA")
     ca.patch(f"{C}/settings", json={"deadline_days": 40})
-    ca.post(f"{C}/code-tables/incident_type", json={"code": "flooding", "name_zh": "内涝", "name_en": "Flooding"})
-    ca.patch(f"{C}/code-tables/incident_type/flooding", json={"active": False})
+    ca.post(f"{C}/code-tables/incident_type/codes", json={"code": "flooding", "name_zh": "内涝", "name_en": "Flooding"})
+    ca.patch(f"{C}/code-tables/incident_type/codes/flooding", json={"active": False})
     items = ca.get(f"{C}/settings/history").json()["items"]
     assert [(i["action"], i["key"] or i["code"]) for i in items] == [
         ("code_deactivated", "flooding"), ("code_added", "flooding"), ("setting", "deadline_days")]
@@ -237,7 +237,7 @@ def test_a_deactivated_six_no_indicator_stays_on_the_report_that_has_it(town):
     rep = town.ok("VA", "six_no_report", report_id(W, year), {"org_code": W, "year": year})
     codes = [i["code"] for i in rep["indicators"]]
     assert "no_cult" in codes
-    assert ca.patch(f"{C}/code-tables/six_no_indicator/no_cult", json={"active": False}).status_code == 200
+    assert ca.patch(f"{C}/code-tables/six_no_indicator/codes/no_cult", json={"active": False}).status_code == 200
     items = [dict(i, evidence="已排查") if i["code"] == "no_cult" else i for i in rep["indicators"]]
     res = town.push1("VA", "six_no_report", rep["id"], {"indicators": items}, base_rev=rep["rev"])
     assert res["status"] == "applied", res

@@ -1,4 +1,4 @@
-"""A county admin's changes to the county's settings and code tables (the API and `cunzhi settings`).
+"""A county admin's changes to the county's settings and code tables (/counties/{county}/…).
 
 Codes are never deleted and a code's ``code`` never changes: records keep pointing at it. A deactivated code keeps
 its labels (``/reference`` lists it under ``inactive_codes``) but is no longer offered, and the push refuses it as
@@ -124,13 +124,11 @@ def county_view(conn: Connection, county: str) -> dict:
 
 
 def history(conn: Connection, county: str, limit: int = 100) -> list[dict]:
-    """The county's changes, newest first (audit rows of its county admins and of `cunzhi settings`)."""
-    from cunzhi.sync.registry import SYSTEM_USER_ID
-
+    """The county's changes, newest first (the audit rows of its county admins)."""
     admins = {r.id: r.display_name for r in conn.execute(
         sa.select(user_t.c.id, user_t.c.display_name).where(user_t.c.org_code == county,
                                                             user_t.c.role == "county_admin"))}
-    rows = conn.execute(sa.select(audit_t).where(audit_t.c.user_id.in_([*admins, SYSTEM_USER_ID]),
+    rows = conn.execute(sa.select(audit_t).where(audit_t.c.user_id.in_(list(admins)),
                                                  audit_t.c.action.like(ACTION_PREFIX + "%"))
                         .order_by(audit_t.c.id.desc()).limit(limit * 4)).mappings().all()
     out = []
@@ -139,7 +137,7 @@ def history(conn: Connection, county: str, limit: int = 100) -> list[dict]:
         if detail.get("county") != county:
             continue
         out.append({"at": r["at"], "user_id": r["user_id"],
-                    "display_name": admins.get(r["user_id"], "cunzhi settings"),
+                    "display_name": admins.get(r["user_id"], ""),
                     "action": r["action"][len(ACTION_PREFIX):],
                     **{k: detail.get(k) for k in ("table", "code", "key", "before", "after")}})
         if len(out) >= limit:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema
 from sqlalchemy.exc import IntegrityError
 
 from cunzhi.api.deps import CurrentScope
@@ -16,8 +16,11 @@ from cunzhi.core.errors import AppError
 from cunzhi.core.jsonx import JSONResponse
 from cunzhi.core.scope import Scope
 from cunzhi.reference import admin
+from cunzhi.sync.schemas import ErrorOut, JsonInt
 
 router = APIRouter(tags=["settings"])
+# 403: anyone of the county but its admin; 404: another county, an unknown table or code
+ERRORS: dict[int | str, dict[str, Any]] = {403: {"model": ErrorOut}, 404: {"model": ErrorOut}}
 
 County = Annotated[str, Path(pattern=r"^[0-9]{6}$", description="the county's division code (6 digits)",
                              examples=["340321"])]
@@ -26,6 +29,13 @@ Table = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$", max_length=40,
 Code = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$", max_length=40,
                            description="a code of the table, e.g. neighbor", examples=["neighbor"])]
 Name = Annotated[str, Field(min_length=1, max_length=admin.NAME_MAX, pattern=r"\S")]  # not blank
+
+# JSON integers in a range, declared as such in the schema (also inside `| None`, where Field(ge, le) alone is not)
+Days = Annotated[JsonInt, Field(ge=1, le=365), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 365})]
+WarnDays = Annotated[JsonInt, Field(ge=0, le=60), WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 60})]
+NoticeDays = Annotated[JsonInt, Field(ge=1, le=60), WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 60})]
+Points = Annotated[JsonInt, Field(ge=admin.POINTS_MIN, le=admin.POINTS_MAX),
+                   WithJsonSchema({"type": "integer", "minimum": admin.POINTS_MIN, "maximum": admin.POINTS_MAX})]
 
 _TABLE_EXAMPLE: dict[str, Any] = {"table": "case_category", "own": True, "has_points": False, "entries": [
     {"code": "marriage_family", "name_zh": "婚姻家庭", "name_en": "Marriage and family", "active": True},
@@ -76,19 +86,19 @@ class SettingsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"deadline_days": 45,
                                                                               "points_field_writers": True}]})
-    deadline_days: StrictInt | None = Field(default=None, ge=1, le=365, description="a case's deadline: received + days")
-    deadline_warn_days: StrictInt | None = Field(default=None, ge=0, le=60, description="a case is yellow this many "
+    deadline_days: Days | None = Field(default=None, description="a case's deadline: received + days")
+    deadline_warn_days: WarnDays | None = Field(default=None, description="a case is yellow this many "
                                                                                  "days before its deadline")
-    notice_days: StrictInt | None = Field(default=None, ge=1, le=60, description="a nomination's public notice, days")
+    notice_days: NoticeDays | None = Field(default=None, description="a nomination's public notice, days")
     points_field_writers: StrictBool | None = Field(default=None, description="mediators and grid workers may add "
                                                                               "points entries")
-    incident_deadline_days_major: StrictInt | None = Field(default=None, ge=1, le=365, description="a major incident's "
+    incident_deadline_days_major: Days | None = Field(default=None, description="a major incident's "
                                                                                             "deadline, days")
-    incident_deadline_days_serious: StrictInt | None = Field(default=None, ge=1, le=365, description="a serious "
+    incident_deadline_days_serious: Days | None = Field(default=None, description="a serious "
                                                                                               "incident's deadline")
-    incident_deadline_days_general: StrictInt | None = Field(default=None, ge=1, le=365, description="a general "
+    incident_deadline_days_general: Days | None = Field(default=None, description="a general "
                                                                                               "incident's deadline")
-    incident_deadline_warn_days: StrictInt | None = Field(default=None, ge=0, le=60, description="an open incident is "
+    incident_deadline_warn_days: WarnDays | None = Field(default=None, description="an open incident is "
                                                                                           "yellow this many days "
                                                                                           "before its deadline")
 
@@ -100,7 +110,7 @@ class CodeIn(BaseModel):
                       description="the new code: lower-case letters, digits and _; never changes afterwards")
     name_zh: Name = Field(description="label in Chinese")
     name_en: Name = Field(description="label in English")
-    points: StrictInt | None = Field(default=None, ge=admin.POINTS_MIN, le=admin.POINTS_MAX,
+    points: Points | None = Field(default=None,
                                description="points_rule only: the default points (not 0; null: entered by hand)")
 
 
@@ -111,7 +121,7 @@ class CodeChangeIn(BaseModel):
     name_en: Name | None = Field(default=None, description="a new label in English")
     active: StrictBool | None = Field(default=None, description="false: no longer offered for new records; "
                                                                  "true: offered again")
-    points: StrictInt | None = Field(default=None, ge=admin.POINTS_MIN, le=admin.POINTS_MAX,
+    points: Points | None = Field(default=None,
                                description="points_rule only: the default points (null: entered by hand)")
 
 
@@ -158,7 +168,7 @@ def _write(fn, *args) -> Any:
         raise AppError(409, "conflict_stale") from None
 
 
-@router.get("/counties/{county}/settings", response_model=CountyConfigOut,
+@router.get("/counties/{county}/settings", response_model=CountyConfigOut, responses=ERRORS,
             summary="The county's settings and code tables, as its admin edits them")
 def get_settings(county: County, scope: CurrentScope) -> JSONResponse:
     """Every setting a county may change with its value (the county's own or the default), and every editable code
@@ -168,7 +178,7 @@ def get_settings(county: County, scope: CurrentScope) -> JSONResponse:
         return JSONResponse(admin.county_view(conn, county))
 
 
-@router.patch("/counties/{county}/settings", response_model=CountyConfigOut,
+@router.patch("/counties/{county}/settings", response_model=CountyConfigOut, responses=ERRORS,
               summary="Change some of the county's settings")
 def patch_settings(county: County, body: SettingsIn, scope: CurrentScope) -> JSONResponse:
     """Set the settings the body names (the others stay). Each change is kept in the audit trail; phones get the new
@@ -183,7 +193,7 @@ def patch_settings(county: County, body: SettingsIn, scope: CurrentScope) -> JSO
     return JSONResponse(_write(run))
 
 
-@router.post("/counties/{county}/code-tables/{table}", response_model=CodeTableOut, status_code=201,
+@router.post("/counties/{county}/code-tables/{table}/codes", response_model=CodeTableOut, responses=ERRORS, status_code=201,
              summary="Add a code to one of the county's code tables")
 def add_code(county: County, table: Table, body: CodeIn, scope: CurrentScope) -> JSONResponse:
     """Add a code at the end of the table (the table's first change copies the defaults into the county's own rows).
@@ -193,7 +203,7 @@ def add_code(county: County, table: Table, body: CodeIn, scope: CurrentScope) ->
     return JSONResponse(out, status_code=201)
 
 
-@router.patch("/counties/{county}/code-tables/{table}/{code}", response_model=CodeTableOut,
+@router.patch("/counties/{county}/code-tables/{table}/codes/{code}", response_model=CodeTableOut, responses=ERRORS,
               summary="Rename, deactivate or reactivate a code, or set its default points")
 def change_code(county: County, table: Table, code: Code, body: CodeChangeIn, scope: CurrentScope) -> JSONResponse:
     """Change a code's labels, whether it is offered (`active`), or (points_rule) its default points. A code is never
@@ -204,7 +214,7 @@ def change_code(county: County, table: Table, code: Code, body: CodeChangeIn, sc
     return JSONResponse(out)
 
 
-@router.put("/counties/{county}/code-tables/{table}/order", response_model=CodeTableOut,
+@router.put("/counties/{county}/code-tables/{table}/order", response_model=CodeTableOut, responses=ERRORS,
             summary="Put a code table's codes in a new order")
 def reorder_codes(county: County, table: Table, body: OrderIn, scope: CurrentScope) -> JSONResponse:
     """The order the app offers the codes in. The body lists every code of the table once (deactivated ones too),
@@ -213,7 +223,7 @@ def reorder_codes(county: County, table: Table, body: OrderIn, scope: CurrentSco
     return JSONResponse(_write(admin.reorder, county, table, body.codes, scope.user_id))
 
 
-@router.get("/counties/{county}/settings/history", response_model=CountyHistoryOut,
+@router.get("/counties/{county}/settings/history", response_model=CountyHistoryOut, responses=ERRORS,
             summary="Who changed the county's settings and code tables, and when")
 def settings_history(county: County, scope: CurrentScope,
                      limit: Annotated[int, Query(ge=1, le=500, description="how many changes at most")] = 100

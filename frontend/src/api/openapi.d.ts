@@ -230,7 +230,7 @@ export interface paths {
         patch: operations["patch_settings_api_v1_counties__county__settings_patch"];
         trace?: never;
     };
-    "/api/v1/counties/{county}/code-tables/{table}": {
+    "/api/v1/counties/{county}/code-tables/{table}/codes": {
         parameters: {
             query?: never;
             header?: never;
@@ -244,14 +244,14 @@ export interface paths {
          * @description Add a code at the end of the table (the table's first change copies the defaults into the county's own rows).
          *     A code that exists, deactivated or not, → 422 `code_exists`; a fixed table → 403 `table_fixed`.
          */
-        post: operations["add_code_api_v1_counties__county__code_tables__table__post"];
+        post: operations["add_code_api_v1_counties__county__code_tables__table__codes_post"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/v1/counties/{county}/code-tables/{table}/{code}": {
+    "/api/v1/counties/{county}/code-tables/{table}/codes/{code}": {
         parameters: {
             query?: never;
             header?: never;
@@ -270,7 +270,7 @@ export interface paths {
          *     deleted nor renamed as a code: records keep it. Deactivating the table's last active code → 422
          *     `last_active_code`.
          */
-        patch: operations["change_code_api_v1_counties__county__code_tables__table___code__patch"];
+        patch: operations["change_code_api_v1_counties__county__code_tables__table__codes__code__patch"];
         trace?: never;
     };
     "/api/v1/counties/{county}/code-tables/{table}/order": {
@@ -6269,6 +6269,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
             404: {
                 headers: {
@@ -6388,7 +6397,7 @@ export interface operations {
             };
         };
     };
-    add_code_api_v1_counties__county__code_tables__table__post: {
+    add_code_api_v1_counties__county__code_tables__table__codes_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -6471,7 +6480,7 @@ export interface operations {
             };
         };
     };
-    change_code_api_v1_counties__county__code_tables__table___code__patch: {
+    change_code_api_v1_counties__county__code_tables__table__codes__code__patch: {
         parameters: {
             query?: never;
             header?: never;
@@ -6665,6 +6674,15 @@ export interface operations {
             };
             /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

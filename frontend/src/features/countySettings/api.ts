@@ -81,12 +81,12 @@ export function saveSettings(county: string, values: Record<string, number | boo
 
 export function addCode(county: string, table: string, entry: { code: string; name_zh: string; name_en: string; points?: number | null },
   fetchFn?: typeof fetch): Promise<CodeTable> {
-  return call(`${base(county)}/code-tables/${table}`, { method: 'POST', body: JSON.stringify(entry) }, fetchFn)
+  return call(`${base(county)}/code-tables/${table}/codes`, { method: 'POST', body: JSON.stringify(entry) }, fetchFn)
 }
 
 export function changeCode(county: string, table: string, code: string,
   change: { name_zh?: string; name_en?: string; active?: boolean; points?: number | null }, fetchFn?: typeof fetch): Promise<CodeTable> {
-  return call(`${base(county)}/code-tables/${table}/${code}`, { method: 'PATCH', body: JSON.stringify(change) }, fetchFn)
+  return call(`${base(county)}/code-tables/${table}/codes/${code}`, { method: 'PATCH', body: JSON.stringify(change) }, fetchFn)
 }
 
 export function reorder(county: string, table: string, codes: string[], fetchFn?: typeof fetch): Promise<CodeTable> {
