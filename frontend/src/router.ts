@@ -25,6 +25,8 @@ export const router = createRouter({
     { path: '/admin/users', name: 'admin-users', component: () => import('./features/admin/UsersAdmin.vue'), meta: { admin: true } },
     { path: '/dashboard', name: 'dashboard', component: () => import('./features/dashboard/DashboardPage.vue') }, // dashboard (i9)
     ...featureRoutes, // f78
+    // county settings and code tables (county admin)
+    { path: '/admin/settings', name: 'county-settings', component: () => import('./features/countySettings/CountySettings.vue'), meta: forRoles('county_admin') },
     { path: '/integrations', name: 'integrations', component: () => import('./features/integrations/IntegrationsPage.vue'), meta: forRoles('township_admin', 'county_admin') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],

@@ -1458,6 +1458,12 @@ from tests.api.cells_integrations import EXPECT_INTEGRATIONS, ROUTES_INTEGRATION
 
 EXPECT.update(EXPECT_INTEGRATIONS)
 ROUTES.update(ROUTES_INTEGRATIONS)
+# county settings and code tables (finding 5)
+from tests.api.cells_settings import *  # noqa: E402,F403
+from tests.api.cells_settings import EXPECT_SETTINGS, ROUTES_SETTINGS  # noqa: E402
+
+EXPECT.update(EXPECT_SETTINGS)
+ROUTES.update(ROUTES_SETTINGS)
 
 CELLS = {name[len("cell_"):]: fn for name, fn in globals().items() if name.startswith("cell_")}
 

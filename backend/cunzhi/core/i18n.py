@@ -149,6 +149,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dashboard_forbidden": ("仪表盘仅供乡镇、区县管理员和查看人员及村两委使用", "The dashboard is for township and county admins and viewers, and village admins"),
     "period_reversed": ("截止日期不能早于开始日期", "`to` cannot be before `from`"),
     "period_too_long": ("统计期不能超过 5 年", "The period cannot be longer than 5 years"),
+    # county settings and code tables (finding 5)
+    "table_fixed": ("该代码表由系统固定，不能修改", "This code table is fixed by the system and cannot be changed"),
+    "code_exists": ("该代码已存在（含已停用的代码）", "This code exists already (perhaps deactivated)"),
+    "invalid_code": ("代码只能由小写字母、数字和下划线组成，以字母开头", "A code is lower-case letters, digits and _, starting with a letter"),
+    "last_active_code": ("至少要保留一个启用的代码", "At least one code must stay active"),
+    "code_order_mismatch": ("排序须列出该表的每个代码各一次", "The order must list every code of the table once"),
+    "table_has_no_points": ("该代码表的代码没有分值", "This table's codes carry no points"),
 }
 
 

@@ -29,7 +29,7 @@ from cunzhi.dashboard import summary
 from cunzhi.mediation import rules
 from cunzhi.mediation.models import MediationCase
 from cunzhi.orgs.models import OrgUnit
-from cunzhi.reference.service import code_tables
+from cunzhi.reference.service import code_labels
 from cunzhi.sync.present import present_person_name
 from cunzhi.sync.registry import get_entity
 from cunzhi.users.models import User
@@ -161,7 +161,7 @@ def _figure(p: Period, key: str, value: Any, *, numerator: int | None = None, de
 
 
 def _labels(conn: Connection, p: Period) -> dict[str, dict[str, str]]:
-    tables = code_tables(conn, p.org_code[:6])
+    tables = code_labels(conn, p.org_code[:6])  # deactivated codes keep their labels
     out: dict[str, dict[str, str]] = {}
     for name, entries in tables.items():
         out[name] = {e["code"]: (e["name_en"] if p.lang == "en" else e["name_zh"]) for e in entries}

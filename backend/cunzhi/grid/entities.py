@@ -56,7 +56,9 @@ def _grid_errors(ctx: WriteContext, field: str = "grid_code") -> list[FieldError
 
 def _codes_errors(ctx: WriteContext, field: str, table: str, values: list[str]) -> list[FieldError]:
     allowed = ctx.settings["codes"].get(table, set())
-    return [FieldError(f"{field}.{i}", "invalid_choice") for i, v in enumerate(values) if v not in allowed][:5]
+    kept = set((ctx.current or {}).get(field) or ())  # a deactivated code the record already holds stays valid
+    return [FieldError(f"{field}.{i}", "invalid_choice") for i, v in enumerate(values)
+            if v not in allowed and v not in kept][:5]
 
 
 def _village_users(ctx: WriteContext, org: str) -> set[str]:
@@ -160,9 +162,11 @@ def _validate_patrol(ctx: WriteContext) -> list[FieldError]:
         errors.append(FieldError("started_at", "future_date"))
     if "checklist" in ch:
         allowed = ctx.settings["codes"].get("patrol_checklist_item", set())
+        # an item the patrol already holds stays valid after its code is deactivated
+        kept = {c.get("item") for c in cur.get("checklist") or [] if isinstance(c, dict)}
         seen: set[str] = set()
         for i, item in enumerate(row.get("checklist") or []):
-            if item["item"] not in allowed:
+            if item["item"] not in allowed and item["item"] not in kept:
                 errors.append(FieldError(f"checklist.{i}.item", "unknown_checklist_item"))
             elif item["item"] in seen:
                 errors.append(FieldError(f"checklist.{i}.item", "duplicate_checklist_item"))

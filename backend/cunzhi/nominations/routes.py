@@ -21,7 +21,7 @@ from cunzhi.core.db import read_tx, scope_clause
 from cunzhi.nominations import rules
 from cunzhi.nominations.entities import nomination, nomination_objection
 from cunzhi.orgs.models import OrgUnit
-from cunzhi.reference.service import code_tables
+from cunzhi.reference.service import code_labels
 
 router = APIRouter(tags=["nominations"])
 public_router = APIRouter(include_in_schema=False)
@@ -230,7 +230,7 @@ def public_notice(village_code: str) -> HTMLResponse:
             village = village_or_404(conn, village_code)
         except NoSuchVillage:
             return public_page_404()
-        labels = {c["code"]: c["name_zh"] for c in code_tables(conn, village_code[:6]).get("nomination_category", [])}
+        labels = {c["code"]: c["name_zh"] for c in code_labels(conn, village_code[:6]).get("nomination_category", [])}
         rows = conn.execute(sa.select(nom_t.c.nominee_name, nom_t.c.category, nom_t.c.deeds, nom_t.c.notice_starts_on,
                                       nom_t.c.notice_ends_on, nom_t.c.paused, nom_t.c.disqualifiers)
                             .where(nom_t.c.org_code == village_code, nom_t.c.state == "public_notice",

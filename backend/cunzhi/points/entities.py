@@ -57,7 +57,9 @@ def _validate(ctx: WriteContext) -> list[FieldError]:
     row = ctx.row
     errors: list[FieldError] = []
     rule_table = rules.rule_points(ctx.conn, row["org_code"][:6], ctx.cache)
-    if row.get("rule") not in rule_table:
+    reversed_rule = (row.get("_reversed") or {}).get("rule")
+    if row.get("rule") not in rule_table and not (reversed_rule and row.get("rule") == reversed_rule):
+        # a reversal keeps its entry's rule, even one deactivated since
         errors.append(FieldError("rule", "required" if not row.get("rule") else "invalid_choice"))
     points = row.get("points")
     if points is None:

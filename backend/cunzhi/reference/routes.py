@@ -13,7 +13,7 @@ from cunzhi.grid import rules as grid_rules
 from cunzhi.grid.grids import list_grids
 from cunzhi.mediation.rules import TRANSITIONS
 from cunzhi.orgs.models import OrgUnit
-from cunzhi.reference.service import code_tables, county_settings, version_of
+from cunzhi.reference.service import code_tables, county_settings, inactive_codes, settings_version, version_of
 from cunzhi.users.models import User
 
 router = APIRouter(tags=["reference"])
@@ -24,6 +24,9 @@ class ReferenceOut(BaseModel):
     code_tables: dict[str, list[dict]] = Field(description="table name → its codes ({code, label, …}) for the caller's county")
     case_transitions: dict[str, list[str]] = Field(description="case status → the statuses it may move to")
     settings: dict[str, int | str] = Field(description="the county's settings (deadline days, rates…)")
+    # county settings (finding 5): deactivated codes keep their labels; the stamp the pull carries too
+    inactive_codes: dict[str, list[dict]] = Field(default={}, description="table name → its deactivated codes ({code, name_zh, name_en}): labels for old records, never offered for new ones")
+    settings_version: str = Field(default="", description="a hash of the county's settings and code tables; the pull carries the current one, and the app refetches /reference when they differ")
     orgs: list[dict] = Field(description="the org units the caller sees: its own, its ancestors and those below ({code, name, level, parent_code})")
     users: list[dict] = Field(description="active users in the caller's scope ({id, display_name, role, org_code})")
     # grid work (issue 7): the grids in scope with their workers, and the state machines of patrol and incident
@@ -41,6 +44,7 @@ def reference(scope: CurrentScope) -> JSONResponse:
     with read_tx() as conn:
         tables = code_tables(conn, county)
         settings = {k: v for k, v in county_settings(conn, county).items() if k != "codes"}
+        inactive, stamp = inactive_codes(conn, county), settings_version(conn, county)  # county settings (finding 5)
         # the caller's own unit, its ancestors, and (up to a township's worth) the units below it
         ancestors = [scope.org_code[:n] for n in (2, 4, 6, 9, 12) if n < len(scope.org_code)]
         orgs = conn.execute(sa.select(org_t).where(sa.or_(scope.clause(org_t.c.code), org_t.c.code.in_(ancestors)))
@@ -54,6 +58,7 @@ def reference(scope: CurrentScope) -> JSONResponse:
         "code_tables": tables,
         "case_transitions": {k: list(v) for k, v in TRANSITIONS.items()},
         "settings": settings,
+        "inactive_codes": inactive, "settings_version": stamp,  # county settings (finding 5)
         "orgs": [{"code": o["code"], "name": o["name"], "level": o["level"], "parent_code": o["parent_code"]} for o in orgs],
         "users": [dict(u) for u in users],
         # grid work (issue 7)
@@ -62,3 +67,9 @@ def reference(scope: CurrentScope) -> JSONResponse:
         "incident_transitions": {k: list(v) for k, v in grid_rules.INCIDENT_TRANSITIONS.items()},
     }
     return JSONResponse({"version": version_of(payload), **payload})
+
+
+# county settings and code tables, changed by the county's admin (finding 5)
+from cunzhi.reference.settings_routes import router as _settings_router  # noqa: E402
+
+router.include_router(_settings_router)

@@ -69,6 +69,43 @@ def code_tables(conn: Connection, county: str) -> dict[str, list[dict]]:
     return _tables(_code_rows(conn, county), county)
 
 
+def inactive_codes(conn: Connection, county: str) -> dict[str, list[dict]]:
+    """Deactivated codes per table (labels for old records; never offered for new ones)."""
+    tables: dict[str, dict[str, list[tuple]]] = {}
+    for r in _code_rows(conn, county):
+        tables.setdefault(r[0], {}).setdefault(r[1], []).append(r)
+    out: dict[str, list[dict]] = {}
+    for name, by_county in tables.items():
+        chosen = by_county.get(county) or by_county.get("", [])
+        gone = [{"code": code, "name_zh": zh, "name_en": en} for _, _, code, zh, en, _, active in chosen if not active]
+        if gone:
+            out[name] = gone
+    return out
+
+
+def code_labels(conn: Connection, county: str) -> dict[str, list[dict]]:
+    """Every code per table with its labels, deactivated ones included (after the active ones)."""
+    out = code_tables(conn, county)
+    for name, entries in inactive_codes(conn, county).items():
+        out[name] = out.get(name, []) + entries
+    return out
+
+
+_version_cache: dict[tuple, str] = {}
+
+
+def settings_version(conn: Connection, county: str) -> str:
+    """A short hash of the county's settings and code tables (its own rows and the defaults): it changes with
+    any edit of them. The pull carries it, so a phone refetches /reference when it differs from its copy's."""
+    key = (county, _plain(conn.execute(_SETTING_ROWS, {"county": county})), _code_rows(conn, county))
+    hit = _version_cache.get(key)
+    if hit is None:
+        if len(_version_cache) > 64:
+            _version_cache.clear()
+        hit = _version_cache[key] = version_of({"s": key[1], "c": key[2]})
+    return hit
+
+
 _settings_cache: dict[tuple, Mapping[str, Any]] = {}
 
 

@@ -62,14 +62,21 @@ def _prepare(ctx: WriteContext) -> None:
     year = row.get("year")
     if isinstance(year, int) and row.get("org_code"):
         breaking = rules.breaking_incidents(ctx.conn, row["org_code"], year)
-        row["indicators"] = rules.derived_indicators(row.get("indicators"), rules.indicator_codes(ctx.settings),
-                                                     breaking)
+        row["indicators"] = rules.derived_indicators(row.get("indicators"), _codes_of(ctx), breaking)
+
+
+def _codes_of(ctx: WriteContext) -> list[str]:
+    """The county's indicators, and after them those the report already holds that the county has deactivated
+    since (an old report keeps its list)."""
+    codes = rules.indicator_codes(ctx.settings)
+    held = [i.get("code") for i in (ctx.current or {}).get("indicators") or [] if isinstance(i, dict)]
+    return codes + [c for c in held if c and c not in codes]
 
 
 def _validate(ctx: WriteContext) -> list[FieldError]:
     row, cur, ch = ctx.row, ctx.current or {}, ctx.changed
     errors: list[FieldError] = []
-    known = set(rules.indicator_codes(ctx.settings))
+    known = set(_codes_of(ctx))
     for i, code in enumerate(row.pop("_sent_codes", None) or []):
         if code not in known:
             errors.append(FieldError(f"indicators.{i}.code", "invalid_choice"))
@@ -167,7 +174,9 @@ def derive_from_incident(ctx: WriteContext) -> list[DerivedWrite]:
                     "org_code": village, "year": year, "state": "open",
                     "indicators": rules.derived_indicators([], codes, breaking)}, create=True))
             continue
-        indicators = rules.derived_indicators(current["indicators"], codes, breaking)
+        held = [i.get("code") for i in current["indicators"] or [] if isinstance(i, dict)]
+        indicators = rules.derived_indicators(current["indicators"],
+                                              codes + [c for c in held if c and c not in codes], breaking)
         changes: dict = {}
         if indicators != current["indicators"]:
             changes["indicators"] = indicators

@@ -18,6 +18,7 @@ from cunzhi.core.config import get_settings
 from cunzhi.core.db import read_tx, write_tx
 from cunzhi.core.errors import AppError, FieldError, ValidationFailed, render_error
 from cunzhi.core.scope import Scope
+from cunzhi.reference.service import settings_version
 from cunzhi.sync import engine, watermark
 from cunzhi.sync.mutation import PushBody, read_push
 from cunzhi.sync.present import present_conflict_fields, present_record
@@ -120,10 +121,12 @@ def pull(scope: CurrentScope, cursor: Annotated[str | None, Query(max_length=200
     try:
         with read_tx() as conn:
             page = engine.pull(conn, scope, cursor or None, limit)
+            page["settings_version"] = settings_version(conn, scope.org_code[:6])  # finding 5: refetch /reference
     except watermark.RestoreDetected as restored:
         watermark.settle(restored)  # new epoch, serials moved past the high-water mark; then answer as usual
         with read_tx() as conn:
             page = engine.pull(conn, scope, cursor or None, limit)
+            page["settings_version"] = settings_version(conn, scope.org_code[:6])  # finding 5: refetch /reference
     watermark.observe(conn, page["server_epoch"], page["top"])
     del page["top"]
     audit(scope, "sync.pull")

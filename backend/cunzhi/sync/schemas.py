@@ -102,6 +102,8 @@ class PullOut(BaseModel):
     cursor: str = Field(description="pass it back for the next page (keep it for incremental loads)")
     has_more: bool = Field(description="true: pull again now")
     server_epoch: str = Field(description="the server's epoch: changes after a restore from backup")
+    settings_version: str = Field(default="", description="the caller's county's settings and code tables, as a "
+                                  "stamp: the app refetches /reference when it differs from its copy's")
 
 
 class ConflictOut(BaseModel):

@@ -217,6 +217,116 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/counties/{county}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The county's settings and code tables, as its admin edits them
+         * @description Every setting a county may change with its value (the county's own or the default), and every editable code
+         *     table with its codes in order, deactivated ones included. County admins of that county only.
+         */
+        get: operations["get_settings_api_v1_counties__county__settings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change some of the county's settings
+         * @description Set the settings the body names (the others stay). Each change is kept in the audit trail; phones get the new
+         *     values with their next /reference (the pull's `settings_version` changes), and the next push uses them.
+         */
+        patch: operations["patch_settings_api_v1_counties__county__settings_patch"];
+        trace?: never;
+    };
+    "/api/v1/counties/{county}/code-tables/{table}/codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a code to one of the county's code tables
+         * @description Add a code at the end of the table (the table's first change copies the defaults into the county's own rows).
+         *     A code that exists, deactivated or not, → 422 `code_exists`; a fixed table → 403 `table_fixed`.
+         */
+        post: operations["add_code_api_v1_counties__county__code_tables__table__codes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{county}/code-tables/{table}/codes/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename, deactivate or reactivate a code, or set its default points
+         * @description Change a code's labels, whether it is offered (`active`), or (points_rule) its default points. A code is never
+         *     deleted nor renamed as a code: records keep it. Deactivating the table's last active code → 422
+         *     `last_active_code`.
+         */
+        patch: operations["change_code_api_v1_counties__county__code_tables__table__codes__code__patch"];
+        trace?: never;
+    };
+    "/api/v1/counties/{county}/code-tables/{table}/order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put a code table's codes in a new order
+         * @description The order the app offers the codes in. The body lists every code of the table once (deactivated ones too),
+         *     else 422 `code_order_mismatch`.
+         */
+        put: operations["reorder_codes_api_v1_counties__county__code_tables__table__order_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{county}/settings/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who changed the county's settings and code tables, and when
+         * @description The county's changes, newest first, from the audit trail: who, when, what it was and what it became.
+         */
+        get: operations["settings_history_api_v1_counties__county__settings_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sync/push": {
         parameters: {
             query?: never;
@@ -1752,6 +1862,139 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * CodeChangeIn
+         * @example {
+         *       "name_zh": "邻里纠纷"
+         *     }
+         * @example {
+         *       "active": false
+         *     }
+         */
+        CodeChangeIn: {
+            /**
+             * Name Zh
+             * @description a new label in Chinese
+             */
+            name_zh?: string | null;
+            /**
+             * Name En
+             * @description a new label in English
+             */
+            name_en?: string | null;
+            /**
+             * Active
+             * @description false: no longer offered for new records; true: offered again
+             */
+            active?: boolean | null;
+            /**
+             * Points
+             * @description points_rule only: the default points (null: entered by hand)
+             */
+            points?: number | null;
+        };
+        /** CodeEntryOut */
+        CodeEntryOut: {
+            /**
+             * Code
+             * @description the code records carry (never changes)
+             */
+            code: string;
+            /**
+             * Name Zh
+             * @description label in Chinese
+             */
+            name_zh: string;
+            /**
+             * Name En
+             * @description label in English
+             */
+            name_en: string;
+            /**
+             * Active
+             * @description offered for new records; a deactivated code stays readable on old ones
+             */
+            active: boolean;
+            /**
+             * Points
+             * @description points_rule only: the rule's default points (null: entered by hand)
+             */
+            points?: number | null;
+        };
+        /**
+         * CodeIn
+         * @example {
+         *       "code": "water_use",
+         *       "name_en": "Water use",
+         *       "name_zh": "用水纠纷"
+         *     }
+         */
+        CodeIn: {
+            /**
+             * Code
+             * @description the new code: lower-case letters, digits and _; never changes afterwards
+             */
+            code: string;
+            /**
+             * Name Zh
+             * @description label in Chinese
+             */
+            name_zh: string;
+            /**
+             * Name En
+             * @description label in English
+             */
+            name_en: string;
+            /**
+             * Points
+             * @description points_rule only: the default points (not 0; null: entered by hand)
+             */
+            points?: number | null;
+        };
+        /**
+         * CodeTableOut
+         * @example {
+         *       "entries": [
+         *         {
+         *           "active": true,
+         *           "code": "marriage_family",
+         *           "name_en": "Marriage and family",
+         *           "name_zh": "婚姻家庭"
+         *         },
+         *         {
+         *           "active": false,
+         *           "code": "village_affairs",
+         *           "name_en": "Village affairs",
+         *           "name_zh": "村务管理"
+         *         }
+         *       ],
+         *       "has_points": false,
+         *       "own": true,
+         *       "table": "case_category"
+         *     }
+         */
+        CodeTableOut: {
+            /**
+             * Table
+             * @description the table's name
+             */
+            table: string;
+            /**
+             * Own
+             * @description whether the county has its own rows (else the defaults are in effect)
+             */
+            own: boolean;
+            /**
+             * Has Points
+             * @description whether its codes carry default points
+             */
+            has_points: boolean;
+            /**
+             * Entries
+             * @description the codes in order, deactivated ones included
+             */
+            entries: components["schemas"]["CodeEntryOut"][];
+        };
         /** Compare */
         Compare: {
             /**
@@ -1890,6 +2133,146 @@ export interface components {
              * @description the cursor of the next page; null on the last page
              */
             next_cursor?: string | null;
+        };
+        /**
+         * CountyConfigOut
+         * @example {
+         *       "code_tables": [
+         *         {
+         *           "entries": [
+         *             {
+         *               "active": true,
+         *               "code": "marriage_family",
+         *               "name_en": "Marriage and family",
+         *               "name_zh": "婚姻家庭"
+         *             },
+         *             {
+         *               "active": false,
+         *               "code": "village_affairs",
+         *               "name_en": "Village affairs",
+         *               "name_zh": "村务管理"
+         *             }
+         *           ],
+         *           "has_points": false,
+         *           "own": true,
+         *           "table": "case_category"
+         *         }
+         *       ],
+         *       "county_code": "340321",
+         *       "fixed_tables": [
+         *         "case_status",
+         *         "risk_level"
+         *       ],
+         *       "settings": [
+         *         {
+         *           "key": "deadline_days",
+         *           "kind": "int",
+         *           "max": 365,
+         *           "min": 1,
+         *           "own": false,
+         *           "value": 30
+         *         }
+         *       ],
+         *       "settings_version": "3f9a0c1d2e4b5a69"
+         *     }
+         */
+        CountyConfigOut: {
+            /**
+             * County Code
+             * @description the county
+             */
+            county_code: string;
+            /**
+             * Settings Version
+             * @description the stamp /reference and the pull carry; changes with every edit
+             */
+            settings_version: string;
+            /**
+             * Settings
+             * @description every setting a county may change, with its value
+             */
+            settings: components["schemas"]["SettingOut"][];
+            /**
+             * Code Tables
+             * @description every code table a county may change
+             */
+            code_tables: components["schemas"]["CodeTableOut"][];
+            /**
+             * Fixed Tables
+             * @description tables fixed by the protocol (not editable)
+             */
+            fixed_tables: string[];
+        };
+        /** CountyHistoryItem */
+        CountyHistoryItem: {
+            /**
+             * At
+             * @description when
+             */
+            at: string;
+            /**
+             * User Id
+             * @description who (the county admin's id)
+             */
+            user_id: string;
+            /**
+             * Display Name
+             * @description who, by name
+             */
+            display_name: string;
+            /**
+             * Action
+             * @description setting, code_added, code_changed, code_deactivated, code_activated or codes_reordered
+             */
+            action: string;
+            /**
+             * Table
+             * @description the code table changed
+             */
+            table?: string | null;
+            /**
+             * Code
+             * @description the code changed
+             */
+            code?: string | null;
+            /**
+             * Key
+             * @description the setting changed
+             */
+            key?: string | null;
+            /**
+             * Before
+             * @description what it was
+             */
+            before?: unknown;
+            /**
+             * After
+             * @description what it became
+             */
+            after?: unknown;
+        };
+        /**
+         * CountyHistoryOut
+         * @example {
+         *       "items": [
+         *         {
+         *           "action": "setting",
+         *           "after": "45",
+         *           "at": "2026-12-01T02:00:00Z",
+         *           "before": "30",
+         *           "display_name": "县管理员",
+         *           "key": "deadline_days",
+         *           "user_id": "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
+         *         }
+         *       ]
+         *     }
+         */
+        CountyHistoryOut: {
+            /**
+             * Items
+             * @description the county's changes, newest first
+             */
+            items: components["schemas"]["CountyHistoryItem"][];
         };
         /** Dashboard */
         Dashboard: {
@@ -3776,6 +4159,23 @@ export interface components {
             next_cursor?: string | null;
         };
         /**
+         * OrderIn
+         * @example {
+         *       "codes": [
+         *         "neighbor",
+         *         "marriage_family",
+         *         "homestead"
+         *       ]
+         *     }
+         */
+        OrderIn: {
+            /**
+             * Codes
+             * @description every code of the table (deactivated ones too), once, in the new order
+             */
+            codes: string[];
+        };
+        /**
          * PasswordIn
          * @example {
          *       "password": "a-long-passphrase-2026"
@@ -4169,6 +4569,12 @@ export interface components {
              * @description the server's epoch: changes after a restore from backup
              */
             server_epoch: string;
+            /**
+             * Settings Version
+             * @description the caller's county's settings and code tables, as a stamp: the app refetches /reference when it differs from its copy's
+             * @default
+             */
+            settings_version: string;
         };
         /**
          * PushIn
@@ -4333,6 +4739,22 @@ export interface components {
             settings: {
                 [key: string]: number | string;
             };
+            /**
+             * Inactive Codes
+             * @description table name → its deactivated codes ({code, name_zh, name_en}): labels for old records, never offered for new ones
+             * @default {}
+             */
+            inactive_codes: {
+                [key: string]: {
+                    [key: string]: unknown;
+                }[];
+            };
+            /**
+             * Settings Version
+             * @description a hash of the county's settings and code tables; the pull carries the current one, and the app refetches /reference when they differ
+             * @default
+             */
+            settings_version: string;
             /**
              * Orgs
              * @description the org units the caller sees: its own, its ancestors and those below ({code, name, level, parent_code})
@@ -4589,6 +5011,99 @@ export interface components {
              * @description the cursor of the next page (pass it as cursor); null on the last page
              */
             next_cursor?: string | null;
+        };
+        /**
+         * SettingOut
+         * @example {
+         *       "key": "deadline_days",
+         *       "kind": "int",
+         *       "max": 365,
+         *       "min": 1,
+         *       "own": false,
+         *       "value": 30
+         *     }
+         */
+        SettingOut: {
+            /**
+             * Key
+             * @description the setting's name
+             */
+            key: string;
+            /**
+             * Kind
+             * @description int or bool
+             */
+            kind: string;
+            /**
+             * Value
+             * @description the value in effect for the county
+             */
+            value: number | boolean;
+            /**
+             * Own
+             * @description whether the county set it itself (else the default)
+             */
+            own: boolean;
+            /**
+             * Min
+             * @description int: the smallest value allowed
+             */
+            min?: number | null;
+            /**
+             * Max
+             * @description int: the largest value allowed
+             */
+            max?: number | null;
+        };
+        /**
+         * SettingsIn
+         * @description The settings to change (absent: unchanged).
+         * @example {
+         *       "deadline_days": 45,
+         *       "points_field_writers": true
+         *     }
+         */
+        SettingsIn: {
+            /**
+             * Deadline Days
+             * @description a case's deadline: received + days
+             */
+            deadline_days?: number | null;
+            /**
+             * Deadline Warn Days
+             * @description a case is yellow this many days before its deadline
+             */
+            deadline_warn_days?: number | null;
+            /**
+             * Notice Days
+             * @description a nomination's public notice, days
+             */
+            notice_days?: number | null;
+            /**
+             * Points Field Writers
+             * @description mediators and grid workers may add points entries
+             */
+            points_field_writers?: boolean | null;
+            /**
+             * Incident Deadline Days Major
+             * @description a major incident's deadline, days
+             */
+            incident_deadline_days_major?: number | null;
+            /**
+             * Incident Deadline Days Serious
+             * @description a serious incident's deadline
+             */
+            incident_deadline_days_serious?: number | null;
+            /**
+             * Incident Deadline Days General
+             * @description a general incident's deadline
+             */
+            incident_deadline_days_general?: number | null;
+            /**
+             * Incident Deadline Warn Days
+             * @description an open incident is yellow this many days before its deadline
+             */
+            incident_deadline_warn_days?: number | null;
         };
         /**
          * SixNoReportPage
@@ -5832,6 +6347,8 @@ export interface operations {
                      *       "code_tables": {},
                      *       "case_transitions": {},
                      *       "settings": {},
+                     *       "inactive_codes": {},
+                     *       "settings_version": "",
                      *       "orgs": [
                      *         {}
                      *       ],
@@ -5848,6 +6365,495 @@ export interface operations {
             };
             /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_settings_api_v1_counties__county__settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the county's division code (6 digits) */
+                county: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CountyConfigOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (an API key over its rate, or logins of a locked account): retry after Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    patch_settings_api_v1_counties__county__settings_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the county's division code (6 digits) */
+                county: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CountyConfigOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    add_code_api_v1_counties__county__code_tables__table__codes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the county's division code (6 digits) */
+                county: string;
+                /** @description a code table's name, e.g. case_category */
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodeTableOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    change_code_api_v1_counties__county__code_tables__table__codes__code__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the county's division code (6 digits) */
+                county: string;
+                /** @description a code table's name, e.g. case_category */
+                table: string;
+                /** @description a code of the table, e.g. neighbor */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodeTableOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    reorder_codes_api_v1_counties__county__code_tables__table__order_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the county's division code (6 digits) */
+                county: string;
+                /** @description a code table's name, e.g. case_category */
+                table: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodeTableOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Payload too large: the body is over the server's limit for this route (read before it is stored) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation error: details name each field and what is wrong with it (values are never echoed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Busy: the database is momentarily locked; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    settings_history_api_v1_counties__county__settings_history_get: {
+        parameters: {
+            query?: {
+                /** @description how many changes at most */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description the county's division code (6 digits) */
+                county: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CountyHistoryOut"];
+                };
+            };
+            /** @description Not authenticated: no credential, or an unknown, expired or revoked token or API key (WWW-Authenticate: Bearer) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden: the caller's role may not do this, or an API key asked to write (keys are read-only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not found: absent, or outside the caller's scope (the same answer, on purpose) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

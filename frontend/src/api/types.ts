@@ -151,6 +151,8 @@ export interface PullResponse {
   cursor: string
   has_more: boolean
   server_epoch: string
+  /** the county's settings and code tables as a stamp (county settings): differs from the cached /reference's → refetch */
+  settings_version?: string
 }
 
 export interface StoredConflict {
@@ -238,6 +240,9 @@ export interface Reference {
   grids: { code: string; name: string; village_code?: string; worker_ids?: string[]; retired?: boolean; [k: string]: unknown }[]
   patrol_transitions: Record<string, string[]>
   incident_transitions: Record<string, string[]>
+  /** county settings: deactivated codes (labels for old records, never offered) and the stamp the pull carries */
+  inactive_codes?: Record<string, CodeItem[]>
+  settings_version?: string
 }
 
 export interface AttachmentInfo {

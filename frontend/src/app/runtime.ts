@@ -35,7 +35,14 @@ function applyReference(ref: Reference | null) {
   }
 }
 
-export async function refreshReference(db: CunzhiDB) {
+let refreshing: Promise<void> | null = null
+
+export function refreshReference(db: CunzhiDB): Promise<void> {
+  refreshing ||= fetchAndStoreReference(db).finally(() => (refreshing = null))
+  return refreshing
+}
+
+async function fetchAndStoreReference(db: CunzhiDB) {
   try {
     const [ref, me] = await Promise.all([fetchReference(), fetchMe()])
     await setMeta(db, 'reference', ref)
@@ -78,6 +85,10 @@ export async function startUser(session: Session): Promise<CunzhiDB> {
     onAuthProblem: (code) => void handleAuthProblem(code),
     onUpdateRequired: () => {
       appState.updateRequired = true
+    },
+    // county settings: the county admin changed a setting or a code table → the new /reference (offline: the copy stays)
+    onSettingsVersion: (v) => {
+      if (appState.reference && appState.reference.settings_version !== v) void refreshReference(db)
     },
   })
   engineRef.value = engine

@@ -12,7 +12,8 @@ export function useCodes() {
   }
   function name(table: string, code: string | null | undefined): string {
     if (!code) return ''
-    const item = list(table).find((c) => c.code === code)
+    // a code the county has deactivated keeps its label on old records (never offered: list() has active ones only)
+    const item = list(table).find((c) => c.code === code) || appState.reference?.inactive_codes?.[table]?.find((c) => c.code === code)
     if (item) return locale.value === 'en' ? item.name_en || item.name_zh : item.name_zh
     const key = table === 'case_status' ? `status.${code}` : table === 'risk_level' ? `riskLevel.${code}` : table === 'case_event_kind' ? `kinds.${code}` : ''
     return key && te(key) ? t(key) : code

@@ -5,6 +5,7 @@ import dashEn from './locales/dashboard.en.json' // dashboard (i9)
 import featuresEn from './locales/features.en.json' // f78
 import integEn from './locales/integrations.en.json'
 import recordsEn from './locales/records.en.json' // sync centre: record types
+import settingsEn from './locales/settings.en.json' // county settings and code tables
 
-export const messages = { ...en, ...dashEn, ...featuresEn, ...integEn, ...recordsEn }
+export const messages = { ...en, ...dashEn, ...featuresEn, ...integEn, ...recordsEn, ...settingsEn }
 export const vantMessages = enUS

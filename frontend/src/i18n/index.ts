@@ -6,6 +6,7 @@ import dashZh from './locales/dashboard.zh-CN.json' // dashboard (i9)
 import featuresZh from './locales/features.zh-CN.json' // f78: grid work, six-no, nominations, points, home
 import integZh from './locales/integrations.zh-CN.json'
 import recordsZh from './locales/records.zh-CN.json' // sync centre: record types, their fields and titles
+import settingsZh from './locales/settings.zh-CN.json' // county settings and code tables
 
 export type Lang = 'zh-CN' | 'en'
 const KEY = 'cunzhi.lang'
@@ -24,7 +25,7 @@ export const i18n = createI18n({
   legacy: false,
   locale: 'zh-CN',
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': { ...zh, ...dashZh, ...featuresZh, ...integZh, ...recordsZh } } as Record<string, any>,
+  messages: { 'zh-CN': { ...zh, ...dashZh, ...featuresZh, ...integZh, ...recordsZh, ...settingsZh } } as Record<string, any>,
 })
 
 export function currentLang(): Lang {

@@ -47,6 +47,8 @@ export interface EngineOptions {
   maxDelayMs?: number
   onAuthProblem?: (code: string) => void
   onUpdateRequired?: () => void
+  /** a pull page's stamp of the county's settings and code tables: the app refetches /reference when it changes */
+  onSettingsVersion?: (version: string) => void
   /** the signed-in user's id: conflicts this user's pushes caused count as "mine" */
   userId?: string
   /** used to avoid timers in tests */
@@ -446,7 +448,10 @@ export class SyncEngine {
       const page = await this.o.transport.pull(cursor || null, this.o.pullLimit ?? 500)
       await this.storePage(page)
       count += page.changes.length
-      if (!page.has_more) break
+      if (!page.has_more) {
+        if (page.settings_version) this.o.onSettingsVersion?.(page.settings_version)
+        break
+      }
     }
     if (count) await this.log({ kind: 'pull', counts: { received: count } })
     return count

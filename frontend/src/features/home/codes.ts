@@ -42,11 +42,21 @@ function serverTable(table: string): any[] | null {
   return null
 }
 
+/** A code the county has deactivated: its label for old records (county settings); never offered. */
+function inactiveItem(table: string, code: string): any {
+  const tables = appState.reference?.inactive_codes || {}
+  for (const name of ALIASES[table] || [table]) {
+    const item = tables[name]?.find((c) => c.code === code)
+    if (item) return item
+  }
+  return null
+}
+
 export function useFeatureCodes() {
   const { t, te, locale } = useI18n()
   function name(table: string, code: string | null | undefined): string {
     if (!code) return ''
-    const item = serverTable(table)?.find((c: any) => c.code === code)
+    const item = serverTable(table)?.find((c: any) => c.code === code) || inactiveItem(table, code)
     if (item) return locale.value === 'en' ? item.name_en || item.name_zh : item.name_zh
     const key = `codes.${table}.${code}`
     return te(key) ? t(key) : code

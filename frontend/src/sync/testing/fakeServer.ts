@@ -36,6 +36,8 @@ export class FakeServer {
   tooLarge: ((m: Mutation) => boolean) | null = null
   /** every pull fails with this (e.g. a 500) */
   pullError: Error | null = null
+  /** the county settings' stamp the pull carries ('' : none, as an older server) */
+  settingsVersion = ''
   /** photo uploads: stored bodies; refuseAttachments answers every upload with this status/code */
   attachments = new Map<string, { sha256: string; size: number }>()
   refuseAttachments: { status: number; code: string } | null = null
@@ -188,6 +190,7 @@ export class FakeServer {
       cursor: String(last),
       has_more: this.log.some((l) => l.seq > last),
       server_epoch: this.epoch,
+      ...(this.settingsVersion ? { settings_version: this.settingsVersion } : {}),
     }
   }
 

@@ -1,0 +1,1 @@
+from tests.six_no.support import town  # noqa: F401
