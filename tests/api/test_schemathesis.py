@@ -159,7 +159,7 @@ def test_stateful_links(world, schema):
 
     found: list[Exception] = []
     try:
-        Machine.run(settings=settings(max_examples=40, stateful_step_count=6, deadline=None, derandomize=True,
+        Machine.run(settings=settings(max_examples=100, stateful_step_count=6, deadline=None, derandomize=True,
                                       database=None, phases=[Phase.generate], report_multiple_bugs=False,
                                       suppress_health_check=list(HealthCheck)))
     except Flaky:
