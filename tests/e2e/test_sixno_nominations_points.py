@@ -190,10 +190,11 @@ def test_safe_households_certified_in_bulk_offline(server, context):
         time.sleep(1)
 
 
-def test_a_refused_points_entry_shows_as_refused_and_stays_out_of_the_balance(server, context):
-    """Finding 1 and 3: a mediator (the county does not let mediators record points) is not offered 记积分; an
-    entry saved anyway (an old link, the setting changed while offline) comes back refused: marked with the
-    server's reason on the household's page, and the balance shown is the server's."""
+def test_a_refused_points_entry_shows_as_refused_and_stays_out_of_the_balance(server, context, browser):
+    """Findings 1 and 3: where the county does not let mediators record points, a mediator is offered no 记积分 and
+    the form's address leads elsewhere; an entry made offline while the county still allowed it (it switched the
+    setting off meanwhile) comes back refused: marked with the server's reason on the household's page, and the
+    balance shown is the server's."""
     hh = api(server, "wanfucun.admin", "GET", "/api/v1/households", params={"org_code": WANFU_CUN, "limit": 3}).json()
     head, hid = hh["items"][2]["head_name"], hh["items"][2]["id"]
     page = context.new_page()
@@ -202,18 +203,37 @@ def test_a_refused_points_entry_shows_as_refused_and_stays_out_of_the_balance(se
     page.get_by_test_id("pts-list").wait_for()
     assert page.get_by_test_id("new-points").count() == 0  # /me: no points_entry for mediators here
     page.goto(server.url + f"/points/new?household={hid}")
-    page.get_by_test_id("pts-rule").locator("[data-code=volunteer]").click()
-    page.get_by_test_id("pts-save").click()
-    page.get_by_test_id("pts-history").wait_for()
-    page.get_by_test_id("pts-entry-refused").first.wait_for(timeout=60_000)
-    refused = page.get_by_test_id("pts-entry-refused").first.inner_text()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_test_id("pts-rule").count() == 0 and "/points/new" not in page.url, page.url
+
+    def field_writers(on: bool) -> None:
+        r = api(server, "county.admin", "PATCH", "/api/v1/counties/340321/settings", json={"points_field_writers": on})
+        assert r.status_code == 200, r.text
+
+    phone = browser.new_context(viewport={"width": 412, "height": 860}, locale="zh-CN", service_workers="allow")
+    field_writers(True)
+    try:
+        p2 = phone.new_page()
+        sign_in(p2, server.url, "wanfucun.mediator")  # the county allows it now: /me grants points_entry
+        p2.goto(server.url + f"/points/new?household={hid}")
+        p2.get_by_test_id("pts-rule").locator("[data-code=volunteer]").wait_for()
+        phone.set_offline(True)
+        p2.get_by_test_id("pts-rule").locator("[data-code=volunteer]").click()
+        p2.get_by_test_id("pts-save").click()
+        p2.get_by_test_id("pts-history").wait_for()
+    finally:
+        field_writers(False)  # switched off while the phone was offline (and for the other tests)
+    phone.set_offline(False)
+    p2.get_by_test_id("pts-entry-refused").first.wait_for(timeout=60_000)
+    refused = p2.get_by_test_id("pts-entry-refused").first.inner_text()
     assert "被退回" in refused and "无权" in refused, refused
     server_balance = api(server, "wanfucun.admin", "GET", f"/api/v1/points/households/{hid}").json()["balance"]
-    page.wait_for_function("b => document.querySelector('[data-testid=pts-balance]').textContent.trim() === String(b)",
-                           arg=server_balance)
-    assert page.get_by_test_id("pts-reverse").count() == 0  # nothing to reverse for a mediator
-    shot(page, "points-refused-entry", full_page=True)
+    p2.wait_for_function("b => document.querySelector('[data-testid=pts-balance]').textContent.trim() === String(b)",
+                         arg=server_balance)
+    assert p2.get_by_test_id("pts-reverse").count() == 0  # nothing to reverse for a mediator
+    shot(p2, "points-refused-entry", full_page=True)
     assert head
+    phone.close()
 
 
 def test_the_township_admin_proposes_and_records_points_for_a_village(server, browser):
