@@ -97,7 +97,7 @@ def export_file(scope: CurrentScope, lang: Lang, org_code: OrgCode = None, from_
         data = service.compute(conn, scope, p)
         if p.level == "county" and (table in (None, "compare")):
             data["compare"] = service.compare(conn, scope, p)
-        labels = service.code_labels(conn, p)
+        labels = service.period_labels(conn, p)
     names = export.table_names(data)
     if table is not None and table not in TABLES:
         raise AppError(422, "validation_error", [FieldError("table", "invalid_choice")])

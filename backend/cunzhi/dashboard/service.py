@@ -176,7 +176,7 @@ def _state_label(code: str, lang: str, table: dict[str, str] | None = None) -> s
     return en if lang == "en" else zh
 
 
-def code_labels(conn: Connection, p: Period) -> dict[str, dict[str, str]]:
+def period_labels(conn: Connection, p: Period) -> dict[str, dict[str, str]]:
     """Code table → code → name in the period's language, the unit's county's own tables where it has them."""
     return _labels(conn, p)
 
