@@ -15,14 +15,15 @@ export function configureClient(c: ClientContext) {
   ctx = c
 }
 
-async function request(path: string, init: RequestInit = {}, token?: string | null): Promise<Response> {
+async function request(path: string, init: RequestInit = {}, token?: string | null,
+  fetchFn: typeof fetch = fetch): Promise<Response> {
   const headers = new Headers(init.headers || {})
   headers.set('Accept-Language', ctx.getLanguage())
   const t = token === undefined ? ctx.getToken() : token
   if (t) headers.set('Authorization', `Bearer ${t}`)
   let res: Response
   try {
-    res = await fetch(path, { ...init, headers })
+    res = await fetchFn(path, { ...init, headers })
   } catch (e) {
     throw new NetworkError(String((e as any)?.message || e))
   }
@@ -67,4 +68,13 @@ export async function apiJson<T = any>(path: string, method = 'GET', body?: unkn
   }
   const res = await request(path, init)
   return res.status === 204 ? (null as T) : res.json()
+}
+
+/** An online call with a JSON answer (the admin screens: users, county settings); a string body is sent as JSON;
+ * errors as HttpError / NetworkError. `fetchFn`: the tests' server. */
+export async function callJson<T>(path: string, init: RequestInit = {}, fetchFn: typeof fetch = fetch): Promise<T> {
+  const headers = new Headers(init.headers || {})
+  if (typeof init.body === 'string') headers.set('Content-Type', 'application/json')
+  const res = await request(path, { ...init, headers }, undefined, fetchFn)
+  return res.status === 204 ? (null as T) : ((await res.json()) as T)
 }

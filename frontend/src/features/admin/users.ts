@@ -7,33 +7,9 @@
  * offers only that. What it may create mirrors the server's table (users/service.py CREATES) so the form
  * offers only the roles and units that fit.
  */
-import type { AdminSession, AdminUser, ApiError, NewUser, Reference } from '../../api/types'
-import { token } from '../../app/session'
-import { currentLang } from '../../i18n'
-import { HttpError, NetworkError } from '../../sync/transport'
-
-async function call<T>(path: string, init: RequestInit = {}, fetchFn: typeof fetch = fetch): Promise<T> {
-  const headers = new Headers(init.headers || {})
-  headers.set('Accept-Language', currentLang())
-  const t = token()
-  if (t) headers.set('Authorization', `Bearer ${t}`)
-  let res: Response
-  try {
-    res = await fetchFn(path, { ...init, headers })
-  } catch (e) {
-    throw new NetworkError(String((e as any)?.message || e))
-  }
-  if (!res.ok) {
-    let body: ApiError | null
-    try {
-      body = await res.json()
-    } catch {
-      body = null
-    }
-    throw new HttpError(res.status, body)
-  }
-  return (await res.json()) as T
-}
+import type { AdminSession, AdminUser, NewUser, Reference } from '../../api/types'
+import { HttpError } from '../../sync/transport'
+import { callJson as call } from '../../api/client'
 
 export async function listUsers(fetchFn?: typeof fetch): Promise<AdminUser[]> {
   return (await call<{ items: AdminUser[] }>('/api/v1/users', {}, fetchFn)).items

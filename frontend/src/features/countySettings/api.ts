@@ -2,11 +2,9 @@
  * The county's settings and code tables, for its county admin (online only: GET/PATCH
  * /api/v1/counties/{county}/settings, POST/PATCH/PUT /api/v1/counties/{county}/code-tables/…).
  */
-import type { ApiError } from '../../api/types'
-import { token } from '../../app/session'
-import { currentLang } from '../../i18n'
-import { HttpError, NetworkError } from '../../sync/transport'
 import type { SettingItem } from './logic'
+import { callJson as call } from '../../api/client'
+import { HttpError } from '../../sync/transport'
 
 export type { SettingItem } from './logic'
 
@@ -43,30 +41,6 @@ export interface HistoryItem {
   key: string | null
   before: unknown
   after: unknown
-}
-
-async function call<T>(path: string, init: RequestInit = {}, fetchFn: typeof fetch = fetch): Promise<T> {
-  const headers = new Headers(init.headers || {})
-  headers.set('Accept-Language', currentLang())
-  if (init.body) headers.set('Content-Type', 'application/json')
-  const t = token()
-  if (t) headers.set('Authorization', `Bearer ${t}`)
-  let res: Response
-  try {
-    res = await fetchFn(path, { ...init, headers })
-  } catch (e) {
-    throw new NetworkError(String((e as any)?.message || e))
-  }
-  if (!res.ok) {
-    let body: ApiError | null
-    try {
-      body = await res.json()
-    } catch {
-      body = null
-    }
-    throw new HttpError(res.status, body)
-  }
-  return (await res.json()) as T
 }
 
 const base = (county: string) => `/api/v1/counties/${county}`
