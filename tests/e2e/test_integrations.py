@@ -15,6 +15,7 @@ def test_admin_creates_and_revokes_a_key(server, browser):
     page.get_by_test_id("tab-me").click()  # reached from 我的
     page.get_by_test_id("open-integrations").click()
     # a key's unit is the admin's own or one below it: the county is not offered
+    page.get_by_test_id("key-org").locator("option[value='340321108200']").wait_for(state="attached")
     units = page.get_by_test_id("key-org").locator("option").evaluate_all("os => os.map(o => o.value)")
     assert "340321108" in units and "340321108200" in units and "340321" not in units, units
     page.get_by_test_id("key-name").locator("input").fill("县综治平台")
