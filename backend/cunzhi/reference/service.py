@@ -71,8 +71,12 @@ def code_tables(conn: Connection, county: str) -> dict[str, list[dict]]:
 
 def inactive_codes(conn: Connection, county: str) -> dict[str, list[dict]]:
     """Deactivated codes per table (labels for old records; never offered for new ones)."""
+    return _inactive(_code_rows(conn, county), county)
+
+
+def _inactive(rows: tuple[tuple, ...], county: str) -> dict[str, list[dict]]:
     tables: dict[str, dict[str, list[tuple]]] = {}
-    for r in _code_rows(conn, county):
+    for r in rows:
         tables.setdefault(r[0], {}).setdefault(r[1], []).append(r)
     out: dict[str, list[dict]] = {}
     for name, by_county in tables.items():
@@ -85,8 +89,9 @@ def inactive_codes(conn: Connection, county: str) -> dict[str, list[dict]]:
 
 def code_labels(conn: Connection, county: str) -> dict[str, list[dict]]:
     """Every code per table with its labels, deactivated ones included (after the active ones)."""
-    out = code_tables(conn, county)
-    for name, entries in inactive_codes(conn, county).items():
+    rows = _code_rows(conn, county)  # read once for both halves
+    out = _tables(rows, county)
+    for name, entries in _inactive(rows, county).items():
         out[name] = out.get(name, []) + entries
     return out
 
